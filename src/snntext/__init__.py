@@ -1,0 +1,1 @@
+"""snntext: spiking convolutional networks for text classification."""

@@ -1,0 +1,31 @@
+"""What every stage script shares: reading params.yaml and failing cleanly.
+
+A user error (SnntextError) is printed as one line naming the file or key, with no
+traceback, and the stage exits 2 before heavy work starts.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Callable
+
+from snntext.errors import SnntextError
+
+
+def stage_parser(description: str, per_dataset: bool = True) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=description)
+    if per_dataset:
+        parser.add_argument("dataset", help="dataset name (a key of src/snntext/data/sources.yaml)")
+    parser.add_argument("--params", default=None, help="params file (default: params.yaml at the project root)")
+    return parser
+
+
+def run_stage(main: Callable[[], None]) -> None:
+    """Run a stage's main; a SnntextError becomes one clear line and exit status 2."""
+    os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+    try:
+        main()
+    except SnntextError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)

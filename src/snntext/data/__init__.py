@@ -1,0 +1,1 @@
+"""Source registry, downloads, dataset parsers and splits."""

@@ -1,0 +1,1 @@
+"""The networks: the tailored and Kim TextCNNs (DNN) and the SpikingTextCNN."""

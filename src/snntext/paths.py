@@ -1,0 +1,59 @@
+"""Every path the pipeline reads or writes, in one place.
+
+Stages never build paths from fragments of their own: they ask here, so a reader
+can find where any file comes from by following names.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(os.environ.get("SNNTEXT_ROOT", Path(__file__).resolve().parents[2]))
+
+PARAMS_FILE = PROJECT_ROOT / "params.yaml"
+SOURCES_FILE = Path(__file__).resolve().parent / "data" / "sources.yaml"
+
+DATA_DIR = PROJECT_ROOT / "data"
+RAW_DIR = DATA_DIR / "raw"                # written only by the download stages:
+#   raw/<dataset>/<group>/<file>   each dataset's files, in the mirror's own layout
+#   raw/vectors/<vector-name>/     the members extracted from a vector archive
+#   raw/resources/<group>/<file>   NLTK stopwords, WordNet lexnames (attack stage)
+DOWNLOAD_CACHE = PROJECT_ROOT / ".cache" / "downloads"   # verified archives (<group>/<file>), kept out of DVC
+PREPARED_DIR = DATA_DIR / "prepared"      # <dataset>/{train,dev,test}.tsv
+EMBEDDED_DIR = DATA_DIR / "embedded"      # <dataset>/{ids.npz,embeddings.npy,vocab.txt}
+MODELS_DIR = DATA_DIR / "models"          # <dataset>/{kim,dnn,snn_converted,snn}.pt
+METRICS_DIR = PROJECT_ROOT / "metrics"    # <stage>/<dataset>.json, small, committed
+REPORTS_DIR = PROJECT_ROOT / "reports"
+
+
+def raw_file(group: str, name: str) -> Path:
+    """A downloaded file in the mirror layout <group>/<file> (under RAW_DIR by default)."""
+    return RAW_DIR / group / name
+
+
+def raw_dataset_dir(dataset: str) -> Path:
+    """A dataset's own raw folder; inside it, files keep the mirror layout <group>/<file>."""
+    return RAW_DIR / dataset
+
+
+def vectors_dir(vector_name: str) -> Path:
+    return RAW_DIR / "vectors" / vector_name
+
+
+RESOURCES_DIR = RAW_DIR / "resources"
+
+
+def prepared_dir(dataset: str) -> Path:
+    return PREPARED_DIR / dataset
+
+
+def embedded_dir(dataset: str) -> Path:
+    return EMBEDDED_DIR / dataset
+
+
+def models_dir(dataset: str) -> Path:
+    return MODELS_DIR / dataset
+
+
+def metrics_file(stage: str, dataset: str) -> Path:
+    return METRICS_DIR / stage / f"{dataset}.json"
