@@ -77,7 +77,7 @@ def test_small_registry_loads_into_frozen_specs(tmp_path):
     (lambda d: d["vectors"]["tiny"]["file"].update(url="ftp://x/y"), "vectors.tiny.file.url", "http"),
     (lambda d: d["vectors"]["tiny"]["members"].update(vectors="../../etc/passwd"), "vectors.tiny.members.vectors",
      "relative"),
-    (lambda d: d["vectors"]["tiny"]["members"].update(other="b/vec.txt"), "vectors.tiny.members.other",
+    (lambda d: d["vectors"]["tiny"]["members"].update(words="b/vec.txt"), "vectors.tiny.members.words",
      "same file name"),
     (lambda d: d["resources"]["stop"].update(group="mr", name="neg"), "resources.stop", "different sha256"),
 ])

@@ -229,7 +229,7 @@ def _fetch(src: SourceFile, dest: Path, mirror: str | None, timeout: float, retr
             raise SnntextError(
                 f"{src.key}: checksum mismatch for {tried}: expected sha256 {src.sha256}, got {actual} "
                 f"({part.size} bytes); the source changed or is corrupt, nothing was written. "
-                f"{_MIRROR_HINT.format(key=src.key).capitalize()}, or fix the registry entry")
+                f"To use a mirror, {_MIRROR_HINT.format(key=src.key)}; or fix the registry entry")
         part.commit(dest)
         say(f"{src.key}: fetched {part.size} bytes from {tried}")
         return part.size

@@ -1,0 +1,260 @@
+"""Training loop for the DNNs (tailored and Kim TextCNN), and the activation statistics
+the DNN -> SNN conversion normalises with.
+
+Model selection uses the DEV split only: the state with the best dev accuracy is kept and
+training stops after `patience` epochs without a dev improvement. (The authors' code picks
+the best TEST epoch; we do not.) Every random draw (init, shuffling, dropout) derives from
+the seed passed in, so the same seed gives the same history on the same device.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from tqdm import tqdm
+
+from snntext.device import seed_everything
+from snntext.errors import SnntextError
+from snntext.evaluation import EmbeddedData, accuracy, batches, embed
+from snntext.models.checkpoint import build_model
+from snntext.params import Params
+
+EVAL_BATCH_SIZE = 256
+HISTORY_COLUMNS = ("epoch", "model", "train_loss", "dev_acc")
+
+
+@dataclass
+class TrainConfig:
+    """One params.yaml section (train_dnn or kim) resolved for one data set."""
+
+    epochs: int
+    lr: float
+    weight_decay: float
+    batch_size: int
+    patience: int
+    dropout: float
+    kernel_sizes: tuple[int, ...]
+    filters: int
+    zero_sum_filters: bool | None = None   # tailored net only
+
+    @classmethod
+    def from_params(cls, params: Params, section: str, dataset: str) -> "TrainConfig":
+        """Read `section.*`; `lr` is a number or a mapping {default: x, <dataset>: y}."""
+        def key(name: str) -> str:
+            return f"{section}.{name}"
+
+        lr = params.get(key("lr"), type_=(float, int, dict))
+        if isinstance(lr, dict):
+            if dataset not in lr and "default" not in lr:
+                raise SnntextError(f"{params.source}: key '{key('lr')}' has neither '{dataset}' nor 'default'")
+            lr = params.get(key(f"lr.{dataset}") if dataset in lr else key("lr.default"), type_=float)
+        kernel_sizes = params.get(key("kernel_sizes"), type_=list)
+        if not kernel_sizes or not all(isinstance(k, int) and not isinstance(k, bool) and k > 0 for k in kernel_sizes):
+            raise SnntextError(f"{params.source}: key '{key('kernel_sizes')}' must be a list of positive integers")
+        config = cls(
+            epochs=params.get(key("epochs"), type_=int),
+            lr=float(lr),
+            weight_decay=params.get(key("weight_decay"), type_=float),
+            batch_size=params.get(key("batch_size"), type_=int),
+            patience=params.get(key("patience"), type_=int),
+            dropout=params.get(key("dropout"), type_=float),
+            kernel_sizes=tuple(kernel_sizes),
+            filters=params.get(key("filters"), type_=int),
+            zero_sum_filters=params.get(key("zero_sum_filters"), type_=bool) if section == "train_dnn" else None,
+        )
+        checks = {
+            "epochs": config.epochs >= 1, "lr": config.lr > 0, "weight_decay": config.weight_decay >= 0,
+            "batch_size": config.batch_size >= 1, "patience": config.patience >= 0,
+            "dropout": 0 <= config.dropout < 1, "filters": config.filters >= 1,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise SnntextError(f"{params.source}: key '{key(name)}' is out of range: {getattr(config, name)!r}")
+        return config
+
+
+@dataclass
+class TrainResult:
+    best_state: dict[str, torch.Tensor]   # CPU copy of the weights at the best-dev epoch
+    best_epoch: int                       # 1-based
+    best_dev_acc: float
+    history: list[dict[str, Any]] = field(default_factory=list)   # {epoch, train_loss, dev_acc}
+    seconds: float = 0.0
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.history)
+
+
+def train_classifier(
+    model: nn.Module,
+    data: EmbeddedData,
+    *,
+    epochs: int,
+    lr: float,
+    weight_decay: float,
+    batch_size: int,
+    patience: int,
+    seed: int,
+    device: torch.device,
+    after_step: Callable[[], None] | None = None,
+    progress: bool = True,
+    desc: str = "train",
+) -> TrainResult:
+    """AdamW on cross-entropy of the class scores; keeps the best-dev state and loads it back.
+
+    after_step runs after every optimiser step (the tailored net's project_filters).
+    patience = 0 disables early stopping. Seeds torch here (dropout), shuffles with seed+epoch.
+    """
+    torch.manual_seed(seed)
+    model.to(device)
+    table = data.table.to(device)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    best_dev, best_epoch, best_state = -1.0, 0, None
+    history: list[dict[str, Any]] = []
+    start = time.perf_counter()
+    bar = tqdm(range(1, epochs + 1), desc=desc, unit="epoch", disable=not progress, leave=False)
+    for epoch in bar:
+        model.train()
+        total_loss, seen = 0.0, 0
+        for ids, labels in batches(data.train.ids, data.train.labels, batch_size, shuffle=True, seed=seed * 100_003 + epoch):
+            labels = labels.to(device)
+            loss = F.cross_entropy(model(embed(ids, table)), labels)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            if after_step is not None:
+                after_step()
+            total_loss += float(loss) * len(labels)
+            seen += len(labels)
+        dev_acc = accuracy(model, data.dev.ids, data.dev.labels, table, EVAL_BATCH_SIZE, device)
+        history.append({"epoch": epoch, "train_loss": total_loss / max(seen, 1), "dev_acc": dev_acc})
+        if dev_acc > best_dev:
+            best_dev, best_epoch = dev_acc, epoch
+            best_state = {name: t.detach().cpu().clone() for name, t in model.state_dict().items()}
+        bar.set_postfix(loss=f"{history[-1]['train_loss']:.4f}", dev=f"{dev_acc:.4f}", best=f"{best_dev:.4f}@{best_epoch}")
+        if patience > 0 and epoch - best_epoch >= patience:
+            break
+    bar.close()
+    model.load_state_dict(best_state)
+    model.eval()
+    return TrainResult(best_state, best_epoch, best_dev, history, time.perf_counter() - start)
+
+
+def model_config(kind: str, cfg: TrainConfig, embedding_dim: int, num_classes: int, neurons_per_class: int) -> dict:
+    """Constructor kwargs of a "tailored" or "kim" network (also stored in its checkpoint)."""
+    config = {
+        "embedding_dim": embedding_dim, "num_classes": num_classes, "kernel_sizes": list(cfg.kernel_sizes),
+        "filters": cfg.filters, "dropout": cfg.dropout,
+    }
+    if kind == "tailored":
+        config.update(neurons_per_class=neurons_per_class, zero_sum_filters=bool(cfg.zero_sum_filters))
+    return config
+
+
+def train_model(
+    kind: str, data: EmbeddedData, cfg: TrainConfig, *, seed: int, device: torch.device,
+    neurons_per_class: int = 10, progress: bool = True,
+) -> tuple[nn.Module, dict, TrainResult]:
+    """Build a network of `kind` from the seed, train it; returns (best model, its config, result)."""
+    config = model_config(kind, cfg, data.embedding_dim, data.num_classes, neurons_per_class)
+    seed_everything(seed)
+    model = build_model(kind, config).to(device)
+    after_step = model.project_filters if kind == "tailored" and cfg.zero_sum_filters else None
+    result = train_classifier(
+        model, data, epochs=cfg.epochs, lr=cfg.lr, weight_decay=cfg.weight_decay, batch_size=cfg.batch_size,
+        patience=cfg.patience, seed=seed, device=device, after_step=after_step, progress=progress, desc=kind,
+    )
+    return model, config, result
+
+
+class _UpperQuantile:
+    """Exact linear-interpolated quantile q (as numpy.percentile) of a stream of `count`
+    values, keeping only the few largest ones (q near 1)."""
+
+    def __init__(self, count: int, q: float):
+        self.count, self.q = count, q
+        self.keep = max(1, min(count, count - math.floor((count - 1) * q)))
+        self.top = torch.empty(0)
+        self.seen = 0
+
+    def add(self, values: torch.Tensor) -> None:
+        values = values.detach().flatten().float().cpu()
+        self.seen += values.numel()
+        merged = torch.cat([self.top, values])
+        self.top = merged.topk(min(self.keep, merged.numel())).values
+
+    def value(self) -> float:
+        if self.seen != self.count:
+            raise RuntimeError(f"expected {self.count} values, got {self.seen}")
+        pos = (self.count - 1) * self.q
+        low = math.floor(pos)
+        frac = pos - low
+        lower = self.top[self.count - 1 - low]
+        upper = self.top[self.count - 2 - low] if frac > 0 else lower
+        return float(lower + frac * (upper - lower))
+
+
+@torch.no_grad()
+def activation_statistics(
+    model: nn.Module, ids: torch.Tensor, table: torch.Tensor, batch_size: int, device: torch.device,
+    percentile: float = 99.9,
+) -> dict[str, float]:
+    """Max and `percentile` of the tailored net's activations over the given (TRAIN) ids,
+    dropout off: conv{k} = ReLU feature maps at every position (padding included),
+    pooled = average-pooled features, units = output population before the class sum."""
+    was_training = model.training
+    model.eval()
+    table = table.to(device)
+    n, length = ids.shape
+    filters = model.convs[0].out_channels
+    counts = {f"conv{k}": n * (length - k + 1) * filters for k in model.kernel_sizes}
+    counts["pooled"] = n * filters * len(model.kernel_sizes)
+    counts["units"] = n * model.fc.out_features
+    quantiles = {name: _UpperQuantile(count, percentile / 100) for name, count in counts.items()}
+    maxima = {name: -math.inf for name in counts}
+    for batch, _ in batches(ids, None, batch_size):
+        x = embed(batch, table)
+        layers = {f"conv{k}": F.relu(conv(x.unsqueeze(1))) for k, conv in zip(model.kernel_sizes, model.convs)}
+        layers["pooled"] = model.pooled(x)
+        layers["units"] = model.units(x)
+        for name, values in layers.items():
+            quantiles[name].add(values)
+            maxima[name] = max(maxima[name], float(values.max()))
+    model.train(was_training)
+    tag = f"p{percentile:g}".replace(".", "")
+    stats = {}
+    for name in counts:
+        stats[f"{name}_max"] = maxima[name]
+        stats[f"{name}_{tag}"] = quantiles[name].value()
+    return stats
+
+
+def write_history_csv(path: str | Path, histories: dict[str, list[dict[str, Any]]]) -> None:
+    """Per-epoch history of several models as one CSV (epoch, model, train_loss, dev_acc), atomically."""
+    path = Path(path)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(HISTORY_COLUMNS)
+    for name, history in histories.items():
+        for row in history:
+            writer.writerow([row["epoch"], name, f"{row['train_loss']:.6f}", f"{row['dev_acc']:.6f}"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            out.write(buffer.getvalue())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
