@@ -1,26 +1,41 @@
-"""Stage download: fetch every source file the configured datasets and embeddings need into data/raw.
+"""Stage download: fetch one dataset's source files (or, with --vectors, the pre-trained vectors
+and the attack resources) into data/raw, verified against the registry's sha256.
 
-Reads params: datasets, embed.english, embed.chinese, embed.compare (optional extra vector names).
-Set SNNTEXT_MIRROR to a folder or http(s) base URL laid out <group>/<name> to work offline.
+`download.py <dataset>` writes data/raw/<dataset>/<group>/<file> and reads no params.
+`download.py --vectors` reads embed.english, embed.chinese, embed.compare and datasets; it keeps the
+vector archives in .cache/downloads and writes their members to data/raw/vectors/<name>/, and the
+NLTK stopwords and WordNet lexnames to data/raw/resources/<group>/<file>.
+Set SNNTEXT_MIRROR to a folder or http(s) base URL laid out <group>/<file> to work offline.
 """
-from snntext import cli
+import argparse
+
+from snntext import cli, paths
 from snntext.data.download import fetch_all, vectors_needed
 from snntext.data.sources import load_registry
 from snntext.params import load_params
 
 
 def main() -> None:
-    args = cli.stage_parser(__doc__.splitlines()[0], per_dataset=False).parse_args()
-    params = load_params(args.params)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataset", nargs="?", help="dataset name (a key of src/snntext/data/sources.yaml)")
+    parser.add_argument("--vectors", action="store_true", help="fetch the vectors and resources instead")
+    parser.add_argument("--params", default=None)
+    args = parser.parse_args()
     registry = load_registry()
-    datasets = params.get("datasets", type_=list)
-    vectors = vectors_needed(
-        registry, datasets,
-        english=params.get("embed.english", type_=str),
-        chinese=params.get("embed.chinese", type_=str),
-        compare=params.get("embed.compare", default=[], type_=list),
-    )
-    summary = fetch_all(registry, datasets, vectors, resources=list(registry.resources))
+    if args.vectors == bool(args.dataset):
+        parser.error("give either a dataset name or --vectors")
+    if args.dataset:
+        summary = fetch_all(registry, [args.dataset], [], raw_dir=paths.raw_dataset_dir(args.dataset))
+    else:
+        params = load_params(args.params)
+        vectors = vectors_needed(
+            registry, params.get("datasets", type_=list),
+            english=params.get("embed.english", type_=str),
+            chinese=params.get("embed.chinese", type_=str),
+            compare=params.get("embed.compare", default=[], type_=list),
+        )
+        summary = fetch_all(registry, [], vectors, raw_dir=paths.RAW_DIR, archive_dir=paths.DOWNLOAD_CACHE)
+        summary.add(fetch_all(registry, [], [], list(registry.resources), raw_dir=paths.RESOURCES_DIR))
     print(f"download: {summary.line()}")
 
 

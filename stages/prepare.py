@@ -1,6 +1,6 @@
 """Stage prepare: parse one dataset's raw files, split it, write its TSVs and stats.
 
-Reads data/raw/<group>/<file> (the download stage's output), writes
+Reads data/raw/<dataset>/<group>/<file> (the download stage's output), writes
 data/prepared/<dataset>/{train,dev,test}.tsv (columns text, label) and
 metrics/prepare/<dataset>.json (counts, lengths in tokens, duplicates, dropped rows).
 Params: seed, prepare.test_fraction, prepare.dev_fraction, prepare.conflicting_duplicates.
@@ -20,7 +20,7 @@ def main() -> None:
     spec = load_registry().dataset(args.dataset)
     stats = prepare_dataset(
         spec,
-        raw_dir=paths.RAW_DIR,
+        raw_dir=paths.raw_dataset_dir(spec.name),
         out_dir=paths.prepared_dir(spec.name),
         stats_path=paths.metrics_file("prepare", spec.name),
         seed=params.get("seed", type_=int),

@@ -49,7 +49,7 @@ class LocalHTTPServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
 
     def serve(self, path: str, body: bytes, **kwargs) -> str:
         """Serve body at path; returns the full URL."""

@@ -8,12 +8,22 @@ from snntext.text import tokenise
 
 
 def test_english_lower_cases_and_splits_on_whitespace():
-    assert tokenise("The  Rock is\tdestined\n", "en") == ["the", "rock", "is", "destined"]
+    assert tokenise("The  Rock is\tdestined\n Café …", "en") == ["the", "rock", "is", "destined", "café", "…"]
 
 
-def test_english_keeps_ptb_clitics_and_hyphenated_words():
-    assert tokenise("they wo n't sit , it 's re-imagining and/or cutting-room", "en") == [
-        "they", "wo", "n't", "sit", ",", "it", "'s", "re-imagining", "and/or", "cutting-room"]
+def test_english_splits_clitics_like_ptb():
+    # MR/Subj keep contractions whole; SST has them split already: both end up alike.
+    assert tokenise("it's not that they don't , you can't", "en") == [
+        "it", "'s", "not", "that", "they", "do", "n't", ",", "you", "ca", "n't"]
+    assert tokenise("it 's not that they do n't , you ca n't", "en") == tokenise("it's not that they don't , you can't", "en")
+    assert tokenise("'s n't o'clock", "en") == ["'s", "n't", "o'clock"]
+
+
+def test_english_splits_at_hyphen_and_slash_but_keeps_dashes():
+    assert tokenise("a re-imagining -- writer\\/director and/or 1\\/2 , the film's well-made", "en") == [
+        "a", "re", "imagining", "--", "writer", "director", "and", "or", "1", "2", ",",
+        "the", "film", "'s", "well", "made"]
+    assert tokenise("- / \\*\\*", "en") == ["-", "/", "**"]
 
 
 def test_english_maps_ptb_brackets():

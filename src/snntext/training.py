@@ -54,6 +54,8 @@ class TrainConfig:
             return f"{section}.{name}"
 
         lr = params.get(key("lr"), type_=(float, int, dict))
+        if isinstance(lr, bool):
+            raise SnntextError(f"{params.source}: key '{key('lr')}' must be a number or a mapping, got {lr!r}")
         if isinstance(lr, dict):
             if dataset not in lr and "default" not in lr:
                 raise SnntextError(f"{params.source}: key '{key('lr')}' has neither '{dataset}' nor 'default'")
@@ -135,7 +137,7 @@ def train_classifier(
             optimiser.step()
             if after_step is not None:
                 after_step()
-            total_loss += float(loss) * len(labels)
+            total_loss += loss.item() * len(labels)
             seen += len(labels)
         dev_acc = accuracy(model, data.dev.ids, data.dev.labels, table, EVAL_BATCH_SIZE, device)
         history.append({"epoch": epoch, "train_loss": total_loss / max(seen, 1), "dev_acc": dev_acc})
@@ -149,6 +151,17 @@ def train_classifier(
     model.load_state_dict(best_state)
     model.eval()
     return TrainResult(best_state, best_epoch, best_dev, history, time.perf_counter() - start)
+
+
+def result_metrics(name: str, model: nn.Module, result: TrainResult, data: EmbeddedData, device: torch.device) -> dict:
+    """Flat metrics of one trained model: dev/test accuracy at the best-dev epoch, epochs, time."""
+    test_acc = accuracy(model, data.test.ids, data.test.labels, data.table, EVAL_BATCH_SIZE, device)
+    return {
+        f"{name}_dev_acc": result.best_dev_acc, f"{name}_test_acc": test_acc,
+        f"{name}_best_epoch": result.best_epoch, f"{name}_epochs_run": result.epochs_run,
+        f"{name}_seconds": round(result.seconds, 2),
+        f"{name}_seconds_per_epoch": round(result.seconds / max(result.epochs_run, 1), 3),
+    }
 
 
 def model_config(kind: str, cfg: TrainConfig, embedding_dim: int, num_classes: int, neurons_per_class: int) -> dict:
@@ -232,7 +245,7 @@ def activation_statistics(
             quantiles[name].add(values)
             maxima[name] = max(maxima[name], float(values.max()))
     model.train(was_training)
-    tag = f"p{percentile:g}".replace(".", "")
+    tag = "p" + f"{percentile:g}".replace(".", "")
     stats = {}
     for name in counts:
         stats[f"{name}_max"] = maxima[name]

@@ -10,6 +10,7 @@ import pytest
 from snntext.data.datasets import parse_dataset, prepare_dataset, read_prepared, read_split, write_split
 from snntext.data.sources import DatasetSpec, SourceFile
 from snntext.errors import SnntextError
+from snntext.text import tokenise
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "datasets"
 URL = "https://example.org/x"
@@ -122,7 +123,7 @@ def test_prepare_dataset_writes_splits_and_stats(tmp_path):
     assert json.loads((tmp_path / "metrics" / "mr.json").read_text()) == stats
     every = pd.concat(splits.values())
     assert sorted(every["text"]) == sorted(parse_dataset(MR, FIXTURES).splits["all"]["text"])
-    lengths = [len(t.split()) for t in every["text"]]
+    lengths = [len(tokenise(t, "en")) for t in every["text"]]
     assert max(s["max_tokens"] for s in stats["splits"].values()) == max(lengths)
     longer = sum(s["share_longer_than_max_len"] * s["count"] for s in stats["splits"].values())
     assert round(longer) == sum(n > MR.max_len for n in lengths)

@@ -45,6 +45,7 @@ def test_fetch_right_checksum(http_server, tmp_path):
     assert fetch(source(url), dest, backoff=0) == dest
     assert dest.read_bytes() == BODY
     assert folder_entries(dest.parent) == ["rt.pos"]
+    assert dest.stat().st_mode & 0o644 == 0o644  # readable like any file, not mkstemp's 0600
     assert http_server.requests == ["/data/rt.pos"]
 
 
@@ -385,8 +386,9 @@ def test_stage_rejects_unknown_dataset_before_downloading(tmp_path):
                                       "embed": {"english": "glove-6b-50d", "chinese": "synonyms-w2v-100d"}}))
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "SNNTEXT_ROOT": str(tmp_path)}
     env.pop("SNNTEXT_MIRROR", None)
-    proc = subprocess.run([sys.executable, str(ROOT / "stages" / "download.py"), "--params", str(params)],
-                          env=env, capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 2, proc.stderr
-    assert "unknown dataset 'imdb'" in proc.stderr and "Traceback" not in proc.stderr
-    assert not (tmp_path / "data").exists()
+    for args in (["imdb"], ["--vectors", "--params", str(params)]):
+        proc = subprocess.run([sys.executable, str(ROOT / "stages" / "download.py"), *args],
+                              env=env, capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 2, proc.stderr
+        assert "unknown dataset 'imdb'" in proc.stderr and "Traceback" not in proc.stderr
+        assert not (tmp_path / "data").exists()

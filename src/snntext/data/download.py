@@ -11,7 +11,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import shutil
 import stat
 import sys
 import tarfile
@@ -21,7 +20,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO, Iterable
 
 import requests
 import urllib3
@@ -34,6 +33,8 @@ from snntext.errors import SnntextError
 MIRROR_ENV = "SNNTEXT_MIRROR"
 ALLOW_UNPINNED_ENV = "SNNTEXT_ALLOW_UNPINNED"
 CHUNK = 1 << 20
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 _MIRROR_HINT = "set SNNTEXT_MIRROR to a folder holding {key}, e.g. ../shared/datasets"
 
 
@@ -97,6 +98,7 @@ class _Part:
         self.fh.flush()
         os.fsync(self.fh.fileno())
         self.fh.close()
+        os.chmod(self.path, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the usual permissions
         os.replace(self.path, dest)
 
     def discard(self) -> None:
@@ -354,6 +356,14 @@ class FetchSummary:
     seconds: float = 0.0
     files: list[Path] = field(default_factory=list)
 
+    def add(self, other: "FetchSummary") -> None:
+        self.fetched += other.fetched
+        self.up_to_date += other.up_to_date
+        self.bytes += other.bytes
+        self.extracted += other.extracted
+        self.seconds += other.seconds
+        self.files += other.files
+
     def line(self) -> str:
         return (f"{self.fetched + self.up_to_date} files ({self.fetched} fetched, {self.up_to_date} up to date), "
                 f"{self.bytes / 1e6:.1f} MB downloaded, {self.extracted} members extracted, "
@@ -361,15 +371,19 @@ class FetchSummary:
 
 
 def fetch_all(registry: Registry, datasets: Iterable[str], vectors: Iterable[str],
-              resources: Iterable[str] = (), *, raw_dir: Path | None = None, mirror: str | None = None,
-              timeout: float = 60, retries: int = 3, backoff: float = 1.0) -> FetchSummary:
+              resources: Iterable[str] = (), *, raw_dir: Path | None = None, archive_dir: Path | None = None,
+              mirror: str | None = None, timeout: float = 60, retries: int = 3,
+              backoff: float = 1.0) -> FetchSummary:
     """Fetch every file of the named datasets, vectors and resources into raw_dir (default data/raw),
-    and extract each vector's members (see vector_member_file). All names, and whether every file is
-    pinned, are checked before the first download."""
+    and extract each vector's members (see vector_member_file). Vector archives go to archive_dir
+    (default raw_dir) in the <group>/<name> layout: only their members are pipeline data. All names,
+    and whether every file is pinned, are checked before the first download."""
     start = time.monotonic()
     raw_dir = Path(raw_dir) if raw_dir is not None else paths.RAW_DIR
+    archive_dir = Path(archive_dir) if archive_dir is not None else raw_dir
     dataset_specs = [registry.dataset(n) for n in datasets]
     vector_specs = [registry.vector(n) for n in vectors]
+    archives = {v.file.key for v in vector_specs}
     resource_files = [registry.resource(n) for n in resources]
     wanted = [f for d in dataset_specs for f in d.files] + [v.file for v in vector_specs] + resource_files
     unique = list({f.key: f for f in wanted}.values())
@@ -378,7 +392,7 @@ def fetch_all(registry: Registry, datasets: Iterable[str], vectors: Iterable[str
     _resolve_mirror(mirror)
     summary = FetchSummary()
     for src in unique:
-        dest = raw_dir / src.group / src.name
+        dest = (archive_dir if src.key in archives else raw_dir) / src.group / src.name
         got = _fetch(src, dest, mirror, timeout, retries, backoff)
         if got is None:
             summary.up_to_date += 1
@@ -387,7 +401,7 @@ def fetch_all(registry: Registry, datasets: Iterable[str], vectors: Iterable[str
             summary.bytes += got
         summary.files.append(dest)
     for spec in vector_specs:
-        archive = raw_dir / spec.file.group / spec.file.name
+        archive = archive_dir / spec.file.group / spec.file.name
         for role, member in spec.members.items():
             target = vector_member_file(spec, role, raw_dir)
             fresh = not target.is_file() or target.stat().st_mtime < archive.stat().st_mtime

@@ -1,0 +1,191 @@
+"""TextAttack model wrappers: text in, class scores out, through exactly the pipeline's input path.
+
+A text is split by `snntext.text.tokenise`, looked up in the embed stage's vocabulary
+(vocab.txt; unknown -> <unk> row 1, truncated and post-padded to max_len by
+`encoding.encode_ids`) and read from the embed stage's [0, 1] table. (The authors attacked
+with a different tokeniser than they trained with; we do not.)
+
+An attack puts words into a sentence that the dataset never had, e.g. an embedding neighbour
+or a WordNet synonym. The embed stage's vocabulary is "every dataset token that has a
+vector", so such a word gets what the pipeline would give it: its pre-trained vector shifted
+by the same global mean/std/clip (`encoding.shift_to_unit_interval`, appended to the table on
+first use), or the <unk> row when the vectors do not know it either.
+
+Scores: the DNNs return their class scores (the tailored net's population sums, Kim's logits);
+the SNN returns its class spike counts (output spikes summed over T and over each class's
+population) divided by T, the rate analogue of the DNN's scores. TextAttack softmaxes both.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from textattack.models.wrappers import ModelWrapper
+from torch import nn
+
+from snntext.encoding import PAD_ID, UNK_ID, encode_ids, rate_spikes, shift_to_unit_interval, vocab_index
+from snntext.models.textcnn import population_scores
+from snntext.text import tokenise
+
+
+class TextEncoder:
+    """Texts -> (ids [N, L], table [V, D]) as the pipeline builds them, with the vocabulary
+    extended on demand by words the pre-trained vectors know (see module docstring)."""
+
+    def __init__(self, language: str, vocab: Sequence[str], table: np.ndarray | torch.Tensor, max_len: int,
+                 vectors=None, mean: float | None = None, std: float | None = None, clip_sigma: float = 3.0):
+        if vectors is not None and (mean is None or std is None):
+            raise ValueError("TextEncoder: vectors need the table's global mean and std (meta.json)")
+        self.language = language
+        self.max_len = int(max_len)
+        self.index = vocab_index(vocab)
+        self.table = torch.as_tensor(np.asarray(table, dtype=np.float32))
+        self.base_rows = self.table.shape[0]
+        self._vectors = vectors
+        self._shift = (mean, std, clip_sigma)
+        self._unknown: set[str] = set()
+
+    @classmethod
+    def from_embedded(cls, embedded: dict, vectors=None) -> "TextEncoder":
+        """From snntext.embed_dataset.read_embedded(...) output (+ the KeyedVectors it was built from)."""
+        meta = embedded["meta"]
+        return cls(meta["language"], embedded["vocab"], embedded["table"], meta["max_len"], vectors=vectors,
+                   mean=meta.get("global_mean"), std=meta.get("global_std"), clip_sigma=meta.get("clip_sigma", 3.0))
+
+    def _extend(self, token_lists: list[list[str]]) -> None:
+        if self._vectors is None:
+            return
+        known = self._vectors.key_to_index
+        new = []
+        for tokens in token_lists:
+            for token in tokens[: self.max_len]:
+                if token not in self.index and token not in self._unknown:
+                    if token in known:
+                        self.index[token] = self.table.shape[0] + len(new)
+                        new.append(token)
+                    else:
+                        self._unknown.add(token)
+        if new:
+            mean, std, clip_sigma = self._shift
+            raw = np.stack([self._vectors[token] for token in new])
+            rows = torch.from_numpy(shift_to_unit_interval(raw, mean, std, clip_sigma))
+            self.table = torch.cat([self.table, rows.to(self.table.device)])
+
+    def encode(self, texts: Sequence[str]) -> torch.Tensor:
+        """int64 ids [N, max_len] (0 padding, 1 unknown) into `self.table`."""
+        token_lists = [tokenise(text, self.language) for text in texts]
+        self._extend(token_lists)
+        return torch.from_numpy(encode_ids(token_lists, self.index, self.max_len).astype(np.int64))
+
+    def rates(self, texts: Sequence[str], device: torch.device | str = "cpu") -> torch.Tensor:
+        """Firing rates [N, L, D] in [0, 1] (the DNN's input; the SNN's spike probabilities)."""
+        ids = self.encode(texts)
+        if self.table.device != torch.device(device):
+            self.table = self.table.to(device)
+        return self.table[ids.to(self.table.device)]
+
+    @property
+    def added_words(self) -> int:
+        """Words given a row beyond the embed stage's vocabulary (attack substitutions)."""
+        return self.table.shape[0] - self.base_rows
+
+
+def text_seed(text: str, seed: int) -> int:
+    """A stable 63-bit seed from the text (and the run's seed): same text, same spikes, on any run."""
+    digest = hashlib.sha256(f"{seed}\x00{text}".encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "little") & (2**63 - 1)
+
+
+class _CountingWrapper(ModelWrapper):
+    """Shared by both wrappers: batching and a count of texts actually run through the model."""
+
+    def __init__(self, model: nn.Module, encoder: TextEncoder, device: torch.device | str, batch_size: int):
+        self.model = model.eval()
+        self.encoder = encoder
+        self.device = torch.device(device)
+        self.batch_size = int(batch_size)
+        self.queries = 0
+
+    def _scores(self, texts: list[str]) -> torch.Tensor:
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def __call__(self, text_input_list: list[str]) -> np.ndarray:
+        texts = [str(t) for t in text_input_list]
+        self.model.eval()
+        out = [self._scores(texts[i:i + self.batch_size]).float().cpu() for i in range(0, len(texts), self.batch_size)]
+        self.queries += len(texts)
+        return torch.cat(out).numpy() if out else np.zeros((0, 0), dtype=np.float32)
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        """Predicted class per text (argmax of the scores, first class on ties)."""
+        return self(list(texts)).argmax(axis=1)
+
+
+class DNNWrapper(_CountingWrapper):
+    """A DNN (tailored or Kim TextCNN) in eval mode: dropout off (the authors left it on)."""
+
+    def __init__(self, model: nn.Module, encoder: TextEncoder, device: torch.device | str = "cpu", batch_size: int = 256):
+        super().__init__(model, encoder, device, batch_size)
+
+    def _scores(self, texts: list[str]) -> torch.Tensor:
+        return self.model(self.encoder.rates(texts, self.device))
+
+
+def snn_class_scores(model: nn.Module, spikes: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """Class spike counts per step: output spikes [T, B, C*N] summed over T and each class's population, / T."""
+    reset = getattr(model, "reset", None)
+    if callable(reset):
+        reset()
+    else:
+        from spikingjelly.activation_based import functional
+
+        functional.reset_net(model)
+    out = model(spikes)
+    return population_scores(out.sum(0), num_classes) / spikes.shape[0]
+
+
+class SNNWrapper(_CountingWrapper):
+    """The spiking network on Bernoulli spike trains drawn from the text's firing rates.
+
+    Deterministic (default): each text's spikes come from a generator seeded by
+    text_seed(text, seed), so a text always gets the same prediction whatever batch it is in.
+    stochastic=True: every query draws `spike_samples` fresh spike trains from one running
+    generator (seeded by `seed`) and averages their scores: the noise an attacker would face.
+    """
+
+    def __init__(self, model: nn.Module, encoder: TextEncoder, timesteps: int, num_classes: int, *,
+                 seed: int = 0, stochastic: bool = False, spike_samples: int = 1,
+                 device: torch.device | str = "cpu", batch_size: int = 128):
+        super().__init__(model, encoder, device, batch_size)
+        if timesteps <= 0 or spike_samples <= 0:
+            raise ValueError(f"SNNWrapper: timesteps ({timesteps}) and spike_samples ({spike_samples}) must be positive")
+        self.timesteps = int(timesteps)
+        self.num_classes = int(num_classes)
+        self.seed = int(seed)
+        self.stochastic = bool(stochastic)
+        self.spike_samples = int(spike_samples)
+        self.generator = torch.Generator(device=self.device).manual_seed(self.seed)
+
+    def spikes_for(self, texts: list[str], rates: torch.Tensor) -> torch.Tensor:
+        """Deterministic spike trains [T, B, L, D]: text i's from its own text_seed generator."""
+        trains = []
+        for i, text in enumerate(texts):
+            generator = torch.Generator(device=rates.device).manual_seed(text_seed(text, self.seed))
+            trains.append(rate_spikes(rates[i:i + 1], self.timesteps, generator))
+        return torch.cat(trains, dim=1)
+
+    def _scores(self, texts: list[str]) -> torch.Tensor:
+        rates = self.encoder.rates(texts, self.device)
+        if not self.stochastic:
+            return snn_class_scores(self.model, self.spikes_for(texts, rates), self.num_classes)
+        total = 0
+        for _ in range(self.spike_samples):
+            spikes = rate_spikes(rates, self.timesteps, self.generator)
+            total = total + snn_class_scores(self.model, spikes, self.num_classes)
+        return total / self.spike_samples
+
+
+__all__ = ["TextEncoder", "DNNWrapper", "SNNWrapper", "snn_class_scores", "text_seed", "PAD_ID", "UNK_ID"]

@@ -1,0 +1,89 @@
+import pytest
+import torch
+
+from snntext.models.checkpoint import load_checkpoint, save_checkpoint
+from snntext.models.spiking import (
+    SpikingTextCNN, energy_input_rates, evaluate_spiking, trimmed_length,
+)
+from snntext.models.textcnn import TailoredTextCNN
+
+
+def tiny_pair(seed=0):
+    """A tiny DNN with positive-leaning weights (activations in (0, 1)) and its SNN copy."""
+    g = torch.Generator().manual_seed(seed)
+    dnn = TailoredTextCNN(4, 2, neurons_per_class=2, kernel_sizes=(2, 3), filters=3, zero_sum_filters=False).eval()
+    with torch.no_grad():
+        for conv in dnn.convs:
+            conv.weight.copy_(torch.rand(conv.weight.shape, generator=g) * 0.13 - 0.04)
+        dnn.fc.weight.copy_(torch.rand(dnn.fc.weight.shape, generator=g) * 1.2 - 0.3)
+    snn = SpikingTextCNN(4, 2, neurons_per_class=2, kernel_sizes=(2, 3), filters=3)
+    snn.load_state_dict(dnn.state_dict(), strict=False)
+    return dnn, snn
+
+
+def test_rates_approach_dnn_activations_for_large_T():
+    dnn, snn = tiny_pair()
+    g = torch.Generator().manual_seed(1)
+    rates = torch.rand(5, 6, 4, generator=g)
+    rates[:, 4:] = 0.0  # padding tail
+    T = 1000
+    spikes = (torch.rand(T, *rates.shape, generator=g) < rates).float()
+    with torch.no_grad():
+        out_rate = snn(spikes).mean(0)
+        units = dnn.units(rates)
+    assert 0.05 < units.max() < 1.0
+    assert torch.allclose(out_rate, units.clamp(min=0), atol=0.04), (out_rate, units)
+
+
+def test_trimming_is_exact():
+    _, snn = tiny_pair()
+    g = torch.Generator().manual_seed(2)
+    ids = torch.tensor([[3, 1, 2, 0, 0, 0, 0, 0], [1, 1, 0, 0, 0, 0, 0, 0]])
+    table = torch.rand(5, 4, generator=g)
+    table[0] = 0
+    spikes = (torch.rand(40, *ids.shape, 4, generator=g) < table[ids]).float()
+    cut = trimmed_length(ids, snn.kernel_sizes)
+    assert cut == 3 + 3 - 1
+    with torch.no_grad():
+        full = snn(spikes)
+        trimmed = snn(spikes[:, :, :cut], full_length=ids.shape[1])
+        wrong = snn(spikes[:, :, :cut])   # divisor of the cut length: not the same network
+    assert full.sum() > 0
+    assert torch.equal(full, trimmed)
+    assert not torch.equal(full, wrong)
+
+
+def test_predict_ties_go_to_lowest_class():
+    snn = SpikingTextCNN(4, 2, neurons_per_class=2, kernel_sizes=(2,), filters=2)
+    out = torch.zeros(3, 2, 4)            # example 0: silent; example 1: class 1 wins
+    out[:, 1, 3] = 1
+    assert snn.predict(out).tolist() == [0, 1]
+
+
+def test_evaluation_is_seeded_and_counts_rates(tmp_path):
+    _, snn = tiny_pair()
+    ids = torch.randint(1, 5, (9, 6), generator=torch.Generator().manual_seed(3))
+    ids[:, 4:] = 0
+    labels = torch.randint(0, 2, (9,), generator=torch.Generator().manual_seed(4))
+    table = torch.rand(5, 4, generator=torch.Generator().manual_seed(5))
+    table[0] = 0
+    a = evaluate_spiking(snn, ids, labels, table, timesteps=20, seed=7, batch_size=4)
+    b = evaluate_spiking(snn, ids, labels, table, timesteps=20, seed=7, batch_size=4)
+    assert a.as_dict() == b.as_dict()
+    assert set(a.firing_rates) == {"input", "conv2", "conv3", "pool2", "pool3", "pooled", "out"}
+    # input rate counts all L x D inputs, padding included: expected = mean table row over ids
+    expected = float(table[ids].mean())
+    assert a.firing_rates["input"] == pytest.approx(expected, abs=0.03)
+    assert set(energy_input_rates(a.firing_rates, (2, 3))) == {"conv2", "conv3", "pool2", "pool3", "fc"}
+    assert 0 <= a.ties <= a.n and a.silent <= a.ties
+
+
+def test_checkpoint_round_trip(tmp_path):
+    _, snn = tiny_pair()
+    snn.pool_scale.fill_(3.0)
+    save_checkpoint(tmp_path / "snn.pt", snn, "spiking", snn.config)
+    loaded, payload = load_checkpoint(tmp_path / "snn.pt")
+    assert isinstance(loaded, SpikingTextCNN) and float(loaded.pool_scale) == 3.0
+    spikes = (torch.rand(10, 2, 6, 4, generator=torch.Generator().manual_seed(0)) < 0.5).float()
+    with torch.no_grad():
+        assert torch.equal(loaded(spikes), snn(spikes))

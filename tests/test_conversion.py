@@ -1,0 +1,52 @@
+import pytest
+import torch
+
+from snntext.conversion import NORMALISATIONS, convert
+from snntext.models.textcnn import TailoredTextCNN
+
+STATS = {"pooled_max": 0.5, "pooled_p999": 0.25, "units_max": 2.0, "units_p999": 1.6}
+
+
+def dnn():
+    torch.manual_seed(0)
+    return TailoredTextCNN(6, 2, neurons_per_class=3, kernel_sizes=(2, 3), filters=4).eval()
+
+
+def test_none_copies_weights_exactly():
+    net = dnn()
+    snn = convert(net, "none", threshold=0.7, beta=0.9)
+    for a, b in zip(net.convs, snn.convs):
+        assert torch.equal(a.weight, b.weight)
+    assert torch.equal(net.fc.weight, snn.fc.weight) and float(snn.pool_scale) == 1.0
+    assert snn.out_neurons.v_threshold == 0.7 and snn.out_neurons.beta == 0.9
+
+
+def test_max_weight_divides_each_conv_by_its_max_and_keeps_fc():
+    net = dnn()
+    snn = convert(net, "max_weight")
+    for a, b in zip(net.convs, snn.convs):
+        assert float(b.weight.detach().max()) == pytest.approx(1.0)
+        assert torch.allclose(b.weight, a.weight / a.weight.max())
+    assert torch.equal(net.fc.weight, snn.fc.weight)
+
+
+@pytest.mark.parametrize("option,lam_pool,lam_out", [("data_max", 0.5, 2.0), ("data_p99.9", 0.25, 1.6)])
+def test_data_based_scales_pool_input_and_fc(option, lam_pool, lam_out):
+    net = dnn()
+    snn = convert(net, option, STATS)
+    assert float(snn.pool_scale) == pytest.approx(1 / lam_pool)
+    assert torch.allclose(snn.fc.weight, net.fc.weight * lam_pool / lam_out)
+    for a, b in zip(net.convs, snn.convs):
+        assert torch.equal(a.weight, b.weight)
+
+
+def test_does_not_touch_the_dnn_and_rejects_unknown():
+    net = dnn()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    for option in NORMALISATIONS:
+        convert(net, option, STATS)
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
+    with pytest.raises(ValueError, match="normalisation"):
+        convert(net, "bogus")
+    with pytest.raises(ValueError, match="statistics"):
+        convert(net, "data_max")
