@@ -19,12 +19,12 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
 from snntext import paths
-from snntext.embeddings import coverage, load_vectors, member_path, vectors_dir
+from snntext.embeddings import coverage, load_vectors, vectors_dir
 from snntext.encoding import (OOV_POLICIES, PAD_ID, UNK_ID, build_dataset_table, build_vocab, encode_ids,
                               table_statistics, vocab_index)
 from snntext.errors import SnntextError
@@ -75,6 +75,9 @@ def _atomic_write(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -94,6 +97,9 @@ def write_embedded(result: dict, out_dir: Path, metrics_path: Path) -> None:
     buffer = io.BytesIO()
     np.save(buffer, result["table"], allow_pickle=False)
     _atomic_write(out_dir / "table.npy", buffer.getvalue())
+    bad = [token for token in result["vocab"] if "\n" in token or "\r" in token]
+    if bad:
+        raise ValueError(f"write_embedded: vocabulary tokens with line breaks cannot go in vocab.txt: {bad[:3]!r}")
     _atomic_write(out_dir / "vocab.txt", "".join(f"{token}\n" for token in result["vocab"]).encode("utf-8"))
     _atomic_write(out_dir / "meta.json", _json_bytes(result["meta"]))
     _atomic_write(Path(metrics_path), _json_bytes(result["metrics"]))
@@ -140,13 +146,10 @@ def _compare_vectors(specs, language: str, chosen: str, kv) -> dict[str, object]
         elif spec.language != language:
             out[spec.name] = f"language {spec.language}, dataset is {language}"
         else:
-            try:
-                for role in spec.members:
-                    member_path(spec, vectors_dir(spec.name), role)
-            except SnntextError as err:
-                out[spec.name] = f"not downloaded ({err})"
-                continue
-            out[spec.name] = load_vectors(spec)
+            folder = vectors_dir(spec.name)
+            missing = [str(folder / PurePosixPath(m).name) for m in spec.members.values()
+                       if not (folder / PurePosixPath(m).name).is_file()]
+            out[spec.name] = f"not downloaded ({', '.join(missing)} missing)" if missing else load_vectors(spec, folder)
     return out
 
 

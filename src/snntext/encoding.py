@@ -16,7 +16,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-import torch
 
 PAD, UNK = "<pad>", "<unk>"
 PAD_ID, UNK_ID = 0, 1
@@ -112,12 +111,14 @@ def encode_ids(token_lists: Iterable[Sequence[str]], index: dict[str, int], max_
     return ids
 
 
-def rate_spikes(rates: torch.Tensor, timesteps: int, generator: torch.Generator) -> torch.Tensor:
+def rate_spikes(rates: "torch.Tensor", timesteps: int, generator: "torch.Generator") -> "torch.Tensor":
     """Rate coding: [T, *rates.shape] spikes, each an independent Bernoulli(rate) draw per step.
 
     Draws come from `generator` (which must live on rates' device), so a seed fixes them;
     rates are clamped to [0, 1] as snntorch's spikegen.rate does. Same dtype and device as rates.
     """
+    import torch  # here, so the embed stage (no spikes) does not pay torch's import time
+
     if timesteps <= 0:
         raise ValueError(f"rate_spikes: timesteps must be positive, got {timesteps}")
     noise = torch.rand((timesteps, *rates.shape), generator=generator, device=rates.device, dtype=rates.dtype)

@@ -20,7 +20,7 @@ RAW_DIR = DATA_DIR / "raw"                # written only by the download stages:
 #   raw/resources/<group>/<file>   NLTK stopwords, WordNet lexnames (attack stage)
 DOWNLOAD_CACHE = PROJECT_ROOT / ".cache" / "downloads"   # verified archives (<group>/<file>), kept out of DVC
 PREPARED_DIR = DATA_DIR / "prepared"      # <dataset>/{train,dev,test}.tsv
-EMBEDDED_DIR = DATA_DIR / "embedded"      # <dataset>/{ids.npz,embeddings.npy,vocab.txt}
+EMBEDDED_DIR = DATA_DIR / "embedded"      # <dataset>/{ids.npz,table.npy,vocab.txt,meta.json}
 MODELS_DIR = DATA_DIR / "models"          # <dataset>/{kim,dnn,snn_converted,snn}.pt
 METRICS_DIR = PROJECT_ROOT / "metrics"    # <stage>/<dataset>.json, small, committed
 REPORTS_DIR = PROJECT_ROOT / "reports"
