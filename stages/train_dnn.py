@@ -32,17 +32,17 @@ def main() -> None:
     data = load_embedded(paths.embedded_dir(dataset))
     metrics = {f"majority_{split}_acc": majority_class_accuracy(data.train.labels, data.split(split).labels)
                for split in ("dev", "test")}
-    histories = {}
+    histories, trained = {}, {}
     for name, kind, _ in MODELS:
         model, config, result = train_model(kind, data, configs[name], seed=seed, device=device, neurons_per_class=neurons)
         scores = result_metrics(name, model, result, data, device)
         metrics.update(scores)
-        histories[name] = result.history
+        histories[name], trained[name] = result.history, model
         save_checkpoint(paths.models_dir(dataset) / f"{name}.pt", model, kind, config,
                         extra={"dataset": dataset, "seed": seed, **scores})
         print(f"train_dnn {dataset} {name}: dev {scores[f'{name}_dev_acc']:.4f} test {scores[f'{name}_test_acc']:.4f} "
               f"(best epoch {result.best_epoch} of {result.epochs_run})")
-    metrics["dnn_activations"] = activation_statistics(model, data.train.ids, data.table, EVAL_BATCH_SIZE, device)
+    metrics["dnn_activations"] = activation_statistics(trained["dnn"], data.train.ids, data.table, EVAL_BATCH_SIZE, device)
     energy = dnn_energy(data.max_len, data.embedding_dim, kernel_sizes=configs["dnn"].kernel_sizes,
                         filters=configs["dnn"].filters, num_classes=data.num_classes, neurons_per_class=neurons)
     metrics.update(dnn_macs=energy["total_macs"], dnn_energy_uj=energy["total_uj"])

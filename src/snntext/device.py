@@ -29,9 +29,12 @@ def resolve_device(name: str) -> torch.device:
 
 
 def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch (CPU and every CUDA device) from one integer."""
+    """Seed Python, NumPy and torch (CPU and every CUDA device) from one integer, and ask
+    cuDNN for its deterministic kernels so a CUDA run repeats too."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
     if torch.cuda.is_available():
         torch.cuda.manual_seed_all(seed)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False

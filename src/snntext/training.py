@@ -53,20 +53,20 @@ class TrainConfig:
         def key(name: str) -> str:
             return f"{section}.{name}"
 
-        lr = params.get(key("lr"), type_=(float, int, dict))
-        if isinstance(lr, bool):
-            raise SnntextError(f"{params.source}: key '{key('lr')}' must be a number or a mapping, got {lr!r}")
+        lr = params.get(key("lr"))
         if isinstance(lr, dict):
             if dataset not in lr and "default" not in lr:
                 raise SnntextError(f"{params.source}: key '{key('lr')}' has neither '{dataset}' nor 'default'")
-            lr = params.get(key(f"lr.{dataset}") if dataset in lr else key("lr.default"), type_=float)
+            lr_key = key(f"lr.{dataset}") if dataset in lr else key("lr.default")
+        else:
+            lr_key = key("lr")
         kernel_sizes = params.get(key("kernel_sizes"), type_=list)
         if not kernel_sizes or not all(isinstance(k, int) and not isinstance(k, bool) and k > 0 for k in kernel_sizes):
             raise SnntextError(f"{params.source}: key '{key('kernel_sizes')}' must be a list of positive integers")
         config = cls(
             epochs=params.get(key("epochs"), type_=int),
-            lr=float(lr),
-            weight_decay=params.get(key("weight_decay"), type_=float),
+            lr=_float(params, lr_key),
+            weight_decay=_float(params, key("weight_decay")),
             batch_size=params.get(key("batch_size"), type_=int),
             patience=params.get(key("patience"), type_=int),
             dropout=params.get(key("dropout"), type_=float),
@@ -83,6 +83,20 @@ class TrainConfig:
             if not ok:
                 raise SnntextError(f"{params.source}: key '{key(name)}' is out of range: {getattr(config, name)!r}")
         return config
+
+
+def _float(params: Params, dotted: str) -> float:
+    """A float key; also takes YAML 1.1's strings like "1e-3" (PyYAML and `dvc exp run -S`
+    read exponent notation without a dot as a string)."""
+    value = params.get(dotted)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SnntextError(f"{params.source}: key '{dotted}' must be a number, got {value!r}")
+    return float(value)
 
 
 @dataclass

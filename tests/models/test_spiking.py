@@ -87,3 +87,22 @@ def test_checkpoint_round_trip(tmp_path):
     spikes = (torch.rand(10, 2, 6, 4, generator=torch.Generator().manual_seed(0)) < 0.5).float()
     with torch.no_grad():
         assert torch.equal(loaded(spikes), snn(spikes))
+
+
+def test_matmul_convolution_matches_conv2d_forward_and_backward():
+    from torch.nn import functional as F
+
+    from snntext.models.spiking import _FullWidthConvs
+
+    g = torch.Generator().manual_seed(6)
+    x = (torch.rand(5, 9, 4, generator=g) < 0.5).float()
+    ws = [torch.randn(3, 1, k, 4, generator=g, requires_grad=True) for k in (2, 3)]
+    ours = _FullWidthConvs.apply(x, (2, 3), *ws)
+    ref = [F.conv2d(x.unsqueeze(1), w).squeeze(3).transpose(1, 2) for w in ws]   # [N, positions, F]
+    up = [torch.randn(o.shape, generator=g) for o in ref]
+    grads_ours = torch.autograd.grad(sum((o * u).sum() for o, u in zip(ours, up)), ws)
+    grads_ref = torch.autograd.grad(sum((o * u).sum() for o, u in zip(ref, up)), ws)
+    for a, b in zip(ours, ref):
+        assert torch.allclose(a, b, atol=1e-5)
+    for a, b in zip(grads_ours, grads_ref):
+        assert torch.allclose(a, b, atol=1e-4)

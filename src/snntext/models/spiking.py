@@ -9,7 +9,7 @@ membrane through all three; the DNN has no counterpart for that). `convs` / `fc`
 TailoredTextCNN, so the DNN's weights copy across; `pool_scale` (a buffer, 1 = plain copy) is
 the data-based normalisation's 1/lambda_pool.
 
-Multi-step: each Conv2d runs ONCE over T*B inputs, then each neuron layer runs its T-loop.
+Multi-step: the three convolutions run ONCE over all T*B inputs, as one matmul (_FullWidthConvs;\nthe Conv2d modules hold the weights), then each neuron layer runs its T-loop.
 
 Exact speed trick: the net has no bias, so an all-zero input window gives zero current and no
 spike ever. A batch may therefore be cut to its longest sentence plus (max kernel - 1) padding
@@ -31,6 +31,48 @@ from torch import nn
 from snntext.models.checkpoint import register_model_kind
 from snntext.models.textcnn import population_scores
 from snntext.neurons import LeakyNode
+
+
+class _FullWidthConvs(torch.autograd.Function):
+    """All (k x D) convolutions of one [N, L, D] input as ONE matmul plus shifted adds.
+
+    Y = X @ [W_k[j] for every k, offset j]  ([N*L, D] @ [D, sum_k k*F]), then
+    out_k[:, p] = sum_j Y[:, p + j, block(k, j)]. Backward (weights only; the input is data):
+    dW_k = dOut_k^T @ (the k x D windows of X), one matmul per kernel. This runs at
+    matmul speed where Conv2d with one input channel and a full-width kernel does not.
+    """
+
+    @staticmethod
+    def forward(ctx, x, kernel_sizes, *weights):
+        n, length, dim = x.shape
+        w_all = torch.cat([w[:, 0].permute(2, 1, 0).reshape(dim, -1) for w in weights], dim=1)  # [D, sum k*F]
+        y = (x.reshape(n * length, dim) @ w_all).view(n, length, -1)
+        outs, offset = [], 0
+        for k, w in zip(kernel_sizes, weights):
+            f = w.shape[0]
+            out = y[:, : length - k + 1, offset: offset + f].clone()
+            for j in range(1, k):
+                out += y[:, j: j + length - k + 1, offset + j * f: offset + (j + 1) * f]
+            outs.append(out)
+            offset += k * f
+        ctx.save_for_backward(x)
+        ctx.kernel_sizes, ctx.shapes = kernel_sizes, [w.shape for w in weights]
+        return tuple(outs)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        (x,) = ctx.saved_tensors
+        n, length, dim = x.shape
+        grad_ws = []
+        for k, shape, grad in zip(ctx.kernel_sizes, ctx.shapes, grads):
+            if grad is None:
+                grad_ws.append(None)
+                continue
+            positions = length - k + 1
+            windows = x.unfold(1, k, 1)[:, :positions].transpose(2, 3).reshape(n * positions, k * dim)  # [N*P, k*D]
+            grad_w = grad.reshape(n * positions, shape[0]).t() @ windows                           # [F, k*D]
+            grad_ws.append(grad_w.view(shape))
+        return (None, None, *grad_ws)
 
 
 class SpikingTextCNN(nn.Module):
@@ -95,12 +137,14 @@ class SpikingTextCNN(nn.Module):
             raise ValueError(f"input of {L} positions is shorter than the largest kernel {max(self.kernel_sizes)}")
         if self.record_rates:
             self._count("input", spikes, T * B * full * D)
-        x = spikes.reshape(T * B, 1, L, D)
+        currents = _FullWidthConvs.apply(spikes.reshape(T * B, L, D), self.kernel_sizes,
+                                         *(conv.weight for conv in self.convs))
         pooled = []
-        for k, conv, conv_node, pool_node in zip(self.kernel_sizes, self.convs, self.conv_neurons, self.pool_neurons):
-            current = conv(x).reshape(T, B, conv.out_channels, L - k + 1)
-            conv_spikes = conv_node(current)
-            pool_in = conv_spikes.sum(dim=3) * (self.pool_scale / (full - k + 1))
+        for k, conv, current, conv_node, pool_node in zip(
+            self.kernel_sizes, self.convs, currents, self.conv_neurons, self.pool_neurons
+        ):
+            conv_spikes = conv_node(current.view(T, B, L - k + 1, conv.out_channels))   # [T, B, positions, F]
+            pool_in = conv_spikes.sum(dim=2) * (self.pool_scale / (full - k + 1))
             pool_spikes = pool_node(pool_in)
             pooled.append(pool_spikes)
             if self.record_rates:

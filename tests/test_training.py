@@ -1,0 +1,170 @@
+"""The DNN training loop, its config from params, and the activation statistics."""
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from snntext.errors import SnntextError
+from snntext.evaluation import EmbeddedData, Split, accuracy, embed
+from snntext.models.textcnn import TailoredTextCNN
+from snntext.params import Params
+from snntext.training import (
+    TrainConfig, activation_statistics, model_config, train_classifier, train_model, write_history_csv,
+)
+
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny nets train fastest on one thread, and the test machine is shared."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def separable_data(seed: int = 0, sizes=(160, 60, 60), max_len: int = 8) -> EmbeddedData:
+    """Sentences of neutral words plus >= 1 word of their class; class words differ in which dims are high."""
+    gen = torch.Generator().manual_seed(seed)
+    table = torch.zeros(14, 4)
+    table[1] = 0.5                                                    # OOV
+    table[2:6] = torch.tensor([0.9, 0.9, 0.1, 0.1])                   # class-0 words
+    table[6:10] = torch.tensor([0.1, 0.1, 0.9, 0.9])                  # class-1 words
+    table[10:14] = 0.5
+    table[2:] += 0.05 * torch.rand(12, 4, generator=gen)
+    splits = []
+    for n in sizes:
+        labels = torch.randint(0, 2, (n,), generator=gen)
+        ids = torch.randint(10, 14, (n, max_len), generator=gen)
+        lengths = torch.randint(3, max_len + 1, (n,), generator=gen)
+        for i in range(n):
+            where = torch.randperm(int(lengths[i]), generator=gen)[:2]
+            ids[i, where] = 2 + 4 * labels[i] + torch.randint(0, 4, (2,), generator=gen)
+            ids[i, lengths[i]:] = 0
+        splits.append(Split(ids, labels))
+    return EmbeddedData(*splits, table=table.clamp(0, 1), meta={"labels": ["a", "b"]})
+
+
+def small_config(**overrides) -> TrainConfig:
+    values = dict(epochs=12, lr=1e-2, weight_decay=1e-3, batch_size=16, patience=0, dropout=0.1,
+                  kernel_sizes=(2, 3), filters=8, zero_sum_filters=True)
+    values.update(overrides)
+    return TrainConfig(**values)
+
+
+def test_learns_a_separable_task_and_keeps_the_best_dev_epoch():
+    data = separable_data()
+    model, config, result = train_model("tailored", data, small_config(), seed=0, device=CPU,
+                                        neurons_per_class=2, progress=False)
+    devs = [row["dev_acc"] for row in result.history]
+    assert result.best_dev_acc > 0.9
+    assert result.best_epoch == 1 + devs.index(max(devs))
+    assert result.best_dev_acc == max(devs)
+    assert accuracy(model, data.dev.ids, data.dev.labels, data.table, 64, CPU) == result.best_dev_acc
+    assert all(torch.equal(model.state_dict()[k], v) for k, v in result.best_state.items())
+    assert config["neurons_per_class"] == 2 and config["kernel_sizes"] == [2, 3]
+    sums = torch.cat([conv.weight.sum(dim=(1, 2, 3)) for conv in model.convs])
+    assert sums.abs().max() < 1e-5   # projected after every step
+    assert result.history[0]["train_loss"] > result.history[-1]["train_loss"]
+
+
+def test_kim_trains_too():
+    data = separable_data()
+    model, config, result = train_model("kim", data, small_config(epochs=4), seed=0, device=CPU, progress=False)
+    assert "neurons_per_class" not in config
+    assert result.best_dev_acc > 0.9
+
+
+def test_early_stopping_after_patience_epochs_without_improvement():
+    data = separable_data()
+    model = TailoredTextCNN(4, 2, neurons_per_class=2, kernel_sizes=(2,), filters=4)
+    result = train_classifier(model, data, epochs=20, lr=1e-12, weight_decay=0.0, batch_size=32, patience=2,
+                              seed=0, device=CPU, progress=False)
+    assert result.best_epoch == 1
+    assert result.epochs_run == 3
+
+
+def test_same_seed_same_history_other_seed_differs():
+    data = separable_data()
+    runs = [train_model("tailored", data, small_config(epochs=3), seed=s, device=CPU, progress=False)
+            for s in (5, 5, 6)]
+    assert runs[0][2].history == runs[1][2].history
+    assert all(torch.equal(runs[0][0].state_dict()[k], v) for k, v in runs[1][0].state_dict().items())
+    assert runs[0][2].history != runs[2][2].history
+
+
+def test_after_step_runs_once_per_optimiser_step():
+    data = separable_data(sizes=(40, 10, 10))
+    calls = []
+    model = TailoredTextCNN(4, 2, neurons_per_class=2, kernel_sizes=(2,), filters=4)
+    train_classifier(model, data, epochs=2, lr=1e-3, weight_decay=0.0, batch_size=16, patience=0, seed=0,
+                     device=CPU, after_step=lambda: calls.append(1), progress=False)
+    assert len(calls) == 2 * math.ceil(40 / 16)
+
+
+def params(section: dict, name="train_dnn") -> Params:
+    base = dict(epochs=3, lr=1e-3, weight_decay=0.0, batch_size=32, patience=5, dropout=0.5,
+                kernel_sizes=[3, 4, 5], filters=100, zero_sum_filters=True)
+    base.update(section)
+    return Params({name: base}, Path("params.yaml"))
+
+
+def test_train_config_lr_is_a_number_or_a_mapping_per_dataset():
+    assert TrainConfig.from_params(params({"lr": 0.001}), "train_dnn", "mr").lr == 0.001
+    assert TrainConfig.from_params(params({"lr": "1e-3"}), "train_dnn", "mr").lr == 0.001   # YAML 1.1 string
+    by_dataset = params({"lr": {"default": 1e-3, "subj": 5e-4}})
+    assert TrainConfig.from_params(by_dataset, "train_dnn", "subj").lr == 5e-4
+    assert TrainConfig.from_params(by_dataset, "train_dnn", "mr").lr == 1e-3
+    config = TrainConfig.from_params(params({}), "train_dnn", "mr")
+    assert config.kernel_sizes == (3, 4, 5) and config.zero_sum_filters is True
+    kim = TrainConfig.from_params(params({}, name="kim"), "kim", "mr")
+    assert kim.zero_sum_filters is None
+
+
+@pytest.mark.parametrize("section, message", [
+    ({"lr": {"subj": 5e-4}}, "train_dnn.lr' has neither 'mr' nor 'default'"),
+    ({"lr": -1.0}, "train_dnn.lr' is out of range"),
+    ({"lr": "fast"}, "train_dnn.lr' must be a number"),
+    ({"lr": {"default": True}}, "train_dnn.lr.default' must be a number"),
+    ({"dropout": 1.0}, "train_dnn.dropout' is out of range"),
+    ({"kernel_sizes": [3, 0]}, "train_dnn.kernel_sizes' must be a list of positive integers"),
+    ({"epochs": "ten"}, "train_dnn.epochs' must be int"),
+])
+def test_train_config_errors_name_the_key(section, message):
+    with pytest.raises(SnntextError, match=message):
+        TrainConfig.from_params(params(section), "train_dnn", "mr")
+
+
+def test_activation_statistics_match_a_brute_force_count():
+    data = separable_data(sizes=(37, 5, 5))
+    torch.manual_seed(1)
+    model = TailoredTextCNN(4, 2, neurons_per_class=3, kernel_sizes=(2, 3), filters=5, zero_sum_filters=False)
+    stats = activation_statistics(model, data.train.ids, data.table, 8, CPU)
+    model.eval()
+    x = embed(data.train.ids, data.table)
+    with torch.no_grad():
+        layers = {f"conv{k}": torch.relu(conv(x.unsqueeze(1))) for k, conv in zip(model.kernel_sizes, model.convs)}
+        layers["pooled"] = model.pooled(x)
+        layers["units"] = model.units(x)
+    assert set(stats) == {f"{n}_{s}" for n in layers for s in ("max", "p999")}
+    for name, values in layers.items():
+        flat = values.flatten().double().numpy()
+        assert stats[f"{name}_max"] == pytest.approx(flat.max(), rel=1e-6)
+        assert stats[f"{name}_p999"] == pytest.approx(np.percentile(flat, 99.9), rel=1e-5)
+    assert model_config("tailored", small_config(), 4, 2, 3)["zero_sum_filters"] is True
+
+
+def test_write_history_csv(tmp_path):
+    path = tmp_path / "h.csv"
+    write_history_csv(path, {"kim": [{"epoch": 1, "train_loss": 0.5, "dev_acc": 0.7}],
+                             "dnn": [{"epoch": 1, "train_loss": 0.6, "dev_acc": 0.6},
+                                     {"epoch": 2, "train_loss": 0.4, "dev_acc": 0.8}]})
+    rows = list(csv.DictReader(path.open()))
+    assert [(r["epoch"], r["model"]) for r in rows] == [("1", "kim"), ("1", "dnn"), ("2", "dnn")]
+    assert float(rows[2]["dev_acc"]) == 0.8
