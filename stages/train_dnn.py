@@ -48,7 +48,7 @@ def main() -> None:
     metrics.update(dnn_macs=energy["total_macs"], dnn_energy_uj=energy["total_uj"])
     metrics_path = paths.metrics_file("train_dnn", dataset)
     write_json_atomic(metrics_path, metrics)
-    write_history_csv(metrics_path.with_name(f"{dataset}_history.csv"), histories)
+    write_history_csv(paths.history_file("train_dnn", dataset), histories)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ def run(seed, loss="paper"):
     torch.manual_seed(0)
     dnn = TailoredTextCNN(4, 2, neurons_per_class=2, kernel_sizes=(2, 3), filters=4).eval()
     snn = convert(dnn, "none")
-    cfg = FinetuneConfig(epochs=3, lr=3e-2, batch_size=16, loss=loss, timesteps=8, eval_timesteps=8)
+    cfg = FinetuneConfig(epochs=3, lr=3e-2, batch_size=16, loss=loss, timesteps=8)
     return snn, finetune(snn, ids[:32], labels[:32], ids[32:], labels[32:], table, cfg, seed=seed, log=lambda m: None)
 
 
@@ -58,3 +58,54 @@ def test_count_loss_trains():
     _, result = run(1, loss="count")
     losses = [h["train_loss"] for h in result.history[1:]]
     assert losses[-1] < losses[0]
+
+
+def test_convert_and_finetune_stages_end_to_end(tmp_path):
+    """Both stage scripts on a toy data set in a scratch project root (SNNTEXT_ROOT)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import numpy as np
+
+    from snntext.models.checkpoint import save_checkpoint
+
+    root = Path(__file__).resolve().parents[1]
+    ids, labels, table = toy_task()
+    emb = tmp_path / "data" / "embedded" / "toy"
+    emb.mkdir(parents=True)
+    np.save(emb / "table.npy", table.numpy())
+    np.savez(emb / "ids.npz", **{f"{s}_ids": ids[a:b].numpy().astype(np.int32) for s, a, b in
+                                 (("train", 0, 32), ("dev", 32, 40), ("test", 40, 48))},
+             **{f"{s}_labels": labels[a:b].numpy() for s, a, b in (("train", 0, 32), ("dev", 32, 40), ("test", 40, 48))})
+    torch.manual_seed(0)
+    dnn = TailoredTextCNN(4, 2, neurons_per_class=2, kernel_sizes=(2, 3), filters=4)
+    save_checkpoint(tmp_path / "data/models/toy/dnn.pt", dnn, "tailored",
+                    dict(embedding_dim=4, num_classes=2, neurons_per_class=2, kernel_sizes=[2, 3], filters=4),
+                    extra={"dnn_dev_acc": 0.5, "dnn_test_acc": 0.5})
+    stats = {"pooled_max": 0.4, "pooled_p999": 0.3, "units_max": 1.0, "units_p999": 0.8}
+    (tmp_path / "metrics/train_dnn").mkdir(parents=True)
+    (tmp_path / "metrics/train_dnn/toy.json").write_text(json.dumps({"dnn_activations": stats}))
+    (tmp_path / "params.yaml").write_text(
+        "seed: 0\ndevice: cpu\nthreshold: 1.0\nbeta: 1.0\ntimesteps: 6\nsurrogate: fast_sigmoid\nsurrogate_slope: 25\n"
+        "convert: {normalisation: data_p99.9, eval_batch_size: 16}\n"
+        "finetune: {epochs: 2, lr: 0.01, weight_decay: 0.0, batch_size: 16, loss: paper, patience: 0}\n")
+    env = dict(os.environ, SNNTEXT_ROOT=str(tmp_path), PYTHONPATH=str(root / "src"))
+    for stage in ("convert", "finetune"):
+        done = subprocess.run([sys.executable, str(root / "stages" / f"{stage}.py"), "toy"], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    conv = json.loads((tmp_path / "metrics/convert/toy.json").read_text())
+    assert set(conv["options"]) == {"none", "max_weight", "data_max", "data_p99.9"} and conv["chosen"] == "data_p99.9"
+    assert "T x input_rate" in conv["options"]["none"]["energy"]["formula"]
+    fine = json.loads((tmp_path / "metrics/finetune/toy.json").read_text())
+    assert 0 <= fine["test_acc"] <= 1 and fine["epochs_run"] == 2
+    assert (tmp_path / "metrics/finetune/toy_history.csv").read_text().count("\n") == 4
+    assert (tmp_path / "data/models/toy/snn.pt").is_file()
+    # a params error names the key
+    (tmp_path / "params.yaml").write_text((tmp_path / "params.yaml").read_text().replace("data_p99.9", "p50"))
+    done = subprocess.run([sys.executable, str(root / "stages/convert.py"), "toy"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2 and "convert.normalisation" in done.stderr

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 
 import torch
 from torch.nn import functional as F
+from tqdm import tqdm
 
-from snntext.models.spiking import SpikingTextCNN, draw_batch_spikes, evaluate_spiking
+from snntext.models.spiking import SpikingTextCNN, draw_batch_spikes, evaluate_spiking, length_bucketed_batches
 
 LOSSES = ("paper", "count")
 
@@ -42,13 +43,46 @@ class FinetuneConfig:
     temperature: float = 1.0
     patience: int = 0            # stop after this many epochs without a dev gain; 0 = never
     timesteps: int = 50          # T while training
-    eval_timesteps: int = 50     # T for dev/test evaluation
     eval_batch_size: int = 64
     max_train_examples: int = 0  # 0 = all; >0 = a seeded subset (for quick studies)
 
     def __post_init__(self):
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
+
+    @classmethod
+    def from_params(cls, params) -> "FinetuneConfig":
+        """finetune.* of params.yaml (T for training = the top-level `timesteps`); checked types."""
+        return cls(
+            epochs=params.get("finetune.epochs", type_=int), lr=params.get("finetune.lr", type_=float),
+            weight_decay=params.get("finetune.weight_decay", type_=float),
+            batch_size=params.get("finetune.batch_size", type_=int), loss=params.choice("finetune.loss", LOSSES),
+            temperature=params.get("finetune.temperature", 1.0, type_=float),
+            patience=params.get("finetune.patience", type_=int), timesteps=params.get("timesteps", type_=int),
+            max_train_examples=params.get("finetune.max_train_examples", 0, type_=int),
+        )
+
+
+def write_history_csv(path, history: list[dict]) -> None:
+    """epoch,train_loss,dev_acc,seconds per epoch (epoch 0 = the converted network), atomically."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    path = Path(path)
+    lines = ["epoch,train_loss,dev_acc,seconds"]
+    for row in history:
+        loss = "" if row["train_loss"] is None else f"{row['train_loss']:.6f}"
+        lines.append(f"{row['epoch']},{loss},{row['dev_acc']:.6f},{row['seconds']:.2f}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n")
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 @dataclass
@@ -78,7 +112,7 @@ def finetune(
     eval_seed = seed + 2
 
     def dev_accuracy() -> float:
-        return evaluate_spiking(model, dev_ids, dev_labels, table, timesteps=config.eval_timesteps, seed=eval_seed,
+        return evaluate_spiking(model, dev_ids, dev_labels, table, timesteps=config.timesteps, seed=eval_seed,
                                 batch_size=config.eval_batch_size, device=device, record_rates=False).accuracy
 
     start = time.perf_counter()
@@ -88,10 +122,9 @@ def finetune(
     log(f"finetune epoch 0 (converted): dev {best_acc:.4f}")
     for epoch in range(1, config.epochs + 1):
         model.train()
-        order = torch.randperm(len(train_labels), generator=order_gen)
         total, seen = 0.0, 0
-        for i in range(0, len(order), config.batch_size):
-            index = order[i:i + config.batch_size]
+        for index in tqdm(length_bucketed_batches(train_ids, config.batch_size, order_gen),
+                          desc=f"finetune epoch {epoch}", unit="batch", leave=False, mininterval=10):
             spikes = draw_batch_spikes(train_ids[index], table, config.timesteps, spike_gen, model.kernel_sizes)
             labels = train_labels[index].to(device)
             counts = model.class_counts(model(spikes, full_length=full_length))
@@ -99,7 +132,7 @@ def finetune(
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
-            total += float(loss) * len(index)
+            total += float(loss.detach()) * len(index)
             seen += len(index)
         acc = dev_accuracy()
         history.append({"epoch": epoch, "train_loss": total / seen, "dev_acc": acc,

@@ -17,6 +17,7 @@ step, instead of autograd replaying ~6 ops per step.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Callable
 
 import torch
@@ -82,7 +83,6 @@ class Surrogate(sj_surrogate.SurrogateFunctionBase):
         return f"name={self.name}, slope={self.slope}, spiking={self.spiking}"
 
 
-@torch.jit.script
 def _leaky_forward(x_seq: torch.Tensor, v0: torch.Tensor, s0: torch.Tensor, beta: float, threshold: float):
     """Membrane sequence U [T, ...] and spikes S [T, ...] of the definition above (no autograd)."""
     u_seq = torch.empty_like(x_seq)
@@ -98,6 +98,11 @@ def _leaky_forward(x_seq: torch.Tensor, v0: torch.Tensor, s0: torch.Tensor, beta
         prev_u = u
         prev_s = s
     return spikes, u_seq
+
+
+with warnings.catch_warnings():  # TorchScript is deprecated but still the cheapest way to fuse this loop on CPU
+    warnings.simplefilter("ignore", DeprecationWarning)
+    _leaky_forward = torch.jit.script(_leaky_forward)
 
 
 class _LeakySequence(torch.autograd.Function):

@@ -57,3 +57,13 @@ def models_dir(dataset: str) -> Path:
 
 def metrics_file(stage: str, dataset: str) -> Path:
     return METRICS_DIR / stage / f"{dataset}.json"
+
+
+def history_file(stage: str, dataset: str) -> Path:
+    """Per-epoch history CSV of a training stage (a DVC plot)."""
+    return METRICS_DIR / stage / f"{dataset}_history.csv"
+
+
+def attack_dir(dataset: str) -> Path:
+    """data/attack/<dataset>/: the successful adversarial examples, one CSV per model x recipe."""
+    return DATA_DIR / "attack" / dataset

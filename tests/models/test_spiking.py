@@ -106,3 +106,39 @@ def test_matmul_convolution_matches_conv2d_forward_and_backward():
         assert torch.allclose(a, b, atol=1e-5)
     for a, b in zip(grads_ours, grads_ref):
         assert torch.allclose(a, b, atol=1e-4)
+
+
+def test_length_bucketed_batches_cover_every_row_once_with_similar_lengths():
+    from snntext.models.spiking import length_bucketed_batches, token_lengths
+
+    gen = torch.Generator().manual_seed(0)
+    lengths = torch.randint(1, 30, (500,), generator=gen)
+    ids = (torch.arange(30).expand(500, 30) < lengths[:, None]).long() * 5
+    assert torch.equal(token_lengths(ids), lengths)
+    for generator in (None, torch.Generator().manual_seed(1)):
+        batches = length_bucketed_batches(ids, 16, generator, pool_batches=4)
+        assert sorted(torch.cat(batches).tolist()) == list(range(500))
+        spread = sum(int(lengths[b].max() - lengths[b].min()) for b in batches) / len(batches)
+        assert spread < 8          # a random batch of 16 spans ~25 lengths
+    again = length_bucketed_batches(ids, 16, torch.Generator().manual_seed(1), pool_batches=4)
+    assert all(torch.equal(a, b) for a, b in zip(batches, again))
+
+
+def test_evaluate_spiking_returns_predictions_in_input_order():
+    """Rates of exactly 0 or 1 make the spikes deterministic, so bucketed (sorted, trimmed)
+    evaluation must give each row the prediction of running that row alone, untrimmed."""
+    from snntext.models.spiking import evaluate_spiking
+
+    torch.manual_seed(0)
+    snn = SpikingTextCNN(embedding_dim=6, num_classes=3, neurons_per_class=2, kernel_sizes=(2, 3), filters=8)
+    table = (torch.rand(8, 6) > 0.5).float()
+    table[0] = 0
+    ids = torch.randint(1, 8, (40, 9))
+    ids[torch.arange(9).expand(40, 9) >= torch.randint(1, 10, (40, 1))] = 0
+    labels = torch.randint(0, 3, (40,))
+    bucketed = evaluate_spiking(snn, ids, labels, table, timesteps=12, seed=0, batch_size=7)
+    alone = torch.cat([evaluate_spiking(snn, ids[i:i + 1], labels[i:i + 1], table, timesteps=12, seed=1,
+                                        batch_size=1, record_rates=False, trim=False).predictions
+                       for i in range(len(ids))])
+    assert len(set(alone.tolist())) > 1        # not a constant prediction
+    assert torch.equal(bucketed.predictions, alone)

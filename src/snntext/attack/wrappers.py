@@ -18,6 +18,7 @@ population) divided by T, the rate analogue of the DNN's scores. TextAttack soft
 from __future__ import annotations
 
 import hashlib
+import inspect
 from collections.abc import Sequence
 
 import numpy as np
@@ -134,17 +135,28 @@ class DNNWrapper(_CountingWrapper):
         return self.model(self.encoder.rates(texts, self.device))
 
 
-def snn_class_scores(model: nn.Module, spikes: torch.Tensor, num_classes: int) -> torch.Tensor:
-    """Class spike counts per step: output spikes [T, B, C*N] summed over T and each class's population, / T."""
-    reset = getattr(model, "reset", None)
-    if callable(reset):
-        reset()
-    else:
-        from spikingjelly.activation_based import functional
+def _accepts_full_length(model: nn.Module) -> bool:
+    return "full_length" in inspect.signature(model.forward).parameters and hasattr(model, "kernel_sizes")
 
-        functional.reset_net(model)
-    out = model(spikes)
-    return population_scores(out.sum(0), num_classes) / spikes.shape[0]
+
+def snn_class_scores(model: nn.Module, spikes: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """Class spike counts per step: output spikes [T, B, C*N] summed over T and each class's population, / T.
+
+    A SpikingTextCNN (bias-free, so all-zero windows never spike) runs on the batch cut to its
+    longest sentence + (largest kernel - 1) positions with `full_length` = L: the same spikes, faster.
+    """
+    from spikingjelly.activation_based import functional
+
+    functional.reset_net(model)
+    T, _, L, _ = spikes.shape
+    if _accepts_full_length(model):
+        nonpad = spikes.amax(dim=(0, 1, 3)).nonzero()
+        longest = int(nonpad.max()) + 1 if len(nonpad) else 0
+        keep = min(L, max(longest + max(model.kernel_sizes) - 1, max(model.kernel_sizes)))
+        out = model(spikes[:, :, :keep], full_length=L)
+    else:
+        out = model(spikes)
+    return population_scores(out.sum(0), num_classes) / T
 
 
 class SNNWrapper(_CountingWrapper):

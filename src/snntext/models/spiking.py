@@ -171,6 +171,35 @@ def longest_length(ids: torch.Tensor) -> int:
     return int(nonpad.max()) + 1 if len(nonpad) else 0
 
 
+def token_lengths(ids: torch.Tensor) -> torch.Tensor:
+    """Per row of ids [N, L]: position of the last non-padding token + 1 (0 for an empty row)."""
+    positions = torch.arange(1, ids.shape[1] + 1).expand_as(ids)
+    return (positions * (ids != 0)).amax(dim=1)
+
+
+def length_bucketed_batches(ids: torch.Tensor, batch_size: int, generator: torch.Generator | None = None,
+                            pool_batches: int = 50) -> list[torch.Tensor]:
+    """Batches of row indices whose members have similar lengths, so that trimming each batch
+    to its longest sentence (exact for this bias-free network) saves the most work.
+
+    With a generator (training): shuffle, then sort by length inside pools of `pool_batches`
+    batches, then shuffle the batch order, so batches stay random but homogeneous. Without one
+    (evaluation): plain sort by length.
+    """
+    lengths = token_lengths(ids)
+    if generator is None:
+        order = torch.argsort(lengths, stable=True)
+        return list(order.split(batch_size))
+    order = torch.randperm(len(lengths), generator=generator)
+    pool = batch_size * pool_batches
+    chunks = []
+    for start in range(0, len(order), pool):
+        part = order[start:start + pool]
+        part = part[torch.argsort(lengths[part], stable=True)]
+        chunks.extend(part.split(batch_size))
+    return [chunks[i] for i in torch.randperm(len(chunks), generator=generator).tolist()]
+
+
 def trimmed_length(ids: torch.Tensor, kernel_sizes: tuple[int, ...]) -> int:
     """Shortest prefix of the batch [B, L] that loses no window touching a real token."""
     return min(ids.shape[1], max(longest_length(ids) + max(kernel_sizes) - 1, max(kernel_sizes)))
@@ -223,9 +252,10 @@ def evaluate_spiking(
     table = table.to(device)
     generator = torch.Generator(device=device).manual_seed(seed)
     preds, ties, silent = [], 0, 0
+    index_batches = length_bucketed_batches(ids, batch_size) if trim else list(torch.arange(len(labels)).split(batch_size))
     try:
-        for start in range(0, len(labels), batch_size):
-            batch = ids[start:start + batch_size]
+        for index in index_batches:
+            batch = ids[index]
             spikes = draw_batch_spikes(batch, table, timesteps, generator, model.kernel_sizes, trim)
             counts = model.class_counts(model(spikes, full_length=ids.shape[1])).sum(dim=0)
             top = counts.max(dim=1, keepdim=True).values
@@ -235,7 +265,8 @@ def evaluate_spiking(
     finally:
         model.record_rates = False
         model.train(was_training)
-    predictions = torch.cat(preds)
+    predictions = torch.empty(len(labels), dtype=torch.long)
+    predictions[torch.cat(index_batches)] = torch.cat(preds)
     acc = float((predictions == labels.cpu()).float().mean())
     return SpikeStats(acc, len(labels), ties, silent, model.firing_rates() if record_rates else {}, predictions)
 

@@ -1,0 +1,174 @@
+"""The report: reports/*.md and reports/figures/*.png from the metrics files of a run.
+
+`write_reports` reads and checks every metrics file first (snntext.report.metrics), so a missing
+or malformed file stops it before anything is written; then it renders the Markdown
+(snntext.report.tables) and the figures (snntext.report.figures), each file written atomically,
+and copies the accuracy table into the project README between its results markers.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import sys
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from snntext.errors import SnntextError
+from snntext.report.metrics import load_run_metrics
+from snntext.report.tables import (FIGURES, accuracy_markdown, energy_markdown, load_paper, results_table,
+                                   robustness_markdown, run_readme_markdown)
+
+README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
+SETTINGS = (  # (label, params key) shown in reports/README.md
+    ("seed", "seed"), ("seeds", "seeds"), ("datasets", "datasets"), ("English embedding", "embed.english"),
+    ("Chinese embedding", "embed.chinese"), ("OOV policy", "embed.oov"), ("time steps T", "timesteps"),
+    ("threshold", "threshold"), ("beta", "beta"), ("neurons per class", "neurons_per_class"),
+    ("surrogate", "surrogate"), ("surrogate slope", "surrogate_slope"), ("DNN epochs (max)", "train_dnn.epochs"),
+    ("DNN learning rate", "train_dnn.lr"), ("zero-sum filters", "train_dnn.zero_sum_filters"),
+    ("Kim epochs (max)", "kim.epochs"), ("normalisation", "convert.normalisation"),
+    ("fine-tuning epochs", "finetune.epochs"), ("fine-tuning lr", "finetune.lr"), ("fine-tuning loss", "finetune.loss"),
+    ("sweep T values", "sweep.timesteps"), ("attack examples", "attack.examples"), ("attack recipes", "attack.recipes"),
+    ("attacked models", "attack.models"), ("device", "device"),
+)
+VERSIONED = ("torch", "spikingjelly", "textattack", "dvc", "numpy", "matplotlib", "gensim")
+
+
+def run_settings(params) -> list[tuple[str, Any]]:
+    """(label, value) of the params that matter; keys absent from params.yaml are shown as 'not set'."""
+    out = []
+    for label, key in SETTINGS:
+        value = params.get(key, default=None)
+        if value is None and key == "seeds":
+            continue
+        out.append((label, "not set" if value is None else value))
+    return out
+
+
+def environment_info() -> dict[str, str]:
+    """Versions, date and the machine that ran the report (the stages ran on the same machine in `dvc repro`)."""
+    info = {"python": sys.version.split()[0]}
+    for package in VERSIONED:
+        try:
+            info[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            info[package] = "not installed"
+    info["date (UTC)"] = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d")
+    info["OS"] = platform.platform()
+    info["CPU"] = f"{_cpu_model()} ({os.cpu_count()} logical cores)"
+    try:
+        import torch
+
+        info["GPU"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none (CPU only)"
+    except ImportError:
+        info["GPU"] = "unknown (torch not importable)"
+    return info
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def embedding_dims(run) -> dict[str, int | None]:
+    """Vector dimension per dataset: the embed metrics' own `dim` when present, else the source registry's."""
+    from snntext.data.sources import load_registry
+
+    registry = None
+    dims = {}
+    for ds, m in run.items():
+        emb = m.stages["embed"]
+        if isinstance(emb.get("dim"), int):
+            dims[ds] = emb["dim"]
+            continue
+        try:
+            registry = registry or load_registry()
+            dims[ds] = registry.vector(emb["vectors"]).dim
+        except (SnntextError, KeyError):
+            dims[ds] = None
+    return dims
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def update_readme_results(readme: Path, table_markdown: str) -> bool:
+    """Replace what lies between the results markers of `readme`; False (untouched) when they are absent."""
+    if not readme.is_file():
+        return False
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        return False
+    new = text[: start + len(README_START)] + "\n" + table_markdown.rstrip() + "\n" + text[end:]
+    if new != text:
+        write_text_atomic(readme, new)
+    return True
+
+
+def render_markdown(run, params, environment: dict[str, str]) -> dict[str, str]:
+    """file name -> Markdown of every report document (nothing written)."""
+    from snntext.energy import DNN_FORMULA, E_MAC_PJ
+
+    paper = load_paper()
+    return {
+        "accuracy.md": accuracy_markdown(run, paper, embedding_dims(run)),
+        "energy.md": energy_markdown(run, DNN_FORMULA, E_MAC_PJ),
+        "robustness.md": robustness_markdown(run),
+        "README.md": run_readme_markdown(run, run_settings(params), environment),
+    }
+
+
+def readme_results(run) -> str:
+    """The block copied into the project README: the test-accuracy table and a link to the full report."""
+    return "\n".join([results_table(run, load_paper()), "",
+                      "Test accuracy (%), from `reports/accuracy.md` (written by the `report` stage); energy and "
+                      "robustness: `reports/energy.md`, `reports/robustness.md`."])
+
+
+def write_figures(run, figures_dir: Path) -> list[Path]:
+    from snntext.report import figures
+
+    root = figures_dir.parent
+    sweeps = {ds: m.stages["sweep"] for ds, m in run.items()}
+    dnn_test = {ds: m.stages["train_dnn"]["dnn_test_acc"] for ds, m in run.items()}
+    rates = {ds: {"converted": m.stages["convert"]["options"][m.stages["convert"]["chosen"]]["test"]["firing_rates"],
+                  "fine-tuned": m.stages["finetune"]["test"]["firing_rates"]} for ds, m in run.items()}
+    return [
+        figures.accuracy_vs_timesteps(sweeps, dnn_test, root / FIGURES["timesteps"]),
+        figures.finetune_epochs({ds: m.histories["finetune"] for ds, m in run.items()}, root / FIGURES["finetune"]),
+        figures.dnn_training({ds: m.histories["train_dnn"] for ds, m in run.items()}, root / FIGURES["dnn"]),
+        figures.firing_rates(rates, root / FIGURES["rates"]),
+    ]
+
+
+def write_reports(datasets: list[str], params, *, metrics_dir: Path, reports_dir: Path, readme: Path | None = None,
+                  environment: dict[str, str] | None = None) -> list[Path]:
+    """Check every metrics file, then write reports/*.md and reports/figures/*.png; returns the paths written."""
+    run = load_run_metrics(list(datasets), Path(metrics_dir))
+    documents = render_markdown(run, params, environment if environment is not None else environment_info())
+    block = readme_results(run)
+    reports_dir = Path(reports_dir)
+    written = write_figures(run, reports_dir / "figures")
+    for name, text in documents.items():
+        write_text_atomic(reports_dir / name, text)
+        written.append(reports_dir / name)
+    if readme is not None and update_readme_results(Path(readme), block):
+        written.append(Path(readme))
+    return written

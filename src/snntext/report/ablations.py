@@ -1,0 +1,189 @@
+"""Hyper-parameter ablations run as DVC experiments (paper figures 3a-3d, 4b-4c): the grid, the
+`dvc exp run --queue` commands, and `dvc exp show --json` turned into a table and plots.
+
+Each point of the grid changes ONE top-level param from the committed params.yaml (one-at-a-time
+around the baseline), plus the shared overrides (e.g. `datasets=[mr]`), and re-runs only what that
+param touches: threshold/beta -> convert + finetune; neurons_per_class -> also train_dnn. A
+`baseline` experiment with only the shared overrides makes every curve comparable. Values are
+written out explicitly (never range()), so no float noise such as 0.30000000000000004 reaches DVC.
+
+The paper's "share of active neurons" is not measured by this pipeline; the table and plots use
+the pooled layer's firing rate (share of neuron-steps with a spike) of the fine-tuned SNN instead.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from snntext.errors import SnntextError
+from snntext.report.metrics import lookup
+from snntext.report.tables import display, markdown_table, pct
+
+PARAMS = ("threshold", "beta", "neurons_per_class")
+GRIDS = {  # values besides the committed baseline (threshold 1.0, beta 1.0, neurons_per_class 10)
+    "default": {"threshold": [0.5, 2.0], "beta": [0.9], "neurons_per_class": [1]},
+    "big": {"threshold": [0.25, 0.5, 0.75, 1.5, 2.0, 3.0], "beta": [0.8, 0.9, 0.95, 0.99],
+            "neurons_per_class": [1, 2, 5, 20]},
+}
+BASELINE = "baseline"
+
+
+@dataclass(frozen=True)
+class GridPoint:
+    param: str | None          # None: the baseline
+    value: Any = None
+
+    def name(self, prefix: str) -> str:
+        return f"{prefix}-{BASELINE}" if self.param is None else f"{prefix}-{self.param}-{format_value(self.value)}"
+
+
+def format_value(value: Any) -> str:
+    """A param value as DVC's -S wants it: shortest exact float text, lists as [a,b]."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(format_value(v) for v in value) + "]"
+    return str(value)
+
+
+def build_grid(grid: dict[str, list]) -> list[GridPoint]:
+    """Baseline first, then each param's values in order; unknown params and duplicates refused."""
+    unknown = sorted(set(grid) - set(PARAMS))
+    if unknown:
+        raise SnntextError(f"ablation grid: unknown params {unknown}; allowed: {', '.join(PARAMS)}")
+    points = [GridPoint(None)]
+    for param in PARAMS:
+        values = grid.get(param, [])
+        if len(set(map(format_value, values))) != len(values):
+            raise SnntextError(f"ablation grid: duplicate values for {param}: {values}")
+        points += [GridPoint(param, v) for v in values]
+    return points
+
+
+def parse_grid_option(text: str) -> tuple[str, list]:
+    """'threshold=0.5,1.5' -> ('threshold', [0.5, 1.5]) (ints stay ints)."""
+    param, _, values = text.partition("=")
+    if not values:
+        raise SnntextError(f"--set {text!r}: expected PARAM=V1,V2,...")
+    parsed = []
+    for item in values.split(","):
+        try:
+            parsed.append(int(item))
+        except ValueError:
+            try:
+                parsed.append(float(item))
+            except ValueError:
+                raise SnntextError(f"--set {text!r}: {item!r} is not a number") from None
+    return param.strip(), parsed
+
+
+def queue_commands(points: list[GridPoint], *, prefix: str, overrides: dict[str, Any],
+                   targets: list[str]) -> list[list[str]]:
+    """One `dvc exp run --queue` argv per grid point."""
+    commands = []
+    for point in points:
+        argv = ["dvc", "exp", "run", "--queue", "-n", point.name(prefix)]
+        sets = dict(overrides)
+        if point.param is not None:
+            sets[point.param] = point.value
+        for key, value in sets.items():
+            argv += ["-S", f"{key}={format_value(value)}"]
+        commands.append(argv + list(targets))
+    return commands
+
+
+@dataclass
+class ExperimentRow:
+    name: str
+    params: dict
+    metrics: dict[str, dict] = field(default_factory=dict)   # dataset -> {stage: metrics json}
+    error: str | None = None
+
+
+def parse_exp_show(data: list, prefix: str) -> list[ExperimentRow]:
+    """Experiments named `<prefix>-...` from `dvc exp show --json` (DVC 3.x), each with its
+    params.yaml and its metrics/<stage>/<dataset>.json files."""
+    if not isinstance(data, list):
+        raise SnntextError("dvc exp show --json: expected a list of commits")
+    rows = []
+    for commit in data:
+        for group in commit.get("experiments") or []:
+            for rev in group.get("revs") or []:
+                name = rev.get("name") or group.get("name") or ""
+                if not name.startswith(f"{prefix}-"):
+                    continue
+                body = rev.get("data") or {}
+                params = ((body.get("params") or {}).get("params.yaml") or {}).get("data") or {}
+                row = ExperimentRow(name, params, error=_error_text(rev.get("error")))
+                for path, entry in (body.get("metrics") or {}).items():
+                    parts = path.split("/")
+                    if len(parts) == 3 and parts[0] == "metrics" and parts[2].endswith(".json") and entry.get("data"):
+                        row.metrics.setdefault(parts[2][:-5], {})[parts[1]] = entry["data"]
+                rows.append(row)
+    return sorted(rows, key=lambda r: r.name)
+
+
+def _error_text(error: Any) -> str | None:
+    if not error:
+        return None
+    if isinstance(error, dict):
+        return str(error.get("msg") or error.get("type") or error)
+    return str(error)
+
+
+def _get(metrics: dict, stage: str, *keys: str) -> float | None:
+    try:
+        value = lookup(metrics[stage], keys)
+    except KeyError:
+        return None
+    return value if isinstance(value, (int, float)) else None
+
+
+def ablation_points(rows: list[ExperimentRow], param: str) -> list[dict]:
+    """Per experiment and dataset, for curves along `param`: its value and the measured numbers."""
+    points = []
+    for row in rows:
+        if row.error or param not in row.params:
+            continue
+        for ds, metrics in row.metrics.items():
+            if "finetune" not in metrics or ds not in row.params.get("datasets", [ds]):
+                continue
+            points.append({"experiment": row.name, "dataset": ds, "value": row.params[param],
+                           "converted_test_acc": _get(metrics, "convert", "test_acc"),
+                           "test_acc": _get(metrics, "finetune", "test_acc"),
+                           "dev_acc": _get(metrics, "finetune", "dev_acc"),
+                           "pooled_rate": _get(metrics, "finetune", "test", "firing_rates", "pooled"),
+                           "energy_ratio": _get(metrics, "finetune", "energy_ratio_snn_to_dnn")})
+    return points
+
+
+def ablations_markdown(rows: list[ExperimentRow], prefix: str, figures: dict[str, str]) -> str:
+    """reports/ablations.md: one table per swept param (the baseline appears in each), failures listed."""
+    parts = ["# Ablations (DVC experiments)", "",
+             f"Generated by `scripts/run_ablations.py` from `dvc exp show --json` (experiments `{prefix}-*`). "
+             "Each experiment changes one param from the committed params.yaml; accuracy in percent. "
+             "Pooled firing rate = share of neuron-steps with a spike in the fine-tuned SNN's pooled layer "
+             "(our stand-in for the paper's share of active neurons).", ""]
+    for param in PARAMS:
+        names = {r.name for r in rows if r.name == f"{prefix}-{BASELINE}" or r.name.startswith(f"{prefix}-{param}-")}
+        points = sorted(ablation_points([r for r in rows if r.name in names], param),
+                        key=lambda p: (p["dataset"], p["value"]))
+        if not points:
+            continue
+        parts += [f"## {param}", ""]
+        if param in figures:
+            parts += [f"![{param}]({figures[param]})", ""]
+        table_rows = [[display(p["dataset"]), format_value(p["value"]), pct(p["converted_test_acc"]),
+                       pct(p["dev_acc"]), pct(p["test_acc"]), pct(p["pooled_rate"]),
+                       "–" if p["energy_ratio"] is None else f"{p['energy_ratio']:.2f}", f"`{p['experiment']}`"]
+                      for p in points]
+        parts += [markdown_table(["Dataset", param, "Converted test acc", "Fine-tuned dev acc", "Fine-tuned test acc",
+                                  "Pooled firing rate", "SNN/DNN energy", "Experiment"], table_rows, "lrrrrrrl"), ""]
+    failed = [r for r in rows if r.error]
+    if failed:
+        parts += ["## Failed experiments", "", *[f"- `{r.name}`: {r.error}" for r in failed], ""]
+    if not rows:
+        parts += [f"No finished experiments named `{prefix}-*` in `dvc exp show`.", ""]
+    return "\n".join(parts)

@@ -1,0 +1,51 @@
+"""Stage sweep_timesteps: inference-only accuracy vs the number of time steps T (paper figure 5).
+
+Reads data/models/<dataset>/{snn_converted,snn}.pt and data/embedded/<dataset>/; writes
+metrics/sweep/<dataset>.json (per model "converted"/"finetuned" x split: accuracy, ties, silence
+per T) and metrics/sweep/<dataset>.csv (T, model, split, accuracy) for the plot. No training:
+one seeded run at max(T) per model and split gives every T (snntext.sweep).
+Params: seed, device, sweep.timesteps, sweep.splits, sweep.batch_size.
+"""
+from __future__ import annotations
+
+from snntext import paths
+from snntext.cli import run_stage, stage_parser
+from snntext.device import resolve_device, seed_everything
+from snntext.errors import SnntextError
+from snntext.evaluation import SPLITS, load_embedded, write_json_atomic
+from snntext.models.checkpoint import load_checkpoint
+from snntext.params import load_params
+from snntext.sweep import check_timesteps, timestep_sweep, write_sweep_csv
+
+MODELS = {"converted": "snn_converted.pt", "finetuned": "snn.pt"}
+
+
+def main() -> None:
+    args = stage_parser(__doc__.splitlines()[0]).parse_args()
+    params = load_params(args.params)
+    dataset, seed = args.dataset, params.get("seed", type_=int)
+    try:
+        steps = check_timesteps(params.get("sweep.timesteps", type_=list))
+    except ValueError as err:
+        raise SnntextError(f"{params.source}: key 'sweep.timesteps': {err}") from None
+    splits = params.get("sweep.splits", type_=list)
+    if not splits or any(s not in SPLITS for s in splits):
+        raise SnntextError(f"{params.source}: key 'sweep.splits' is {splits!r}; allowed values: {', '.join(SPLITS)}")
+    device = resolve_device(params.get("device", type_=str))
+    seed_everything(seed)
+    models = {name: load_checkpoint(paths.models_dir(dataset) / file, map_location=device)[0]
+              for name, file in MODELS.items()}
+    data = load_embedded(paths.embedded_dir(dataset))
+    result = timestep_sweep(models, {s: (data.split(s).ids, data.split(s).labels) for s in splits}, data.table,
+                            timesteps=steps, seed=seed, batch_size=params.get("sweep.batch_size", type_=int),
+                            device=device)
+    out = paths.metrics_file("sweep", dataset)
+    write_json_atomic(out, {"dataset": dataset, **result})
+    write_sweep_csv(out.with_suffix(".csv"), result)
+    for name, per_split in result["models"].items():
+        curve = ", ".join(f"T={t} {p['accuracy']:.4f}" for t, p in per_split[splits[0]]["points"].items())
+        print(f"sweep {dataset} {name} ({splits[0]}): {curve}")
+
+
+if __name__ == "__main__":
+    run_stage(main)

@@ -1,0 +1,106 @@
+"""End to end: the real `dvc repro` on a tiny copy of the project (two fixture datasets,
+English and Chinese, served from a fixture mirror, with tiny fixture vectors), through every
+stage. Slow-marked: `make test` runs it, `make test-fast` skips it."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.e2e import tiny_project
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared" / "datasets"
+
+TINY_PARAMS = {
+    "seed": 0,
+    "datasets": ["tiny_en", "tiny_zh"],
+    "threshold": 1.0, "beta": 1.0, "timesteps": 8, "neurons_per_class": 2,
+    "surrogate": "fast_sigmoid", "surrogate_slope": 25, "device": "cpu",
+    "prepare": {"test_fraction": 0.2, "dev_fraction": 0.2, "conflicting_duplicates": "keep"},
+    "embed": {"english": "tiny-glove", "chinese": "tiny-w2v", "oov": "paper", "clip_sigma": 3.0, "compare": []},
+    "train_dnn": {"epochs": 6, "patience": 0, "batch_size": 16, "lr": 1.0e-2, "weight_decay": 0.0, "dropout": 0.1,
+                  "zero_sum_filters": True, "kernel_sizes": [2, 3], "filters": 8},
+    "kim": {"epochs": 6, "patience": 0, "batch_size": 16, "lr": 1.0e-2, "weight_decay": 0.0, "dropout": 0.1,
+            "kernel_sizes": [2, 3], "filters": 8},
+    "convert": {"normalisation": "data_p99.9", "eval_batch_size": 64},
+    "finetune": {"epochs": 2, "lr": 1.0e-3, "weight_decay": 0.0, "batch_size": 16, "loss": "paper",
+                 "temperature": 1.0, "patience": 0},
+    "attack": {"examples": 3, "recipes": ["deepwordbug", "textfooler"], "models": ["dnn", "snn"],
+               "spike_samples": 1, "similarity": 0.85, "batch_size": 64},
+}
+
+
+def _copy_project(dest: Path) -> None:
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
+                           text=True, check=True).stdout.split("\n")
+    for name in filter(None, files):
+        src = ROOT / name
+        if not src.is_file() or name.startswith(("metrics/", "reports/")) or name == "dvc.lock":
+            continue
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, target)
+
+
+def _run(cmd: list[str], cwd: Path, env: dict) -> subprocess.CompletedProcess:
+    """Run cmd; its output also goes to <cwd>/../<cmd>.log so a slow or failed run can be read."""
+    log = cwd.parent / f"{'-'.join(cmd[:2])}.log"
+    with open(log, "w") as out:
+        done = subprocess.run(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, text=True, timeout=1500)
+    text = log.read_text()
+    assert done.returncode == 0, f"{' '.join(cmd)} failed (log {log}):\n{text[-6000:]}"
+    done.stdout = text
+    return done
+
+
+@pytest.mark.slow
+def test_dvc_repro_runs_every_stage_on_tiny_data(tmp_path):
+    # The attack stage needs the real NLTK stopwords and WordNet lexnames (from the shared mirror).
+    real = yaml.safe_load((ROOT / "src/snntext/data/sources.yaml").read_text(encoding="utf-8"))["resources"]
+    if not all((SHARED / r["group"] / r["name"]).is_file() for r in real.values()):
+        pytest.skip(f"needs the shared mirror {SHARED} for the attack resources")
+    repo = tmp_path / "repo"
+    _copy_project(repo)
+    registry = tiny_project.build(tmp_path)
+    mirror = tmp_path / "mirror"
+    for key, resource in real.items():
+        (mirror / resource["group"]).mkdir(parents=True, exist_ok=True)
+        shutil.copy2(SHARED / resource["group"] / resource["name"], mirror / resource["group"] / resource["name"])
+        registry["resources"][key] = resource
+    tiny_project.write_registry(registry, repo / "src/snntext/data/sources.yaml")
+    (repo / "params.yaml").write_text(yaml.safe_dump(TINY_PARAMS, sort_keys=False), encoding="utf-8")
+
+    venv_bin = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}", "SNNTEXT_MIRROR": str(mirror),
+           "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t"}
+    env.pop("SNNTEXT_ROOT", None)
+    _run(["git", "init", "-q"], repo, env)
+    _run(["git", "add", "-A"], repo, env)
+    _run(["git", "commit", "-qm", "tiny"], repo, env)
+    repro = _run(["dvc", "repro"], repo, env)
+
+    metrics = repo / "metrics"
+    for ds in TINY_PARAMS["datasets"]:
+        prepared = json.loads((metrics / "prepare" / f"{ds}.json").read_text())
+        assert sum(s["count"] for s in prepared["splits"].values()) == 240
+        embedded = json.loads((metrics / "embed" / f"{ds}.json").read_text())
+        assert embedded["coverage"]["token_coverage"] > 0.9
+        dnn = json.loads((metrics / "train_dnn" / f"{ds}.json").read_text())
+        assert dnn["dnn_dev_acc"] > 0.8 and dnn["kim_dev_acc"] > 0.8, dnn   # the tiny task is learnable
+        converted = json.loads((metrics / "convert" / f"{ds}.json").read_text())
+        assert set(converted["options"]) == {"none", "max_weight", "data_max", "data_p99.9"}
+        tuned = json.loads((metrics / "finetune" / f"{ds}.json").read_text())
+        assert tuned["test_acc"] > 0.6, tuned
+        assert tuned["energy"]["total_uj"] > 0
+    assert (tmp_path / "mirror").exists() and "tiny_en" in repro.stdout
+    # nothing left to do: the lock file matches what ran
+    status = _run(["dvc", "status"], repo, env)
+    assert "up to date" in status.stdout, status.stdout

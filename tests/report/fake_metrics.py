@@ -1,0 +1,104 @@
+"""Tiny, hand-made metrics of a two-dataset run (mr, chnsenti), shaped as the stages write them."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+LAYERS = ("conv3", "conv4", "conv5", "pool3", "pool4", "pool5", "fc")
+
+
+def energy(rate_in: float, rate_hidden: float, T: int = 50) -> dict:
+    macs = {"conv3": 1_000_000, "conv4": 1_300_000, "conv5": 1_600_000, "pool3": 3300, "pool4": 3200,
+            "pool5": 3100, "fc": 6000}
+    rates = {"conv3": rate_in, "conv4": rate_in, "conv5": rate_in, "pool3": rate_hidden, "pool4": rate_hidden,
+             "pool5": rate_hidden, "fc": rate_hidden / 2}
+    layers = {name: {"macs": macs[name], "input_rate": rates[name], "synops": T * rates[name] * macs[name],
+                     "energy_pj": T * rates[name] * macs[name] * 0.9} for name in LAYERS}
+    total_synops = sum(layer["synops"] for layer in layers.values())
+    dnn_uj = sum(macs.values()) * 4.6e-6
+    total_uj = total_synops * 0.9e-6
+    return {"formula": "E_SNN = sum_layers T x input_rate x dense_ops x 0.9 pJ", "e_ac_pj": 0.9, "timesteps": T,
+            "layers": layers, "total_synops": total_synops, "total_uj": total_uj, "dnn_total_uj": dnn_uj,
+            "ratio_snn_to_dnn": total_uj / dnn_uj, "snn_cheaper": total_uj < dnn_uj}
+
+
+def split_stats(acc: float, n: int, rate: float) -> dict:
+    return {"accuracy": acc, "n": n, "ties": 3, "silent": 1, "tie_rate": 3 / n, "silent_rate": 1 / n,
+            "firing_rates": {"input": 0.5, "conv3": rate, "conv4": rate * 0.9, "conv5": rate * 0.8,
+                             "pool3": rate * 2, "pool4": rate * 1.9, "pool5": rate * 1.8, "pooled": rate * 1.9,
+                             "out": rate / 2}}
+
+
+def dataset_metrics(name: str, base: float, language: str, vectors: str) -> dict[str, dict]:
+    options = {}
+    for i, option in enumerate(("none", "max_weight", "data_max", "data_p99.9")):
+        acc = base - 0.10 + 0.03 * i
+        options[option] = {"dev": split_stats(acc + 0.01, 100, 0.05 + 0.01 * i),
+                           "test": split_stats(acc, 200, 0.05 + 0.01 * i),
+                           "energy": energy(0.5, 0.05 + 0.01 * i), "seconds": 10.0 + i}
+    chosen = "data_p99.9"
+    convert = {"chosen": chosen, "timesteps": 50, "threshold": 1.0, "beta": 1.0, "surrogate": "fast_sigmoid",
+               "surrogate_slope": 25.0, "dnn_dev_acc": base + 0.01, "dnn_test_acc": base, "activation_stats": {},
+               "options": options, "dev_acc": options[chosen]["dev"]["accuracy"],
+               "test_acc": options[chosen]["test"]["accuracy"], "energy_uj": options[chosen]["energy"]["total_uj"],
+               "energy_ratio_snn_to_dnn": options[chosen]["energy"]["ratio_snn_to_dnn"]}
+    fine_energy = energy(0.5, 0.04)
+    finetune = {"dev_acc": base - 0.01, "test_acc": base - 0.02, "best_epoch": 3, "best_dev_acc_during_training": base - 0.01,
+                "epochs_run": 4, "seconds": 1234.5, "energy_uj": fine_energy["total_uj"],
+                "energy_ratio_snn_to_dnn": fine_energy["ratio_snn_to_dnn"], "start_normalisation": chosen,
+                "config": {"epochs": 4}, "dev": split_stats(base - 0.01, 100, 0.04),
+                "test": split_stats(base - 0.02, 200, 0.04), "energy": fine_energy}
+    sweep = {"dataset": name, "timesteps": [1, 10, 50], "seed": 0, "batch_size": 64, "models": {
+        model: {split: {"n": 100, "seconds": 30.0, "points": {
+            str(t): {"accuracy": round(base - shift - 0.2 / t, 4), "ties": 0, "silent": 0} for t in (1, 10, 50)}}
+            for split in ("test", "dev")}
+        for model, shift in (("converted", 0.06), ("finetuned", 0.02))}}
+    return {
+        "prepare": {"dataset": name, "language": language, "splits": {
+            s: {"count": c} for s, c in (("train", 800), ("dev", 100), ("test", 200))}},
+        "embed": {"vectors": vectors, "oov_policy": "paper", "coverage": {"token_coverage": 0.95},
+                  "oov_rate": 0.05},
+        "train_dnn": {"majority_dev_acc": 0.5, "majority_test_acc": 0.5 if language == "en" else 0.68,
+                      "kim_dev_acc": base + 0.02, "kim_test_acc": base + 0.015, "kim_best_epoch": 5,
+                      "kim_epochs_run": 9, "kim_seconds": 120.0, "kim_seconds_per_epoch": 13.3,
+                      "dnn_dev_acc": base + 0.01, "dnn_test_acc": base, "dnn_best_epoch": 7, "dnn_epochs_run": 12,
+                      "dnn_seconds": 300.0, "dnn_seconds_per_epoch": 25.0, "dnn_activations": {},
+                      "dnn_macs": 3_922_600, "dnn_energy_uj": 3_922_600 * 4.6e-6},
+        "convert": convert, "finetune": finetune, "sweep": sweep,
+    }
+
+
+def attack_metrics(name: str) -> dict:
+    def result(clean, under, success, share, queries):
+        return {"examples": 20, "attacked": 18, "successful": 9, "failed": 9, "skipped": 2, "clean_accuracy": clean,
+                "accuracy_under_attack": under, "success_rate": success, "avg_perturbed_word_share": share,
+                "avg_queries": queries, "queries": 900, "wall_s": 12.0, "queries_per_s": 75.0}
+    return {"dataset": name, "language": "en", "examples": 20, "timesteps": 50, "spike_samples": 1, "similarity": 0.7,
+            "models": {"dnn": {"deepwordbug": result(0.8, 0.2, 0.75, 0.12, 40.5), "pwws": result(0.8, 0.1, 0.875, 0.08, 60.0)},
+                       "snn": {"deepwordbug": result(0.75, 0.35, 0.5333, 0.15, 42.0), "pwws": result(0.75, 0.3, 0.6, 0.1, 61.25)},
+                       "snn_stochastic": {"deepwordbug": result(0.7, 0.45, 0.3571, 0.2, 44.0),
+                                          "pwws": result(0.7, 0.4, None, None, None)}},
+            "skipped_recipes": {"bert_attack": "bert-base-uncased not in the local Hugging Face cache"},
+            "throughput_queries_per_s": {"dnn": 900.0, "snn": 35.5}, "wall_s": 321.0}
+
+
+TRAIN_HISTORY = "epoch,model,train_loss,dev_acc\n" + "".join(
+    f"{e},{m},{1.0 / e:.6f},{0.6 + 0.02 * e + (0.01 if m == 'dnn' else 0):.6f}\n" for m in ("kim", "dnn") for e in range(1, 5))
+FINETUNE_HISTORY = "epoch,train_loss,dev_acc,seconds\n0,,0.700000,0.00\n" + "".join(
+    f"{e},{0.5 / e:.6f},{0.7 + 0.01 * e:.6f},100.00\n" for e in range(1, 5))
+
+
+def write_fake_run(metrics_dir: Path, *, attack: tuple[str, ...] = ("mr",)) -> list[str]:
+    """Write the metrics of datasets mr and chnsenti under metrics_dir; attack metrics only for `attack`."""
+    specs = {"mr": (0.76, "en", "glove-6b-50d"), "chnsenti": (0.85, "zh", "synonyms-w2v-100d")}
+    for name, (base, language, vectors) in specs.items():
+        for stage, data in dataset_metrics(name, base, language, vectors).items():
+            path = metrics_dir / stage / f"{name}.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(data, indent=2))
+        (metrics_dir / "train_dnn" / f"{name}_history.csv").write_text(TRAIN_HISTORY)
+        (metrics_dir / "finetune" / f"{name}_history.csv").write_text(FINETUNE_HISTORY)
+        if name in attack:
+            (metrics_dir / "attack").mkdir(parents=True, exist_ok=True)
+            (metrics_dir / "attack" / f"{name}.json").write_text(json.dumps(attack_metrics(name), indent=2))
+    return list(specs)

@@ -1,0 +1,190 @@
+"""The report on tiny fake metrics: golden Markdown, refusals naming the file, seeds, README markers.
+
+Regenerate the golden files after an intended change with SNNTEXT_UPDATE_GOLDEN=1 (then review the diff).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from snntext.errors import SnntextError
+from snntext.params import Params
+from snntext.report import README_END, README_START, update_readme_results, write_reports
+from snntext.report.metrics import Measured, load_run_metrics, measured
+from snntext.report.tables import load_paper, pct, results_table
+
+from tests.report.fake_metrics import write_fake_run
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = Path(__file__).resolve().parent / "golden"
+ENVIRONMENT = {"python": "3.11.7", "torch": "2.13.0", "date (UTC)": "2000-01-01", "CPU": "test CPU (2 logical cores)",
+               "GPU": "none (CPU only)"}
+PARAMS = Params({"seed": 0, "datasets": ["mr", "chnsenti"], "embed": {"english": "glove-6b-50d",
+                 "chinese": "synonyms-w2v-100d", "oov": "paper"}, "timesteps": 50, "threshold": 1.0, "beta": 1.0,
+                 "neurons_per_class": 10, "train_dnn": {"epochs": 40}, "finetune": {"epochs": 4}}, Path("params.yaml"))
+DOCUMENTS = ("accuracy.md", "energy.md", "robustness.md", "README.md")
+
+
+def make_report(tmp_path: Path, **fake) -> tuple[Path, list[str]]:
+    datasets = write_fake_run(tmp_path / "metrics", **fake)
+    write_reports(datasets, PARAMS, metrics_dir=tmp_path / "metrics", reports_dir=tmp_path / "reports",
+                  environment=ENVIRONMENT)
+    return tmp_path / "reports", datasets
+
+
+def test_report_matches_golden_markdown(tmp_path):
+    reports, _ = make_report(tmp_path)
+    for name in DOCUMENTS:
+        produced = (reports / name).read_text(encoding="utf-8")
+        golden = GOLDEN / name
+        if os.environ.get("SNNTEXT_UPDATE_GOLDEN") == "1":
+            golden.parent.mkdir(parents=True, exist_ok=True)
+            golden.write_text(produced, encoding="utf-8")
+        assert golden.is_file(), f"{golden} missing: run with SNNTEXT_UPDATE_GOLDEN=1 once and review it"
+        assert produced == golden.read_text(encoding="utf-8"), f"{name} differs from {golden}"
+
+
+def test_report_numbers_come_from_the_metrics(tmp_path):
+    reports, _ = make_report(tmp_path)
+    accuracy = (reports / "accuracy.md").read_text()
+    # fine-tuned test = base - 0.02, DNN test = base: MR 74.00 vs 76.00, gap -2.00
+    assert "| Fine-tuned SNN (ours) | 74.00 | 83.00 | 78.50 |" in accuracy
+    assert "| Gap: fine-tuned SNN − tailored DNN (points) | −2.00 | −2.00 | −2.00 |" in accuracy
+    assert "| TextCNN (paper) | 77.41 | 86.74 | 82.08 |" in accuracy
+    assert "`glove-6b-50d` | 50 |" in accuracy and "`synonyms-w2v-100d` | 100 |" in accuracy
+    energy = (reports / "energy.md").read_text()
+    assert "4.6 pJ" in energy and "0.9 pJ" in energy
+    assert "costs MORE than the DNN on MR, ChnSenti" in energy   # input rate 0.5 x T 50: honest verdict
+
+
+def test_robustness_without_any_attack_metrics_says_so(tmp_path):
+    reports, _ = make_report(tmp_path, attack=())
+    text = (reports / "robustness.md").read_text()
+    assert "No attack metrics" in text and "MR, ChnSenti" in text
+
+
+def test_robustness_names_datasets_not_attacked(tmp_path):
+    reports, _ = make_report(tmp_path, attack=("mr",))
+    text = (reports / "robustness.md").read_text()
+    assert "Not attacked in this run (no metrics file): ChnSenti." in text
+    assert "`bert_attack`: bert-base-uncased not in the local Hugging Face cache" in text
+
+
+@pytest.mark.parametrize("stage, dataset", [("finetune", "chnsenti"), ("sweep", "mr"), ("prepare", "mr")])
+def test_missing_metrics_file_is_refused_naming_it_before_writing(tmp_path, stage, dataset):
+    datasets = write_fake_run(tmp_path / "metrics")
+    missing = tmp_path / "metrics" / stage / f"{dataset}.json"
+    missing.unlink()
+    with pytest.raises(SnntextError, match=f"{missing}: metrics file not found"):
+        write_reports(datasets, PARAMS, metrics_dir=tmp_path / "metrics", reports_dir=tmp_path / "reports",
+                      environment=ENVIRONMENT)
+    assert not (tmp_path / "reports").exists()
+
+
+def _edit(path: Path, change) -> None:
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize("stage, change, message", [
+    ("convert", lambda d: d["options"]["none"]["test"].pop("accuracy"), "missing key 'options.none.test.accuracy'"),
+    ("train_dnn", lambda d: d.update(dnn_test_acc="0.8"), "key 'dnn_test_acc' must be a finite number"),
+    ("convert", lambda d: d.update(chosen="max"), "'chosen' is 'max'"),
+    ("finetune", lambda d: d["energy"]["layers"]["fc"].pop("synops"), "missing key 'energy.layers.fc.synops'"),
+    ("sweep", lambda d: d["models"].pop("finetuned"), "missing key 'models.finetuned'"),
+    ("attack", lambda d: d["models"]["snn"]["pwws"].update(success_rate="high"), "models.snn.pwws.success_rate"),
+])
+def test_malformed_metrics_are_refused_naming_file_and_key(tmp_path, stage, change, message):
+    datasets = write_fake_run(tmp_path / "metrics")
+    path = tmp_path / "metrics" / stage / "mr.json"
+    _edit(path, change)
+    with pytest.raises(SnntextError) as err:
+        load_run_metrics(datasets, tmp_path / "metrics")
+    assert str(path) in str(err.value) and message in str(err.value)
+
+
+def test_unreadable_json_and_bad_history_are_refused(tmp_path):
+    datasets = write_fake_run(tmp_path / "metrics")
+    broken = tmp_path / "metrics" / "embed" / "chnsenti.json"
+    broken.write_text("{not json")
+    with pytest.raises(SnntextError, match=f"{broken}: not valid JSON"):
+        load_run_metrics(datasets, tmp_path / "metrics")
+    write_fake_run(tmp_path / "metrics")
+    history = tmp_path / "metrics" / "finetune" / "mr_history.csv"
+    history.write_text("epoch,dev_acc\n1,0.5\n")
+    with pytest.raises(SnntextError, match=f"{history}: expected columns"):
+        load_run_metrics(datasets, tmp_path / "metrics")
+    history.write_text("epoch,train_loss,dev_acc,seconds\n1,0.4,oops,3\n")
+    with pytest.raises(SnntextError, match=f"{history} line 2: column 'dev_acc'"):
+        load_run_metrics(datasets, tmp_path / "metrics")
+
+
+def test_several_seeds_show_mean_and_std(tmp_path):
+    datasets = write_fake_run(tmp_path / "metrics")
+    path = tmp_path / "metrics" / "finetune" / "mr.json"
+    _edit(path, lambda d: d.update(seeds=[0, 1, 2], per_seed={"0": {"test_acc": 0.70}, "1": {"test_acc": 0.72},
+                                                              "2": {"test_acc": 0.74}}))
+    run = load_run_metrics(datasets, tmp_path / "metrics")
+    value = measured(run["mr"].stages["finetune"], "test_acc")
+    assert value.n == 3 and value.mean == pytest.approx(0.72) and value.std == pytest.approx(0.02)
+    assert "| Fine-tuned SNN (ours) | 72.00 ± 2.00 | 83.00 |" in results_table(run, load_paper())
+    # a key the seeds do not hold falls back to the single top-level value
+    assert measured(run["mr"].stages["finetune"], "dev_acc") == Measured(0.75)
+
+
+def test_pct_formats_percentages_with_two_decimals():
+    assert pct(0.12345) == "12.35" and pct(None) == "–" and pct(Measured(0.5, 0.01, 2)) == "50.00 ± 1.00"
+
+
+def test_paper_numbers_are_the_issue_s():
+    rows = load_paper()["rows"]
+    order = ("mr", "sst2", "sst5", "subj", "chnsenti", "waimai")
+    assert [rows["textcnn"]["values"][d] for d in order] == [77.41, 83.25, 45.48, 94.00, 86.74, 88.49]
+    assert [rows["snn"]["values"][d] for d in order] == [75.45, 80.91, 41.63, 90.60, 85.02, 86.66]
+
+
+def test_readme_results_between_markers_only(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n\nbefore\n{README_START}\nold\n{README_END}\nafter\n")
+    assert update_readme_results(readme, "| new |")
+    assert readme.read_text() == f"# x\n\nbefore\n{README_START}\n| new |\n{README_END}\nafter\n"
+    plain = tmp_path / "PLAIN.md"
+    plain.write_text("no markers\n")
+    assert not update_readme_results(plain, "| new |") and plain.read_text() == "no markers\n"
+
+
+def _run_stage(root: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SNNTEXT_ROOT": str(root), "PYTHONPATH": str(ROOT / "src"), "MPLBACKEND": "Agg",
+           "MPLCONFIGDIR": str(root / ".mpl")}
+    return subprocess.run([sys.executable, str(ROOT / "stages" / "report.py")], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_stage_writes_reports_and_readme_block(tmp_path):
+    write_fake_run(tmp_path / "metrics")
+    (tmp_path / "params.yaml").write_text("seed: 0\ndatasets: [mr, chnsenti]\ntimesteps: 50\n")
+    (tmp_path / "README.md").write_text(f"intro\n{README_START}\n{README_END}\n")
+    done = _run_stage(tmp_path)
+    assert done.returncode == 0, done.stderr
+    for name in DOCUMENTS:
+        assert (tmp_path / "reports" / name).is_file()
+    assert len(list((tmp_path / "reports" / "figures").glob("*.png"))) == 4
+    readme = (tmp_path / "README.md").read_text()
+    assert "| Tailored DNN (ours) | 76.00 | 85.00 | 80.50 |" in readme and readme.startswith("intro\n")
+
+
+def test_stage_refuses_missing_file_with_one_line(tmp_path):
+    write_fake_run(tmp_path / "metrics")
+    (tmp_path / "metrics" / "convert" / "mr.json").unlink()
+    (tmp_path / "params.yaml").write_text("seed: 0\ndatasets: [mr, chnsenti]\n")
+    done = _run_stage(tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"error: {tmp_path / 'metrics' / 'convert' / 'mr.json'}: metrics file not found; " \
+                                  "run the stage that writes it (dvc repro)"
+    assert not (tmp_path / "reports").exists()
