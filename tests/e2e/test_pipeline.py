@@ -34,6 +34,7 @@ TINY_PARAMS = {
                  "temperature": 1.0, "patience": 0},
     "attack": {"examples": 3, "recipes": ["deepwordbug", "textfooler"], "models": ["dnn", "snn"],
                "spike_samples": 1, "similarity": 0.85, "batch_size": 64},
+    "sweep": {"timesteps": [1, 4, 8], "splits": ["test", "dev"], "batch_size": 64},
 }
 
 
@@ -100,7 +101,17 @@ def test_dvc_repro_runs_every_stage_on_tiny_data(tmp_path):
         tuned = json.loads((metrics / "finetune" / f"{ds}.json").read_text())
         assert tuned["test_acc"] > 0.6, tuned
         assert tuned["energy"]["total_uj"] > 0
-    assert (tmp_path / "mirror").exists() and "tiny_en" in repro.stdout
+        attacked = json.loads((metrics / "attack" / f"{ds}.json").read_text())
+        assert set(attacked["models"]) == {"dnn", "snn"}
+        swept = json.loads((metrics / "sweep" / f"{ds}.json").read_text())
+        assert swept["timesteps"] == [1, 4, 8]
+    reports = repo / "reports"
+    accuracy = (reports / "accuracy.md").read_text()
+    assert "tiny_en" in accuracy and "tiny_zh" in accuracy
+    for name in ("energy.md", "robustness.md", "README.md"):
+        assert (reports / name).stat().st_size > 0
+    assert list((reports / "figures").glob("*.png"))
+    assert "Running stage 'report'" in repro.stdout
     # nothing left to do: the lock file matches what ran
     status = _run(["dvc", "status"], repo, env)
     assert "up to date" in status.stdout, status.stdout
