@@ -90,3 +90,18 @@ def test_chinese_runs_only_the_recipes_that_apply():
     applies = [r for r in RECIPES if recipe_skip_reason(r, "zh") is None]
     assert applies == ["deepwordbug", "textfooler"]
     assert all(recipe_skip_reason(r, "en") is None for r in RECIPES)
+
+
+def test_whole_text_similarity_needs_no_modified_index(context, no_network):
+    """TextBugger inserts a space inside a word, leaving newly_modified_indices empty; textattack's
+    infinite-window path then raised StopIteration (seen on MR). Whole texts are compared instead."""
+    from textattack.shared import AttackedText
+
+    constraint = context.similarity_constraint(window_size=None, skip_text_shorter_than_window=False,
+                                               compare_against_original=True)
+    start = AttackedText("the film is a charming and moving journey")
+    split_word = AttackedText("the film is a char ming and moving journey")
+    split_word.attack_attrs["newly_modified_indices"] = set()
+    scores = constraint._score_list(start, [split_word])
+    assert scores.shape == (1,) and 0.5 < float(scores[0]) <= 1.0
+    assert constraint.window_size == float("inf")

@@ -76,6 +76,20 @@ class PreloadedSBERT(SBERT):
         SentenceEncoder.__init__(self, **kwargs)
         self.model = model
 
+    def _score_list(self, starting_text, transformed_texts):
+        """Without a window (textattack stores None as an infinite window) compare whole texts.
+
+        textattack 0.3.11 still looks up a modified word index for the infinite window, and a
+        transformation that inserts a space inside a word (TextBugger) leaves that set empty:
+        StopIteration. Whole-text comparison is what an infinite window means anyway."""
+        if self.window_size == float("inf"):
+            self.window_size = None
+            try:
+                return super()._score_list(starting_text, transformed_texts)
+            finally:
+                self.window_size = float("inf")
+        return super()._score_list(starting_text, transformed_texts)
+
 
 def build_word_embedding(vectors, must_include: Iterable[str] = (), pool: int = 50000,
                          neighbours: int = NEIGHBOURS, chunk: int = 2048) -> WordEmbedding:
