@@ -105,3 +105,19 @@ def test_whole_text_similarity_needs_no_modified_index(context, no_network):
     scores = constraint._score_list(start, [split_word])
     assert scores.shape == (1,) and 0.5 < float(scores[0]) <= 1.0
     assert constraint.window_size == float("inf")
+
+
+def test_windowed_similarity_scores_texts_without_a_modified_index_whole(context, no_network):
+    """A mixed batch: texts with a modified index use the 15-word window, one without it (seen in
+    the MR textfooler run) is compared whole instead of raising StopIteration; order is kept."""
+    from textattack.shared import AttackedText
+
+    constraint = context.similarity_constraint()
+    start = AttackedText("the film is a charming and moving journey")
+    swapped = start.replace_word_at_index(4, "delightful")
+    lost_index = AttackedText("the film is a charming and moving trip")
+    lost_index.attack_attrs["newly_modified_indices"] = set()
+    scores = constraint._score_list(start, [swapped, lost_index, swapped])
+    assert scores.shape == (3,) and float(scores[0]) == pytest.approx(float(scores[2]))
+    assert all(0.3 < float(x) <= 1.0 + 1e-6 for x in scores)
+    assert constraint.window_size == 15

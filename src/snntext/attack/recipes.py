@@ -77,18 +77,29 @@ class PreloadedSBERT(SBERT):
         self.model = model
 
     def _score_list(self, starting_text, transformed_texts):
-        """Without a window (textattack stores None as an infinite window) compare whole texts.
+        """Similarity per transformed text; a text without a modified word index is compared whole.
 
-        textattack 0.3.11 still looks up a modified word index for the infinite window, and a
-        transformation that inserts a space inside a word (TextBugger) leaves that set empty:
-        StopIteration. Whole-text comparison is what an infinite window means anyway."""
-        if self.window_size == float("inf"):
-            self.window_size = None
-            try:
-                return super()._score_list(starting_text, transformed_texts)
-            finally:
-                self.window_size = float("inf")
-        return super()._score_list(starting_text, transformed_texts)
+        textattack 0.3.11 takes the first of `newly_modified_indices` to place its window, also for
+        an infinite window (how it stores window_size=None), and some swaps leave that set empty (a
+        space inserted inside a word by TextBugger; embedding swaps that re-tokenise), which raised
+        StopIteration on MR. For those texts, and for the infinite window, the whole texts are
+        compared, which is what an unbounded window means."""
+        window = self.window_size
+        whole = [window == float("inf") or not t.attack_attrs.get("newly_modified_indices")
+                 for t in transformed_texts]
+        if not any(whole):
+            return super()._score_list(starting_text, transformed_texts)
+        scores = torch.empty(len(transformed_texts))
+        windowed = [t for t, w in zip(transformed_texts, whole) if not w]
+        if windowed:
+            scores[torch.tensor([not w for w in whole])] = super()._score_list(starting_text, windowed).cpu()
+        self.window_size = None
+        try:
+            entire = [t for t, w in zip(transformed_texts, whole) if w]
+            scores[torch.tensor(whole)] = super()._score_list(starting_text, entire).cpu()
+        finally:
+            self.window_size = window
+        return scores
 
 
 def build_word_embedding(vectors, must_include: Iterable[str] = (), pool: int = 50000,

@@ -155,7 +155,7 @@ def conversion_table(run: dict[str, DatasetMetrics]) -> str:
             cells.append(f"{pct(measured(conv, ('options', option, 'test', 'accuracy')))} "
                          f"({pct(measured(conv, ('options', option, 'dev', 'accuracy')))}){mark}")
         rows.append([f"`{option}`", *cells])
-    for label, key in (("Tie rate, test (chosen)", "tie_rate"), ("Silent rate, test (chosen)", "silent_rate")):
+    for label, key in (("Tie rate, test, % (chosen)", "tie_rate"), ("Silent rate, test, % (chosen)", "silent_rate")):
         rows.append([label, *[pct(measured(m.stages["convert"], ("options", m.stages["convert"]["chosen"], "test", key)))
                               for m in run.values()]])
     return markdown_table(header, rows)
