@@ -30,7 +30,7 @@ def _sentences(rng, pos, neg, fill, n, sep):
         label = i % 2
         pool = pos if label else neg
         length = int(rng.integers(4, 10))
-        words = [pool[rng.integers(len(pool))] if rng.random() < 0.5 else fill[rng.integers(len(fill))]
+        words = [pool[rng.integers(len(pool))] if rng.random() < 0.75 else fill[rng.integers(len(fill))]
                  for _ in range(length)]
         rows.append((sep.join(words), label))
     return rows
