@@ -20,13 +20,22 @@ from snntext.evaluation import load_embedded
 from snntext.finetuning import FinetuneConfig, finetune
 from snntext.models.checkpoint import load_checkpoint
 
-SETTINGS = [  # (start normalisation, loss, lr, temperature)
-    ("none", "paper", 1e-4, 1.0),        # the paper's setting
-    ("data_p99.9", "paper", 1e-4, 1.0),
-    ("data_p99.9", "paper", 1e-3, 1.0),
-    ("data_p99.9", "count", 1e-4, 1.0),
-    ("data_p99.9", "count", 1e-3, 1.0),
+SETTINGS = [  # (start normalisation, loss, lr, temperature, zero-sum projection while fine-tuning)
+    ("none", "paper", 1e-4, 1.0, False),        # the paper's setting
+    ("data_p99.9", "paper", 1e-4, 1.0, False),
+    ("data_p99.9", "paper", 1e-3, 1.0, False),
+    ("data_p99.9", "count", 1e-4, 1.0, False),
+    ("data_p99.9", "count", 1e-3, 1.0, False),
 ]
+
+
+def parse_setting(text: str) -> tuple:
+    """start:loss:lr:temperature:zero_sum, e.g. data_p99.9:paper:3e-4:1:1"""
+    try:
+        start, loss, lr, temperature, zero_sum = text.split(":")
+        return start, loss, float(lr), float(temperature), zero_sum in ("1", "true", "yes")
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"--setting {text!r}: expected start:loss:lr:temperature:zero_sum") from error
 
 
 def main() -> None:
@@ -36,6 +45,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--timesteps", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--setting", type=parse_setting, action="append",
+                        help="start:loss:lr:temperature:zero_sum (repeatable; default: the built-in grid)")
     args = parser.parse_args()
     data = load_embedded(paths.embedded_dir(args.dataset))
     dnn, payload = load_checkpoint(paths.models_dir(args.dataset) / "dnn.pt")
@@ -43,17 +54,17 @@ def main() -> None:
     print(f"# Fine-tuning study on {args.dataset}\n")
     print(f"DNN dev {payload['extra'].get('dnn_dev_acc'):.4f}; T={args.timesteps}; {args.train} training "
           f"sentences; {args.epochs} epochs; dev accuracy after each epoch (epoch 0 = converted).\n")
-    print("| start | loss | lr | dev by epoch | s |\n|---|---|---|---|---|")
-    for start, loss, lr, temperature in SETTINGS:
+    print("| start | loss | lr | temperature | zero-sum | dev by epoch | s |\n|---|---|---|---|---|---|---|")
+    for start, loss, lr, temperature, zero_sum in args.setting or SETTINGS:
         torch.manual_seed(args.seed)
         snn = convert(dnn, start, stats, threshold=1.0, beta=1.0, surrogate="fast_sigmoid", surrogate_slope=25.0)
         config = FinetuneConfig(epochs=args.epochs, lr=lr, loss=loss, temperature=temperature,
-                                timesteps=args.timesteps, max_train_examples=args.train)
+                                zero_sum_filters=zero_sum, timesteps=args.timesteps, max_train_examples=args.train)
         began = time.perf_counter()
         result = finetune(snn, data.train.ids, data.train.labels, data.dev.ids, data.dev.labels, data.table, config,
                           seed=args.seed, log=lambda *_: None)
         curve = " / ".join(f"{row['dev_acc'] * 100:.1f}" for row in result.history)
-        print(f"| {start} | {loss} | {lr:g} | {curve} | {time.perf_counter() - began:.0f} |", flush=True)
+        print(f"| {start} | {loss} | {lr:g} | {temperature:g} | {'on' if zero_sum else 'off'} | {curve} | {time.perf_counter() - began:.0f} |", flush=True)
 
 
 if __name__ == "__main__":

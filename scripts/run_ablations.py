@@ -18,7 +18,6 @@ import argparse
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 from snntext import paths
 from snntext.errors import SnntextError

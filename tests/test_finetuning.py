@@ -54,6 +54,22 @@ def test_same_seed_same_history_and_learning():
     assert a.best_dev_acc >= 0.9   # the toy task is easy once spikes flow
 
 
+def test_zero_sum_projection_runs_after_every_step_when_asked():
+    ids, labels, table = toy_task()
+    torch.manual_seed(0)
+    dnn = TailoredTextCNN(4, 2, neurons_per_class=2, kernel_sizes=(2, 3), filters=4, zero_sum_filters=False).eval()
+    snn = convert(dnn, "none")
+    assert max(float(c.weight.sum(dim=(1, 2, 3)).abs().max()) for c in snn.convs) > 1e-3
+    snn.project_filters()
+    assert max(float(c.weight.sum(dim=(1, 2, 3)).abs().max()) for c in snn.convs) < 1e-5
+    for zero_sum, expected in ((True, 2 * 2), (False, 0)):   # 32 sentences / batch 16 = 2 steps per epoch
+        calls = []
+        snn.project_filters = lambda: calls.append(1)
+        cfg = FinetuneConfig(epochs=2, lr=1e-2, batch_size=16, timesteps=4, zero_sum_filters=zero_sum)
+        finetune(snn, ids[:32], labels[:32], ids[32:], labels[32:], table, cfg, seed=0, log=lambda m: None)
+        assert len(calls) == expected
+
+
 def test_count_loss_trains():
     _, result = run(1, loss="count")
     losses = [h["train_loss"] for h in result.history[1:]]
@@ -104,6 +120,22 @@ def test_convert_and_finetune_stages_end_to_end(tmp_path):
     assert 0 <= fine["test_acc"] <= 1 and fine["epochs_run"] == 2
     assert (tmp_path / "metrics/finetune/toy_history.csv").read_text().count("\n") == 4
     assert (tmp_path / "data/models/toy/snn.pt").is_file()
+    assert "per_seed" not in fine and fine["seeds"] == [0]
+    # several seeds: one fine-tuning per seed; the first seed's run stays the top-level result
+    params = (tmp_path / "params.yaml").read_text()
+    (tmp_path / "params.yaml").write_text(params + "seeds: [0, 5]\n")
+    done = subprocess.run([sys.executable, str(root / "stages/finetune.py"), "toy"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    again = json.loads((tmp_path / "metrics/finetune/toy.json").read_text())
+    assert set(again["per_seed"]) == {"0", "5"} and again["seeds"] == [0, 5]
+    assert again["test_acc"] == fine["test_acc"] == again["per_seed"]["0"]["test_acc"]
+    assert set(again["per_seed"]["5"]) >= {"dev_acc", "test_acc", "best_epoch", "energy", "test"}
+    (tmp_path / "params.yaml").write_text(params + "seeds: [0, 0]\n")
+    done = subprocess.run([sys.executable, str(root / "stages/finetune.py"), "toy"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2 and "'seeds'" in done.stderr
+    (tmp_path / "params.yaml").write_text(params)
     # a params error names the key
     (tmp_path / "params.yaml").write_text((tmp_path / "params.yaml").read_text().replace("data_p99.9", "p50"))
     done = subprocess.run([sys.executable, str(root / "stages/convert.py"), "toy"], env=env, capture_output=True,

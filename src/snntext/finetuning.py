@@ -17,6 +17,7 @@ import torch
 from torch.nn import functional as F
 from tqdm import tqdm
 
+from snntext.atomic import write_text_atomic
 from snntext.models.spiking import SpikingTextCNN, draw_batch_spikes, evaluate_spiking, length_bucketed_batches
 
 LOSSES = ("paper", "count")
@@ -42,6 +43,7 @@ class FinetuneConfig:
     loss: str = "paper"
     temperature: float = 1.0
     patience: int = 0            # stop after this many epochs without a dev gain; 0 = never
+    zero_sum_filters: bool = False  # re-project conv filters to zero weight-sum after every step
     timesteps: int = 50          # T while training
     eval_batch_size: int = 64
     max_train_examples: int = 0  # 0 = all; >0 = a seeded subset (for quick studies)
@@ -58,31 +60,19 @@ class FinetuneConfig:
             weight_decay=params.get("finetune.weight_decay", type_=float),
             batch_size=params.get("finetune.batch_size", type_=int), loss=params.choice("finetune.loss", LOSSES),
             temperature=params.get("finetune.temperature", 1.0, type_=float),
-            patience=params.get("finetune.patience", type_=int), timesteps=params.get("timesteps", type_=int),
+            patience=params.get("finetune.patience", type_=int),
+            zero_sum_filters=params.get("finetune.zero_sum_filters", False, type_=bool), timesteps=params.get("timesteps", type_=int),
             max_train_examples=params.get("finetune.max_train_examples", 0, type_=int),
         )
 
 
 def write_history_csv(path, history: list[dict]) -> None:
     """epoch,train_loss,dev_acc,seconds per epoch (epoch 0 = the converted network), atomically."""
-    import os
-    import tempfile
-    from pathlib import Path
-
-    path = Path(path)
     lines = ["epoch,train_loss,dev_acc,seconds"]
     for row in history:
         loss = "" if row["train_loss"] is None else f"{row['train_loss']:.6f}"
         lines.append(f"{row['epoch']},{loss},{row['dev_acc']:.6f},{row['seconds']:.2f}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write("\n".join(lines) + "\n")
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, "\n".join(lines) + "\n")
 
 
 @dataclass
@@ -132,6 +122,8 @@ def finetune(
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
+            if config.zero_sum_filters:
+                model.project_filters()
             total += float(loss.detach()) * len(index)
             seen += len(index)
         acc = dev_accuracy()
@@ -147,3 +139,51 @@ def finetune(
     model.load_state_dict(best_state)
     model.eval()
     return FinetuneResult(best_epoch, best_acc, history, time.perf_counter() - start)
+
+
+def finetune_seeds(params) -> list[int]:
+    """The seeds fine-tuning and evaluation run with: `seeds` when given, else [`seed`].
+
+    The first one is the run whose model and full metrics the stage keeps; the others add
+    mean +- std to the reports (the authors fixed no seed; SpikeBERT reports over 10)."""
+    from snntext.errors import SnntextError
+
+    seed = params.get("seed", type_=int)
+    seeds = params.get("seeds", None)
+    if seeds in (None, []):
+        return [seed]
+    if not isinstance(seeds, list) or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+        raise SnntextError(f"{params.source}: key 'seeds' must be a list of integers, got {seeds!r}")
+    if len(set(seeds)) != len(seeds):
+        raise SnntextError(f"{params.source}: key 'seeds' lists a seed twice: {seeds!r}")
+    return list(seeds)
+
+
+def seed_entry(result: FinetuneResult, report: dict) -> dict:
+    """What one seed contributes to `per_seed`: the numbers the report averages."""
+    return {"dev_acc": report["dev"]["accuracy"], "test_acc": report["test"]["accuracy"],
+            "best_epoch": result.best_epoch, "test": {"firing_rates": report["test"]["firing_rates"]},
+            "energy": {"total_uj": report["energy"]["total_uj"],
+                       "ratio_snn_to_dnn": report["energy"]["ratio_snn_to_dnn"]}}
+
+
+def finetune_over_seeds(converted_path, data, config: FinetuneConfig, seeds: list[int], device, log=print):
+    """Fine-tune the converted network once per seed (fresh copy each time) and evaluate it with
+    that seed's spikes. Returns (model, result, report) of the first seed and the per-seed entries."""
+    from snntext.conversion import conversion_report
+    from snntext.device import seed_everything
+    from snntext.models.checkpoint import load_checkpoint
+
+    kept, per_seed = None, {}
+    for seed in seeds:
+        seed_everything(seed)
+        snn, _ = load_checkpoint(converted_path, map_location=device)
+        result = finetune(snn, data.train.ids, data.train.labels, data.dev.ids, data.dev.labels, data.table, config,
+                          seed=seed, device=device, log=log)
+        report = conversion_report(snn, data, timesteps=config.timesteps, seed=seed, device=device,
+                                   batch_size=config.eval_batch_size)
+        per_seed[str(seed)] = seed_entry(result, report)
+        log(f"seed {seed}: dev {report['dev']['accuracy']:.4f} test {report['test']['accuracy']:.4f}")
+        if kept is None:
+            kept = (snn, result, report)
+    return (*kept, per_seed)

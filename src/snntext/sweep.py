@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from snntext.atomic import write_text_atomic
 from snntext.models.spiking import SpikingTextCNN, draw_batch_spikes, length_bucketed_batches
 
 CSV_COLUMNS = ("T", "model", "split", "accuracy")
@@ -121,12 +120,4 @@ def write_sweep_csv(path: str | Path, result: dict) -> None:
     writer.writerow(CSV_COLUMNS)
     for t, model, split, acc in sweep_rows(result):
         writer.writerow([t, model, split, f"{acc:.6f}"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(buffer.getvalue())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, buffer.getvalue())

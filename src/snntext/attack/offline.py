@@ -24,12 +24,12 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from snntext import paths
+from snntext.atomic import replaced_folder
 from snntext.errors import SnntextError
 
 CACHE_DIR = paths.PROJECT_ROOT / ".cache"
@@ -77,17 +77,9 @@ def wordnet_problem(source_dir: Path, lexnames: Path) -> str | None:
 
 def _copy_tree_atomically(files: dict[str, Path], target: Path) -> None:
     """Copy files (name -> source) into `target`, replacing it only once all copies succeeded."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
-    try:
+    with replaced_folder(target) as staging:
         for name, source in files.items():
             shutil.copyfile(source, staging / name)   # real files: nltk refuses symlinks
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def _wordnet_up_to_date(files: dict[str, Path], target: Path) -> bool:
@@ -128,17 +120,9 @@ def install_stopwords(nltk_data: Path, stopwords_zip: Path = STOPWORDS_ZIP) -> N
         raise SnntextError(f"{stopwords_zip}: not a readable zip ({err}); delete it and rerun the download stage") from None
     if "english" not in members:
         raise SnntextError(f"{stopwords_zip}: holds no stopwords/english; delete it and rerun the download stage")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".stopwords."))
-    try:
+    with replaced_folder(target) as staging:
         for name, data in members.items():
             (staging / name).write_bytes(data)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def _offline_nltk_download(*args, **kwargs) -> bool:

@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import random
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +23,7 @@ import torch
 from textattack.attack_results import FailedAttackResult, SkippedAttackResult, SuccessfulAttackResult
 
 from snntext.attack.recipes import RecipeContext, RecipeUnavailable, build_attack
+from snntext.atomic import replaced_folder
 
 CSV_COLUMNS = ("index", "label", "perturbed_label", "original_text", "perturbed_text", "perturbed_word_share",
                "queries")
@@ -106,18 +104,9 @@ def csv_text(rows: list[dict]) -> str:
 
 def write_csv_folder(folder: Path, tables: dict[str, list[dict]]) -> None:
     """Replace `folder` with one CSV per name (<model>__<recipe>.csv), all or nothing."""
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
-    try:
+    with replaced_folder(folder) as staging:
         for name, rows in tables.items():
             (staging / f"{name}.csv").write_text(csv_text(rows), encoding="utf-8")
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(staging, folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def run_attacks(wrappers: dict, recipes: list[str], ctx: RecipeContext, examples: list[tuple[str, int]],

@@ -113,6 +113,13 @@ class SpikingTextCNN(nn.Module):
         self.spike_counts: dict[str, float] = {}   # layer -> spikes seen since reset_counts()
         self.slot_counts: dict[str, float] = {}    # layer -> neuron-steps seen (full length)
 
+    @torch.no_grad()
+    def project_filters(self) -> None:
+        """Give every conv filter zero weight-sum, as the DNN was trained (TailoredTextCNN.project_filters):
+        fine-tuning meets the same common-mode drift (inputs >= 0, no bias, Adam) that silences them."""
+        for conv in self.convs:
+            conv.weight -= conv.weight.mean(dim=(1, 2, 3), keepdim=True)
+
     # ----------------------------------------------------------------- running
     def reset_counts(self) -> None:
         self.spike_counts, self.slot_counts = {}, {}

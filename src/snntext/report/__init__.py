@@ -11,11 +11,11 @@ import datetime as _dt
 import os
 import platform
 import sys
-import tempfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from snntext.atomic import write_text_atomic  # noqa: F401  (re-exported for scripts)
 from snntext.errors import SnntextError
 from snntext.report.metrics import load_run_metrics
 from snntext.report.tables import (FIGURES, accuracy_markdown, energy_markdown, load_paper, results_table,
@@ -94,18 +94,6 @@ def embedding_dims(run) -> dict[str, int | None]:
         except (SnntextError, KeyError):
             dims[ds] = None
     return dims
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def update_readme_results(readme: Path, table_markdown: str) -> bool:

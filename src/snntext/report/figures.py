@@ -5,8 +5,6 @@ Each plot function takes plain data (parsed metrics) and a path, and writes the 
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -15,6 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from snntext.atomic import atomic_path  # noqa: E402
 from snntext.report.tables import LAYER_ORDER, display  # noqa: E402
 
 COLOURS = plt.get_cmap("tab10").colors
@@ -28,15 +27,9 @@ def colour(index: int):
 def save_png(fig, path: str | Path) -> Path:
     """Write the figure to `path` atomically and close it."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
     try:
-        fig.savefig(temp, **_SAVE)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+        with atomic_path(path) as temp:
+            fig.savefig(temp, **_SAVE)
     finally:
         plt.close(fig)
     return path

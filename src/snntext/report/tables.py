@@ -12,7 +12,7 @@ from typing import Any, Iterable
 import yaml
 
 from snntext.errors import SnntextError
-from snntext.report.metrics import DatasetMetrics, Measured, lookup, measured
+from snntext.report.metrics import DatasetMetrics, Measured, measured
 
 PAPER_FILE = Path(__file__).resolve().parent / "paper.yaml"
 DISPLAY = {"mr": "MR", "sst2": "SST-2", "sst5": "SST-5", "subj": "Subj", "chnsenti": "ChnSenti", "waimai": "Waimai"}
