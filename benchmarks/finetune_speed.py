@@ -5,6 +5,11 @@ a hand-written snnTorch-Leaky neuron with autograd through every step).
 MR-shaped input: batch 32, L 35 (sentences of ~21 tokens + padding), T 50, 3x100 filters.
 Prints samples/s, the ratio, achieved GFLOP/s of the conv work against a large fp32 matmul timed
 in the same run, and peak RSS. Usage: python benchmarks/finetune_speed.py [--dims 50 300] [--threads 1]
+
+--real DATASET adds the figure that matters for a fine-tuning epoch: the same number of REAL training
+sentences (data/embedded/DATASET, needs the embed stage) run as the reference runs them (random batches
+padded to the dataset's fixed length, as the authors' loader does) and as the finetune stage runs them
+(length-bucketed batches, each trimmed to its longest sentence).
 """
 from __future__ import annotations
 
@@ -77,6 +82,45 @@ def timed(fn, reps):
     return (time.perf_counter() - start) / reps
 
 
+def real_batches(dataset: str, T: int, count: int, batch_size: int = 32) -> None:
+    """Train steps over `count` real batches each way; samples/s = sentences / seconds."""
+    from snntext import paths
+    from snntext.evaluation import load_embedded
+    from snntext.models.spiking import draw_batch_spikes, length_bucketed_batches
+
+    data = load_embedded(paths.embedded_dir(dataset))
+    ids, labels, table = data.train.ids, data.train.labels, data.table
+    C, L, D = int(labels.max()) + 1, ids.shape[1], table.shape[1]
+    g = torch.Generator().manual_seed(0)
+    random_batches = torch.randperm(len(labels), generator=g).split(batch_size)[:count]
+    bucketed = length_bucketed_batches(ids, batch_size, torch.Generator().manual_seed(0))[:count]
+    ref, ours = ReferenceSNN(D, C), SpikingTextCNN(D, C)
+    ours.load_state_dict(ref.state_dict(), strict=False)
+
+    def run(model, batches, trim):
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+        spikes_gen = torch.Generator().manual_seed(1)
+        start, positions = time.perf_counter(), 0
+        for index in batches:
+            x = draw_batch_spikes(ids[index], table, T, spikes_gen, (3, 4, 5), trim=trim)
+            positions += x.shape[2]
+            out = model(x, full_length=L) if trim else model(x)
+            loss = paper_loss(out, labels[index], C)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return time.perf_counter() - start, positions / len(batches)
+
+    run(ours, bucketed[:1], True)   # warm-up
+    ref_s, ref_len = run(ref, random_batches, False)
+    ours_s, ours_len = run(ours, bucketed, True)
+    n_ref, n_ours = sum(len(b) for b in random_batches), sum(len(b) for b in bucketed)
+    print(f"real {dataset} train batches (D={D}, T={T}, L={L}, {count} batches of {batch_size} each way):")
+    print(f"  reference, random batches padded to L   {n_ref / ref_s:7.1f} samples/s (mean positions {ref_len:.1f})")
+    print(f"  ours, length-bucketed + trimmed         {n_ours / ours_s:7.1f} samples/s (mean positions {ours_len:.1f})")
+    print(f"  speed-up on real batches {(n_ours / ours_s) / (n_ref / ref_s):.2f}x")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dims", type=int, nargs="+", default=[50, 300])
@@ -84,6 +128,8 @@ def main():
     ap.add_argument("--timesteps", type=int, default=50)
     ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--mean-length", type=int, default=21, help="real tokens per sentence (MR mean ~21)")
+    ap.add_argument("--real", metavar="DATASET", help="also time real batches of this embedded dataset")
+    ap.add_argument("--batches", type=int, default=8, help="real batches per side with --real")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     g = torch.Generator().manual_seed(0)
@@ -133,6 +179,8 @@ def main():
                   f"{flop / sec / 1e9:6.1f} GFLOP/s (full-L conv count)")
         print(f"  speed-up train {rows['reference train'] / rows['ours train (trimmed)']:.2f}x, "
               f"infer {rows['reference infer'] / rows['ours infer (trimmed)']:.2f}x")
+    if args.real:
+        real_batches(args.real, args.timesteps, args.batches)
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 

@@ -3,7 +3,8 @@
 Reads data/models/<dataset>/dnn.pt, metrics/train_dnn/<dataset>.json (dnn_activations) and
 data/embedded/<dataset>/; writes data/models/<dataset>/snn_converted.pt (the option named by
 convert.normalisation, the start of fine-tuning) and metrics/convert/<dataset>.json (per option:
-dev/test accuracy, ties/silence, firing rates per layer, energy with its formula).
+dev/test accuracy, ties/silence, firing rates per layer, energy with its formula; and the DNN on
+rate-coded input at T and 4T, the ceiling a conversion can reach at that T).
 Params: seed, device, threshold, beta, timesteps, surrogate, surrogate_slope, convert.*.
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 
 from snntext import paths
 from snntext.cli import run_stage, stage_parser
-from snntext.conversion import NORMALISATIONS, conversion_report, convert
+from snntext.conversion import NORMALISATIONS, conversion_report, convert, rate_coded_dnn_accuracy
 from snntext.device import resolve_device, seed_everything
 from snntext.errors import SnntextError
 from snntext.evaluation import load_embedded, write_json_atomic
@@ -41,11 +42,19 @@ def main() -> None:
     metrics = {"chosen": chosen, "timesteps": timesteps, **neuron,
                "dnn_dev_acc": payload["extra"].get("dnn_dev_acc"), "dnn_test_acc": payload["extra"].get("dnn_test_acc"),
                "activation_stats": stats, "options": {}}
+    eval_batch = params.get("convert.eval_batch_size", 64, type_=int)
+    metrics["dnn_rate_coded"] = {}
+    for steps in sorted({timesteps, 4 * timesteps}):
+        metrics["dnn_rate_coded"][str(steps)] = {
+            split: rate_coded_dnn_accuracy(dnn, data.split(split).ids, data.split(split).labels, data.table,
+                                           timesteps=steps, seed=seed, device=device)
+            for split in ("dev", "test")}
+        print(f"convert {dataset}: DNN on rate-coded input, T={steps}: {metrics['dnn_rate_coded'][str(steps)]}")
     for option in NORMALISATIONS:
         start = time.perf_counter()
         snn = convert(dnn, option, stats, **neuron)
         report = conversion_report(snn, data, timesteps=timesteps, seed=seed, device=device,
-                                   batch_size=params.get("convert.eval_batch_size", 64, type_=int))
+                                   batch_size=eval_batch)
         metrics["options"][option] = {**report, "seconds": time.perf_counter() - start}
         print(f"convert {dataset} {option}: dev {report['dev']['accuracy']:.4f} test {report['test']['accuracy']:.4f}")
         if option == chosen:

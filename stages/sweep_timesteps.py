@@ -1,8 +1,8 @@
 """Stage sweep_timesteps: inference-only accuracy vs the number of time steps T (paper figure 5).
 
-Reads data/models/<dataset>/{snn_converted,snn}.pt and data/embedded/<dataset>/; writes
+Reads data/models/<dataset>/{dnn,snn_converted,snn}.pt and data/embedded/<dataset>/; writes
 metrics/sweep/<dataset>.json (per model "converted"/"finetuned" x split: accuracy, ties, silence
-per T) and metrics/sweep/<dataset>.csv (T, model, split, accuracy) for the plot. No training:
+per T; and "dnn_rate_coded": the DNN fed the mean of T input spike draws, per split and T) and metrics/sweep/<dataset>.csv (T, model, split, accuracy) for the plot. No training:
 one seeded run at max(T) per model and split gives every T (snntext.sweep).
 Params: seed, device, sweep.timesteps, sweep.splits, sweep.batch_size.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from snntext import paths
 from snntext.cli import run_stage, stage_parser
+from snntext.conversion import rate_coded_dnn_accuracy
 from snntext.device import resolve_device, seed_everything
 from snntext.errors import SnntextError
 from snntext.evaluation import SPLITS, load_embedded, write_json_atomic
@@ -39,6 +40,11 @@ def main() -> None:
     result = timestep_sweep(models, {s: (data.split(s).ids, data.split(s).labels) for s in splits}, data.table,
                             timesteps=steps, seed=seed, batch_size=params.get("sweep.batch_size", type_=int),
                             device=device)
+    dnn = load_checkpoint(paths.models_dir(dataset) / "dnn.pt", map_location=device)[0]
+    result["dnn_rate_coded"] = {   # the DNN on the mean of T input draws: the encoding's own loss at each T
+        split: {str(t): rate_coded_dnn_accuracy(dnn, data.split(split).ids, data.split(split).labels, data.table,
+                                                timesteps=t, seed=seed, device=device) for t in steps}
+        for split in splits}
     out = paths.metrics_file("sweep", dataset)
     write_json_atomic(out, {"dataset": dataset, **result})
     write_sweep_csv(out.with_suffix(".csv"), result)

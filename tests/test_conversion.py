@@ -50,3 +50,25 @@ def test_does_not_touch_the_dnn_and_rejects_unknown():
         convert(net, "bogus")
     with pytest.raises(ValueError, match="statistics"):
         convert(net, "data_max")
+
+
+def test_rate_coded_dnn_accuracy_is_seeded_and_exact_for_binary_rates():
+    from snntext.conversion import rate_coded_dnn_accuracy
+    from snntext.evaluation import embed
+
+    torch.manual_seed(0)
+    dnn = TailoredTextCNN(6, 2, neurons_per_class=2, kernel_sizes=(2, 3), filters=5, zero_sum_filters=False).eval()
+    table = torch.rand(12, 6)
+    table[0] = 0
+    ids = torch.randint(1, 12, (64, 7))
+    with torch.no_grad():
+        clean_pred = dnn(embed(ids, table)).argmax(1)
+    labels = clean_pred.clone()          # the clean DNN scores 100% by construction
+    labels[:32] = 1 - labels[:32]        # ... 50% on these labels
+    run = lambda steps, seed: rate_coded_dnn_accuracy(dnn, ids, labels, table, timesteps=steps, seed=seed, batch_size=16)
+    assert run(5, 1) == run(5, 1)
+    assert run(20000, 1) == pytest.approx(0.5, abs=0.02)   # T -> infinity: the clean DNN
+    binary = (table > 0.5).float()                        # rates 0/1 draw no noise at any T
+    with torch.no_grad():
+        exact = float((dnn(embed(ids, binary)).argmax(1) == labels).float().mean())
+    assert rate_coded_dnn_accuracy(dnn, ids, labels, binary, timesteps=3, seed=7) == exact

@@ -96,6 +96,11 @@ def _tiny_project(root: Path, sweep_block: str) -> None:
     for name, seed in (("snn_converted.pt", 0), ("snn.pt", 1)):
         net = tiny_net(seed)
         save_checkpoint(root / "data" / "models" / "toy" / name, net, "spiking", net.config)
+    from snntext.models.textcnn import TailoredTextCNN
+
+    shape = {k: net.config[k] for k in ("embedding_dim", "num_classes", "neurons_per_class", "kernel_sizes", "filters")}
+    torch.manual_seed(0)
+    save_checkpoint(root / "data" / "models" / "toy" / "dnn.pt", TailoredTextCNN(**shape), "tailored", shape)
     (root / "params.yaml").write_text(f"seed: 0\ndevice: cpu\nsweep:\n{sweep_block}")
 
 
@@ -113,6 +118,9 @@ def test_stage_writes_json_and_csv(tmp_path):
     assert metrics["dataset"] == "toy" and metrics["timesteps"] == [1, 4]
     assert set(metrics["models"]) == {"converted", "finetuned"}
     assert set(metrics["models"]["finetuned"]) == {"test", "dev"}
+    coded = metrics["dnn_rate_coded"]
+    assert set(coded) == {"test", "dev"} and set(coded["test"]) == {"1", "4"}
+    assert all(0 <= a <= 1 for a in coded["dev"].values())
     lines = (tmp_path / "metrics" / "sweep" / "toy.csv").read_text().splitlines()
     assert lines[0] == "T,model,split,accuracy" and len(lines) == 1 + 2 * 2 * 2
 

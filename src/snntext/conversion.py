@@ -36,6 +36,33 @@ def layer_lambdas(normalisation: str, activation_stats: dict[str, float]) -> tup
 
 
 @torch.no_grad()
+def rate_coded_dnn_accuracy(
+    dnn: nn.Module, ids: torch.Tensor, labels: torch.Tensor, table: torch.Tensor, *, timesteps: int, seed: int,
+    batch_size: int = 256, device: torch.device | str = "cpu",
+) -> float:
+    """Accuracy of the DNN fed what the SNN's input layer delivers over `timesteps` steps: each rate
+    replaced by the mean of that many Bernoulli draws (Binomial(T, x) / T), seeded.
+
+    A conversion that reproduced the DNN exactly on its spike-count input would score this, so
+    the gap between it and the DNN is the rate code's own loss at this T, not the conversion's."""
+    from snntext.evaluation import embed
+
+    device = torch.device(device)
+    was_training = dnn.training
+    dnn.eval().to(device)
+    table = table.to(device)
+    generator = torch.Generator(device=device).manual_seed(seed)
+    correct = 0
+    for start in range(0, len(labels), batch_size):
+        rates = embed(ids[start:start + batch_size], table)
+        counts = torch.binomial(torch.full_like(rates, float(timesteps)), rates, generator=generator)
+        scores = dnn(counts / timesteps)
+        correct += int((scores.argmax(dim=1).cpu() == labels[start:start + batch_size]).sum())
+    dnn.train(was_training)
+    return correct / len(labels)
+
+
+@torch.no_grad()
 def convert(
     dnn: nn.Module,
     normalisation: str = "none",

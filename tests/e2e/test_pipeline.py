@@ -106,9 +106,12 @@ def test_dvc_repro_runs_every_stage_on_tiny_data(tmp_path):
         assert set(attacked["models"]) == {"dnn", "snn"}
         swept = json.loads((metrics / "sweep" / f"{ds}.json").read_text())
         assert swept["timesteps"] == [1, 4, 8]
+        assert set(swept["dnn_rate_coded"]["test"]) == {"1", "4", "8"}
+        assert set(converted["dnn_rate_coded"]) == {str(converted["timesteps"]), str(4 * converted["timesteps"])}
     reports = repo / "reports"
     accuracy = (reports / "accuracy.md").read_text()
     assert "tiny_en" in accuracy and "tiny_zh" in accuracy
+    assert "Tailored DNN on rate-coded input" in accuracy
     for name in ("energy.md", "robustness.md", "README.md"):
         assert (reports / name).stat().st_size > 0
     assert list((reports / "figures").glob("*.png"))

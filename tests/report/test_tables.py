@@ -188,3 +188,16 @@ def test_stage_refuses_missing_file_with_one_line(tmp_path):
     assert done.stderr.strip() == f"error: {tmp_path / 'metrics' / 'convert' / 'mr.json'}: metrics file not found; " \
                                   "run the stage that writes it (dvc repro)"
     assert not (tmp_path / "reports").exists()
+
+
+def test_rate_coded_dnn_row_shows_only_when_every_dataset_has_it(tmp_path):
+    datasets = write_fake_run(tmp_path / "metrics")
+    label = "Tailored DNN on rate-coded input"
+    assert label not in results_table(load_run_metrics(datasets, tmp_path / "metrics"), load_paper())
+    for ds in datasets:
+        path = tmp_path / "metrics" / "convert" / f"{ds}.json"
+        steps = str(int(json.loads(path.read_text())["timesteps"]))
+        _edit(path, lambda d: d.update(dnn_rate_coded={steps: {"dev": 0.6, "test": 0.655}}))
+    table = results_table(load_run_metrics(datasets, tmp_path / "metrics"), load_paper())
+    row = next(line for line in table.splitlines() if label in line)
+    assert f"T = {steps}" in row and row.count("65.50") == len(datasets) + 1   # + the average

@@ -55,6 +55,11 @@ def accuracy_vs_timesteps(sweeps: dict[str, dict], dnn_test_acc: dict[str, float
                 continue
             points = sorted((int(t), p["accuracy"] * 100) for t, p in entry["points"].items())
             ax.plot([t for t, _ in points], [a for _, a in points], style, marker="o", ms=3, color=colour(0 if model == "finetuned" else 1), label=label)
+        coded = sweep.get("dnn_rate_coded", {}).get(split)
+        if coded:
+            points = sorted((int(t), a * 100) for t, a in coded.items())
+            ax.plot([t for t, _ in points], [a for _, a in points], "-.", color="grey", lw=1,
+                    label="DNN on rate-coded input (ceiling)")
         if ds in dnn_test_acc:
             ax.axhline(dnn_test_acc[ds] * 100, color="grey", ls=":", lw=1, label="tailored DNN")
         ax.set_title(display(ds))

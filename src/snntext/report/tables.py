@@ -103,6 +103,8 @@ def _ours(m: DatasetMetrics, split: str) -> dict[str, Measured]:
         "dnn": measured(m.stages["train_dnn"], f"dnn_{split}_acc"),
         "converted": measured(conv, ("options", chosen, split, "accuracy")),
         "finetuned": measured(m.stages["finetune"], f"{split}_acc"),
+        "rate_coded": (measured(conv, ("dnn_rate_coded", str(int(conv["timesteps"])), split))
+                       if str(int(conv["timesteps"])) in conv.get("dnn_rate_coded", {}) else None),
     }
 
 
@@ -113,6 +115,9 @@ def results_table(run: dict[str, DatasetMetrics], paper: dict, split: str = "tes
     chosen = sorted({m.stages["convert"]["chosen"] for m in run.values()})
     labels = [("majority", "Majority class (train's most frequent)"), ("kim", "Kim TextCNN (ours)"),
               ("dnn", "Tailored DNN (ours)"),
+              *([("rate_coded", f"Tailored DNN on rate-coded input, T = {int(next(iter(run.values())).stages['convert']['timesteps'])}"
+                  " (ceiling for any conversion, ours)")]
+                if all(ours[ds]["rate_coded"] is not None for ds in names) else []),
               ("converted", f"Converted SNN, no fine-tuning (ours, {'/'.join(chosen)})"),
               ("finetuned", "Fine-tuned SNN (ours)")]
     with_avg = len(names) > 1
@@ -172,6 +177,10 @@ def sweep_table(run: dict[str, DatasetMetrics], split: str = "test") -> str:
             points = entry["points"] if entry else {}
             rows.append([display(ds), label, *[pct(points[str(t)]["accuracy"]) if str(t) in points else MISSING
                                                for t in steps]])
+        coded = m.stages["sweep"].get("dnn_rate_coded", {}).get(split)
+        if coded:
+            rows.append([display(ds), "DNN, rate-coded input", *[pct(coded[str(t)]) if str(t) in coded else MISSING
+                                                                 for t in steps]])
     return markdown_table(["Dataset", "SNN", *[f"T={t}" for t in steps]], rows, "ll" + "r" * len(steps))
 
 
