@@ -59,7 +59,7 @@ def accuracy_vs_timesteps(sweeps: dict[str, dict], dnn_test_acc: dict[str, float
         if coded:
             points = sorted((int(t), a * 100) for t, a in coded.items())
             ax.plot([t for t, _ in points], [a for _, a in points], "-.", color="grey", lw=1,
-                    label="DNN on rate-coded input (ceiling)")
+                    label="DNN on rate-coded input")
         if ds in dnn_test_acc:
             ax.axhline(dnn_test_acc[ds] * 100, color="grey", ls=":", lw=1, label="tailored DNN")
         ax.set_title(display(ds))

@@ -116,7 +116,7 @@ def results_table(run: dict[str, DatasetMetrics], paper: dict, split: str = "tes
     labels = [("majority", "Majority class (train's most frequent)"), ("kim", "Kim TextCNN (ours)"),
               ("dnn", "Tailored DNN (ours)"),
               *([("rate_coded", f"Tailored DNN on rate-coded input, T = {int(next(iter(run.values())).stages['convert']['timesteps'])}"
-                  " (ceiling for any conversion, ours)")]
+                  " (what the encoding alone costs, ours)")]
                 if all(ours[ds]["rate_coded"] is not None for ds in names) else []),
               ("converted", f"Converted SNN, no fine-tuning (ours, {'/'.join(chosen)})"),
               ("finetuned", "Fine-tuned SNN (ours)")]
@@ -205,7 +205,9 @@ def accuracy_markdown(run: dict[str, DatasetMetrics], paper: dict, dims: dict[st
         "selected on the dev split, never on test. " + seeds_note(run),
         "",
         f"SNNs run T = {int(conv['timesteps'])} time steps (threshold {conv['threshold']}, beta {conv['beta']}); "
-        "a prediction is the class whose output population spikes most, ties to the lowest class.",
+        "a prediction is the class whose output population spikes most, ties to the lowest class. "
+        "Each SNN number is one seeded draw of the input spikes; another draw moves it by a point or more "
+        "(the T = 50 column of the sweep below is another draw of the same networks): set `seeds` for mean ± std.",
         "",
         results_table(run, paper),
         "",
