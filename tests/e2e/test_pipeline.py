@@ -20,6 +20,7 @@ SHARED = ROOT.parent / "shared" / "datasets"
 
 TINY_PARAMS = {
     "seed": 0,
+    "seeds": [0, 1],   # two fine-tunings per dataset: the per-seed path through to the report's mean ± std
     "datasets": ["tiny_en", "tiny_zh"],
     "threshold": 1.0, "beta": 1.0, "timesteps": 8, "neurons_per_class": 2,
     "surrogate": "fast_sigmoid", "surrogate_slope": 25, "device": "cpu",
@@ -31,7 +32,7 @@ TINY_PARAMS = {
             "kernel_sizes": [2, 3], "filters": 8},
     "convert": {"normalisation": "data_p99.9", "eval_batch_size": 64},
     "finetune": {"epochs": 2, "lr": 1.0e-3, "weight_decay": 0.0, "batch_size": 16, "loss": "paper",
-                 "temperature": 1.0, "patience": 0},
+                 "temperature": 1.0, "patience": 0, "zero_sum_filters": True},
     "attack": {"examples": 3, "recipes": ["deepwordbug", "textfooler"], "models": ["dnn", "snn"],
                "spike_samples": 1, "similarity": 0.85, "batch_size": 64},
     "sweep": {"timesteps": [1, 4, 8], "splits": ["test", "dev"], "batch_size": 64},
@@ -102,6 +103,7 @@ def test_dvc_repro_runs_every_stage_on_tiny_data(tmp_path):
         tuned = json.loads((metrics / "finetune" / f"{ds}.json").read_text())
         assert tuned["test_acc"] > 0.6, tuned
         assert tuned["energy"]["total_uj"] > 0
+        assert set(tuned["per_seed"]) == {"0", "1"}
         attacked = json.loads((metrics / "attack" / f"{ds}.json").read_text())
         assert set(attacked["models"]) == {"dnn", "snn"}
         swept = json.loads((metrics / "sweep" / f"{ds}.json").read_text())
@@ -112,6 +114,7 @@ def test_dvc_repro_runs_every_stage_on_tiny_data(tmp_path):
     accuracy = (reports / "accuracy.md").read_text()
     assert "tiny_en" in accuracy and "tiny_zh" in accuracy
     assert "Tailored DNN on rate-coded input" in accuracy
+    assert "| Fine-tuned SNN (ours) |" in accuracy and "±" in accuracy
     for name in ("energy.md", "robustness.md", "README.md"):
         assert (reports / name).stat().st_size > 0
     assert list((reports / "figures").glob("*.png"))
