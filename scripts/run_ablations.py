@@ -8,7 +8,7 @@
 
 Each grid point is `dvc exp run --queue -n <prefix>-<param>-<value> -S <param>=<value> -S datasets=[...] finetune`;
 then `dvc exp run --run-all` runs the queue (one at a time by default: 2 cores) and `dvc exp show --json` is
-turned into reports/ablations.md and reports/figures/ablation_*.png. Queued experiments start from HEAD plus
+turned into reports/ablations.md and reports/ablations/<param>.png. Queued experiments start from HEAD plus
 tracked changes (overrides never pile up), but see only files git tracks: the script refuses to queue while
 files under src/, stages/ or dvc.yaml/params.yaml are untracked. Logic lives in snntext.report.ablations.
 """
@@ -65,7 +65,7 @@ def estimate_seconds(points, datasets: list[str]) -> float | None:
 def write_outputs(prefix: str) -> None:
     from snntext.report import figures
 
-    rows = parse_exp_show(json.loads(run(["dvc", "exp", "show", "--json"], capture=True)), prefix)
+    rows = parse_exp_show(json.loads(run(["dvc", "exp", "show", "--json", "--all-commits"], capture=True)), prefix)
     written = {}
     for param in PARAMS:
         chosen = [r for r in rows if r.name == f"{prefix}-{BASELINE}" or r.name.startswith(f"{prefix}-{param}-")]
@@ -80,7 +80,7 @@ def write_outputs(prefix: str) -> None:
         for p in points:
             if param == "threshold" and p["pooled_rate"] is not None:
                 rates.setdefault(p["dataset"], []).append((p["value"], p["pooled_rate"]))
-        rel = f"figures/ablation_{param}.png"
+        rel = f"ablations/{param}.png"   # not under figures/: that folder is the report stage's output, which dvc clears
         figures.ablation_curve(series, paths.REPORTS_DIR / rel, xlabel=param.replace("_", " "),
                                ylabel="fine-tuned test accuracy (%)", title=f"Accuracy vs {param.replace('_', ' ')}",
                                secondary=rates or None, secondary_label="pooled firing rate")

@@ -107,13 +107,14 @@ def parse_exp_show(data: list, prefix: str) -> list[ExperimentRow]:
     params.yaml and its metrics/<stage>/<dataset>.json files."""
     if not isinstance(data, list):
         raise SnntextError("dvc exp show --json: expected a list of commits")
-    rows = []
-    for commit in data:
+    rows, seen = [], set()
+    for commit in data:   # newest commit first: a name queued again on a later commit keeps its newest run
         for group in commit.get("experiments") or []:
             for rev in group.get("revs") or []:
                 name = rev.get("name") or group.get("name") or ""
-                if not name.startswith(f"{prefix}-"):
+                if not name.startswith(f"{prefix}-") or name in seen:
                     continue
+                seen.add(name)
                 body = rev.get("data") or {}
                 params = ((body.get("params") or {}).get("params.yaml") or {}).get("data") or {}
                 row = ExperimentRow(name, params, error=_error_text(rev.get("error")))
