@@ -21,7 +21,7 @@ import sys
 
 from snntext import paths
 from snntext.errors import SnntextError
-from snntext.report import write_text_atomic
+from snntext.atomic import write_text_atomic
 from snntext.report.ablations import (GRIDS, PARAMS, BASELINE, ablation_points, ablations_markdown, build_grid,
                                       parse_exp_show, parse_grid_option, queue_commands)
 from snntext.report.metrics import read_metrics_json

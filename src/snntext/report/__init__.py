@@ -15,7 +15,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from snntext.atomic import write_text_atomic  # noqa: F401  (re-exported for scripts)
+from snntext.atomic import write_text_atomic
 from snntext.errors import SnntextError
 from snntext.report.metrics import load_run_metrics
 from snntext.report.tables import (FIGURES, accuracy_markdown, energy_markdown, load_paper, results_table,

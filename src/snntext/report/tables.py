@@ -97,14 +97,15 @@ def _average(values: list[float | None]) -> float | None:
 def _ours(m: DatasetMetrics, split: str) -> dict[str, Measured]:
     conv = m.stages["convert"]
     chosen = conv["chosen"]
+    steps = str(int(conv["timesteps"]))
     return {
         "majority": measured(m.stages["train_dnn"], f"majority_{split}_acc"),
         "kim": measured(m.stages["train_dnn"], f"kim_{split}_acc"),
         "dnn": measured(m.stages["train_dnn"], f"dnn_{split}_acc"),
         "converted": measured(conv, ("options", chosen, split, "accuracy")),
         "finetuned": measured(m.stages["finetune"], f"{split}_acc"),
-        "rate_coded": (measured(conv, ("dnn_rate_coded", str(int(conv["timesteps"])), split))
-                       if str(int(conv["timesteps"])) in conv.get("dnn_rate_coded", {}) else None),
+        "rate_coded": (measured(conv, ("dnn_rate_coded", steps, split))
+                       if steps in conv.get("dnn_rate_coded", {}) else None),
     }
 
 
@@ -114,12 +115,12 @@ def results_table(run: dict[str, DatasetMetrics], paper: dict, split: str = "tes
     ours = {ds: _ours(m, split) for ds, m in run.items()}
     chosen = sorted({m.stages["convert"]["chosen"] for m in run.values()})
     labels = [("majority", "Majority class (train's most frequent)"), ("kim", "Kim TextCNN (ours)"),
-              ("dnn", "Tailored DNN (ours)"),
-              *([("rate_coded", f"Tailored DNN on rate-coded input, T = {int(next(iter(run.values())).stages['convert']['timesteps'])}"
-                  " (what the encoding alone costs, ours)")]
-                if all(ours[ds]["rate_coded"] is not None for ds in names) else []),
-              ("converted", f"Converted SNN, no fine-tuning (ours, {'/'.join(chosen)})"),
-              ("finetuned", "Fine-tuned SNN (ours)")]
+              ("dnn", "Tailored DNN (ours)")]
+    if all(ours[ds]["rate_coded"] is not None for ds in names):
+        steps = int(run[names[0]].stages["convert"]["timesteps"])
+        labels.append(("rate_coded", f"Tailored DNN on rate-coded input, T = {steps} (what the encoding alone costs, ours)"))
+    labels += [("converted", f"Converted SNN, no fine-tuning (ours, {'/'.join(chosen)})"),
+               ("finetuned", "Fine-tuned SNN (ours)")]
     with_avg = len(names) > 1
     header = ["Model"] + [display(ds) for ds in names] + (["Avg"] if with_avg else [])
     rows = []
