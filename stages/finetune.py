@@ -1,9 +1,11 @@
 """Stage finetune: surrogate-gradient fine-tuning of the converted SNN, selected on dev.
 
-Reads data/models/<dataset>/snn_converted.pt and data/embedded/<dataset>/; writes
-data/models/<dataset>/snn.pt (best-dev epoch, first seed), metrics/finetune/<dataset>.json (dev/test
-accuracy at that epoch, ties/silence, firing rates, energy, seconds; with several `seeds`, a
-`per_seed` block the reports average) and metrics/finetune/<dataset>_history.csv (first seed).
+Reads data/models/<dataset>/snn_converted.pt, data/models/<dataset>/dnn.pt and data/embedded/<dataset>/;
+writes data/models/<dataset>/snn.pt (best-dev epoch, first seed), metrics/finetune/<dataset>.json (dev/test
+accuracy at that epoch, ties/silence, firing rates, energy, seconds of all seeds; with several `seeds`, a
+`per_seed` block the reports average; `paired_gap`: the first seed's model on the test set over
+finetune.test_draws spike draws against the DNN, gap with its bootstrap interval) and
+metrics/finetune/<dataset>_history.csv (first seed).
 Params: seed, seeds, device, timesteps, finetune.* (threshold/beta/surrogate come with the converted net).
 """
 from __future__ import annotations
@@ -11,9 +13,11 @@ from __future__ import annotations
 from snntext import paths
 from snntext.cli import run_stage, stage_parser
 from snntext.device import resolve_device
-from snntext.evaluation import load_embedded, write_json_atomic
+from snntext.errors import SnntextError
+from snntext.evaluation import load_embedded, predict, write_json_atomic
 from snntext.finetuning import FinetuneConfig, finetune_over_seeds, finetune_seeds, write_history_csv
 from snntext.models.checkpoint import load_checkpoint, save_checkpoint
+from snntext.paired_gap import paired_gap, snn_correct_over_draws
 from snntext.params import load_params
 
 
@@ -23,25 +27,36 @@ def main() -> None:
     dataset = args.dataset
     config = FinetuneConfig.from_params(params)
     seeds = finetune_seeds(params)
+    draws = params.get("finetune.test_draws", 1, type_=int)
+    if draws < 1:
+        raise SnntextError(f"{params.source}: key 'finetune.test_draws' must be >= 1, got {draws}")
     device = resolve_device(params.get("device", type_=str))
-    converted = paths.models_dir(dataset) / "snn_converted.pt"
-    _, payload = load_checkpoint(converted)
+    converted, payload = load_checkpoint(paths.models_dir(dataset) / "snn_converted.pt", map_location=device)
+    dnn, _ = load_checkpoint(paths.models_dir(dataset) / "dnn.pt", map_location=device)
     data = load_embedded(paths.embedded_dir(dataset))
-    snn, result, report, per_seed = finetune_over_seeds(converted, data, config, seeds, device)
+    snn, result, report, per_seed, seconds = finetune_over_seeds(converted, data, config, seeds, device)
     metrics = {"dev_acc": report["dev"]["accuracy"], "test_acc": report["test"]["accuracy"],
                "best_epoch": result.best_epoch, "best_dev_acc_during_training": result.best_dev_acc,
-               "epochs_run": len(result.history) - 1, "seconds": round(result.seconds, 2),
+               "epochs_run": len(result.history) - 1, "seconds": round(seconds, 2),
                "energy_uj": report["energy"]["total_uj"], "energy_ratio_snn_to_dnn": report["energy"]["ratio_snn_to_dnn"],
                "start_normalisation": payload["extra"].get("normalisation"), "config": vars(config),
                "seed": seeds[0], "seeds": seeds, **report}
     if len(seeds) > 1:
         metrics["per_seed"] = per_seed
+    test = data.test
+    dnn_correct = (predict(dnn, test.ids, data.table, config.eval_batch_size, device) == test.labels).float()
+    snn_correct = snn_correct_over_draws(snn, test.ids, test.labels, data.table, timesteps=config.timesteps,
+                                         seeds=[seeds[0] + k for k in range(draws)],
+                                         batch_size=config.eval_batch_size, device=device)
+    metrics["paired_gap"] = paired_gap(dnn_correct, snn_correct, seed=seeds[0])
     save_checkpoint(paths.models_dir(dataset) / "snn.pt", snn, "spiking", snn.config,
                     extra={"dataset": dataset, "seed": seeds[0], "best_epoch": result.best_epoch})
     write_json_atomic(paths.metrics_file("finetune", dataset), metrics)
     write_history_csv(paths.history_file("finetune", dataset), result.history)
+    gap = metrics["paired_gap"]
     print(f"finetune {dataset}: dev {metrics['dev_acc']:.4f} test {metrics['test_acc']:.4f} "
-          f"(epoch {result.best_epoch}, seeds {seeds})")
+          f"(epoch {result.best_epoch}, seeds {seeds}); test over {draws} draws {gap['snn_acc_mean']:.4f}, "
+          f"gap to the DNN {gap['gap_points']:+.2f} [{gap['ci_low_points']:+.2f}, {gap['ci_high_points']:+.2f}] points")
 
 
 if __name__ == "__main__":

@@ -107,7 +107,7 @@ def test_convert_and_finetune_stages_end_to_end(tmp_path):
     (tmp_path / "params.yaml").write_text(
         "seed: 0\ndevice: cpu\nthreshold: 1.0\nbeta: 1.0\ntimesteps: 6\nsurrogate: fast_sigmoid\nsurrogate_slope: 25\n"
         "convert: {normalisation: data_p99.9, eval_batch_size: 16}\n"
-        "finetune: {epochs: 2, lr: 0.01, weight_decay: 0.0, batch_size: 16, loss: paper, patience: 0}\n")
+        "finetune: {epochs: 2, lr: 0.01, weight_decay: 0.0, batch_size: 16, loss: paper, patience: 0, test_draws: 3}\n")
     env = dict(os.environ, SNNTEXT_ROOT=str(tmp_path), PYTHONPATH=str(root / "src"))
     for stage in ("convert", "finetune"):
         done = subprocess.run([sys.executable, str(root / "stages" / f"{stage}.py"), "toy"], env=env,
@@ -121,6 +121,12 @@ def test_convert_and_finetune_stages_end_to_end(tmp_path):
     assert (tmp_path / "metrics/finetune/toy_history.csv").read_text().count("\n") == 4
     assert (tmp_path / "data/models/toy/snn.pt").is_file()
     assert "per_seed" not in fine and fine["seeds"] == [0]
+    gap = fine["paired_gap"]   # draw 0 is the test evaluation above; the DNN is the toy's dnn.pt
+    assert gap["draws"] == 3 and len(gap["snn_acc_per_draw"]) == 3 and gap["sentences"] == 8
+    assert gap["snn_acc_per_draw"][0] == pytest.approx(fine["test_acc"])
+    dnn_test = float((dnn.eval()(table[ids[40:48]]).argmax(1) == labels[40:48]).float().mean())
+    assert gap["dnn_acc"] == pytest.approx(dnn_test)
+    assert gap["ci_low_points"] <= gap["gap_points"] <= gap["ci_high_points"]
     # several seeds: one fine-tuning per seed; the first seed's run stays the top-level result
     params = (tmp_path / "params.yaml").read_text()
     (tmp_path / "params.yaml").write_text(params + "seeds: [0, 5]\n")
@@ -135,6 +141,10 @@ def test_convert_and_finetune_stages_end_to_end(tmp_path):
     done = subprocess.run([sys.executable, str(root / "stages/finetune.py"), "toy"], env=env, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 2 and "'seeds'" in done.stderr
+    (tmp_path / "params.yaml").write_text(params.replace("test_draws: 3", "test_draws: 0"))
+    done = subprocess.run([sys.executable, str(root / "stages/finetune.py"), "toy"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2 and "'finetune.test_draws'" in done.stderr
     (tmp_path / "params.yaml").write_text(params)
     # a params error names the key
     (tmp_path / "params.yaml").write_text((tmp_path / "params.yaml").read_text().replace("data_p99.9", "p50"))

@@ -167,17 +167,17 @@ def seed_entry(result: FinetuneResult, report: dict) -> dict:
                        "ratio_snn_to_dnn": report["energy"]["ratio_snn_to_dnn"]}}
 
 
-def finetune_over_seeds(converted_path, data, config: FinetuneConfig, seeds: list[int], device, log=print):
-    """Fine-tune the converted network once per seed (fresh copy each time) and evaluate it with
-    that seed's spikes. Returns (model, result, report) of the first seed and the per-seed entries."""
+def finetune_over_seeds(converted: SpikingTextCNN, data, config: FinetuneConfig, seeds: list[int], device, log=print):
+    """Fine-tune a fresh copy of the converted network once per seed and evaluate it with that
+    seed's spikes. Returns (model, result, report) of the first seed, the per-seed entries and the
+    seconds all seeds took together."""
     from snntext.conversion import conversion_report
     from snntext.device import seed_everything
-    from snntext.models.checkpoint import load_checkpoint
 
-    kept, per_seed = None, {}
+    kept, per_seed, start = None, {}, time.perf_counter()
     for seed in seeds:
         seed_everything(seed)
-        snn, _ = load_checkpoint(converted_path, map_location=device)
+        snn = copy.deepcopy(converted).to(device)
         result = finetune(snn, data.train.ids, data.train.labels, data.dev.ids, data.dev.labels, data.table, config,
                           seed=seed, device=device, log=log)
         report = conversion_report(snn, data, timesteps=config.timesteps, seed=seed, device=device,
@@ -186,4 +186,4 @@ def finetune_over_seeds(converted_path, data, config: FinetuneConfig, seeds: lis
         log(f"seed {seed}: dev {report['dev']['accuracy']:.4f} test {report['test']['accuracy']:.4f}")
         if kept is None:
             kept = (snn, result, report)
-    return (*kept, per_seed)
+    return (*kept, per_seed, time.perf_counter() - start)

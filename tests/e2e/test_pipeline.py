@@ -32,7 +32,7 @@ TINY_PARAMS = {
             "kernel_sizes": [2, 3], "filters": 8},
     "convert": {"normalisation": "data_p99.9", "eval_batch_size": 64},
     "finetune": {"epochs": 2, "lr": 1.0e-3, "weight_decay": 0.0, "batch_size": 16, "loss": "paper",
-                 "temperature": 1.0, "patience": 0, "zero_sum_filters": True},
+                 "temperature": 1.0, "patience": 0, "zero_sum_filters": True, "test_draws": 2},
     "attack": {"examples": 3, "recipes": ["deepwordbug", "textfooler"], "models": ["dnn", "snn"],
                "spike_samples": 1, "similarity": 0.85, "batch_size": 64},
     "sweep": {"timesteps": [1, 4, 8], "splits": ["test", "dev"], "batch_size": 64},
@@ -104,6 +104,7 @@ def test_dvc_repro_runs_every_stage_on_tiny_data(tmp_path):
         assert tuned["test_acc"] > 0.6, tuned
         assert tuned["energy"]["total_uj"] > 0
         assert set(tuned["per_seed"]) == {"0", "1"}
+        assert tuned["paired_gap"]["draws"] == 2 and tuned["paired_gap"]["sentences"] == prepared["splits"]["test"]["count"]
         attacked = json.loads((metrics / "attack" / f"{ds}.json").read_text())
         assert set(attacked["models"]) == {"dnn", "snn"}
         swept = json.loads((metrics / "sweep" / f"{ds}.json").read_text())
@@ -115,6 +116,7 @@ def test_dvc_repro_runs_every_stage_on_tiny_data(tmp_path):
     assert "tiny_en" in accuracy and "tiny_zh" in accuracy
     assert "Tailored DNN on rate-coded input" in accuracy
     assert "| Fine-tuned SNN (ours) |" in accuracy and "±" in accuracy
+    assert "over 2 test spike draws" in accuracy and "paired bootstrap over test sentences" in accuracy
     for name in ("energy.md", "robustness.md", "README.md"):
         assert (reports / name).stat().st_size > 0
     assert list((reports / "figures").glob("*.png"))

@@ -97,6 +97,7 @@ def _edit(path: Path, change) -> None:
     ("train_dnn", lambda d: d.update(dnn_test_acc="0.8"), "key 'dnn_test_acc' must be a finite number"),
     ("convert", lambda d: d.update(chosen="max"), "'chosen' is 'max'"),
     ("finetune", lambda d: d["energy"]["layers"]["fc"].pop("synops"), "missing key 'energy.layers.fc.synops'"),
+    ("finetune", lambda d: d["paired_gap"].pop("ci_low_points"), "missing key 'paired_gap.ci_low_points'"),
     ("sweep", lambda d: d["models"].pop("finetuned"), "missing key 'models.finetuned'"),
     ("attack", lambda d: d["models"]["snn"]["pwws"].update(success_rate="high"), "models.snn.pwws.success_rate"),
 ])
@@ -201,3 +202,15 @@ def test_rate_coded_dnn_row_shows_only_when_every_dataset_has_it(tmp_path):
     table = results_table(load_run_metrics(datasets, tmp_path / "metrics"), load_paper())
     row = next(line for line in table.splitlines() if label in line)
     assert f"T = {steps}" in row and row.count("65.50") == len(datasets) + 1   # + the average
+
+
+def test_paired_gap_rows_show_draws_and_interval_only_when_every_dataset_has_them(tmp_path):
+    datasets = write_fake_run(tmp_path / "metrics")
+    table = results_table(load_run_metrics(datasets, tmp_path / "metrics"), load_paper())
+    draws = next(line for line in table.splitlines() if "over 3 test spike draws" in line)
+    assert draws.count("± 1.00") == len(datasets) and "74.00 ± 1.00" in draws
+    interval = next(line for line in table.splitlines() if "95% interval (paired bootstrap" in line)
+    assert interval.count("−2.00 [−3.50, −0.50]") == len(datasets) and interval.endswith("| −2.00 |")
+    _edit(tmp_path / "metrics" / "finetune" / f"{datasets[0]}.json", lambda d: d.pop("paired_gap"))
+    table = results_table(load_run_metrics(datasets, tmp_path / "metrics"), load_paper())
+    assert "spike draws" not in table and "paired bootstrap" not in table

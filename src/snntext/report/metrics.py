@@ -40,6 +40,8 @@ _OPTION_KEYS = {"dev.accuracy": _NUMBER, "test.accuracy": _NUMBER, "test.tie_rat
 _ENERGY_KEYS = {"formula": str, "e_ac_pj": _NUMBER, "timesteps": _NUMBER, "layers": dict, "total_synops": _NUMBER,
                 "total_uj": _NUMBER, "dnn_total_uj": _NUMBER, "ratio_snn_to_dnn": _NUMBER}
 _LAYER_KEYS = {"macs": _NUMBER, "input_rate": _NUMBER, "synops": _NUMBER, "energy_pj": _NUMBER}
+_PAIRED_GAP_KEYS = {"gap_points": _NUMBER, "ci_low_points": _NUMBER, "ci_high_points": _NUMBER, "level": _NUMBER,
+                    "draws": _NUMBER, "sentences": _NUMBER, "snn_acc_mean": _NUMBER, "snn_acc_std": _NUMBER}
 _RESULT_KEYS = ("examples", "clean_accuracy", "accuracy_under_attack", "success_rate", "avg_perturbed_word_share",
                 "avg_queries")   # values may be null (e.g. success rate with nothing attacked)
 HISTORY_COLUMNS = {"train_dnn": ("epoch", "model", "train_loss", "dev_acc"),
@@ -140,6 +142,8 @@ def _check_stage(stage: str, data: dict, path: Path) -> None:
             _check_energy(option["energy"], path, f"options.{name}.energy.")
     elif stage == "finetune":
         _check_energy(data["energy"], path, "energy.")
+        if "paired_gap" in data:   # absent in metrics written before it existed
+            _check(data["paired_gap"], _PAIRED_GAP_KEYS, path, "paired_gap.")
     elif stage == "sweep":
         for model in SWEEP_MODELS:
             splits = data["models"].get(model)
