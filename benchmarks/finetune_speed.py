@@ -6,6 +6,9 @@ MR-shaped input: batch 32, L 35 (sentences of ~21 tokens + padding), T 50, 3x100
 Prints samples/s, the ratio, achieved GFLOP/s of the conv work against a large fp32 matmul timed
 in the same run, and peak RSS. Usage: python benchmarks/finetune_speed.py [--dims 50 300] [--threads 1]
 
+--profile adds where our training step spends its time (torch.profiler, ops by self CPU time), to
+see what a faster kernel would have to beat: the matmuls or the elementwise neuron updates over T.
+
 --real DATASET adds the figure that matters for a fine-tuning epoch: the same number of REAL training
 sentences (data/embedded/DATASET, needs the embed stage) run as the reference runs them (random batches
 padded to the dataset's fixed length, as the authors' loader does) and as the finetune stage runs them
@@ -121,6 +124,23 @@ def real_batches(dataset: str, T: int, count: int, batch_size: int = 32) -> None
     print(f"  speed-up on real batches {(n_ours / ours_s) / (n_ref / ref_s):.2f}x")
 
 
+def profile_train_step(step, reps: int, top: int = 12) -> None:
+    """Self CPU time per op over `reps` training steps, the matmul share first."""
+    from torch.profiler import ProfilerActivity, profile
+
+    step()   # warm-up
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(reps):
+            step()
+    events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+    total = sum(e.self_cpu_time_total for e in events)
+    matmul = sum(e.self_cpu_time_total for e in events if e.key in ("aten::mm", "aten::addmm", "aten::bmm"))
+    print(f"  profile of our train step: {total / reps / 1e3:.0f} ms/step of self CPU time, "
+          f"matmuls {100 * matmul / total:.0f}%; top ops:")
+    for e in events[:top]:
+        print(f"    {e.key:40s} {100 * e.self_cpu_time_total / total:5.1f}%  {e.count // reps:6d} calls/step")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dims", type=int, nargs="+", default=[50, 300])
@@ -130,6 +150,7 @@ def main():
     ap.add_argument("--mean-length", type=int, default=21, help="real tokens per sentence (MR mean ~21)")
     ap.add_argument("--real", metavar="DATASET", help="also time real batches of this embedded dataset")
     ap.add_argument("--batches", type=int, default=8, help="real batches per side with --real")
+    ap.add_argument("--profile", action="store_true", help="also profile our training step (ops by self CPU time)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     g = torch.Generator().manual_seed(0)
@@ -179,6 +200,8 @@ def main():
                   f"{flop / sec / 1e9:6.1f} GFLOP/s (full-L conv count)")
         print(f"  speed-up train {rows['reference train'] / rows['ours train (trimmed)']:.2f}x, "
               f"infer {rows['reference infer'] / rows['ours infer (trimmed)']:.2f}x")
+        if args.profile:
+            profile_train_step(train_step(ours, spikes[:, :, :cut], full_length=L), args.reps)
     if args.real:
         real_batches(args.real, args.timesteps, args.batches)
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
