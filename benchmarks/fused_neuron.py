@@ -1,0 +1,142 @@
+"""Does fusing the neuron loop pay? A C++ prototype of LeakyNode's T-loop, timed against ours.
+
+The prototype runs each neuron block's whole T-loop in one C++ pass (forward: membrane and spikes;
+backward: the fast-sigmoid surrogate and the reverse recurrence), compiled on first use with
+torch.utils.cpp_extension (needs g++ and ninja). It is NOT used by the pipeline. It prints whether
+its spikes and gradients equal snntext.neurons', the time of one neuron call, and the time of a full
+fine-tuning step of SpikingTextCNN with each. Measured 2026-11-27 (1 thread, MR-shaped batch, two
+runs): one conv-layer neuron call fwd+bwd 104 -> 64 ms and 85 -> 81 ms, but the full step 800 -> 799
+ms and 813 -> 868 ms: the step's time is in the conv layer's matmul (a [N*L, D] x [D, 12 F] product
+whose 12 F-column output is then shift-added) and the copies around it, not in the neurons.
+
+    PYTHONPATH=src python benchmarks/fused_neuron.py [--threads 1]
+"""
+import argparse
+import time
+
+import torch
+from torch.utils.cpp_extension import load_inline
+
+import snntext.neurons as neurons
+from snntext.finetuning import spike_count_loss
+from snntext.models.spiking import SpikingTextCNN
+
+CPP = r"""
+#include <torch/extension.h>
+#include <ATen/Parallel.h>
+#include <cmath>
+
+std::vector<torch::Tensor> leaky_forward(torch::Tensor x, double beta, double thr) {
+  x = x.contiguous();
+  const int64_t T = x.size(0), N = x.numel() / T;
+  auto spikes = torch::empty_like(x), u_seq = torch::empty_like(x);
+  const float* xp = x.data_ptr<float>(); float* sp = spikes.data_ptr<float>(); float* up = u_seq.data_ptr<float>();
+  const float b = beta, th = thr;
+  at::parallel_for(0, N, 1024, [&](int64_t lo, int64_t hi) {
+    std::vector<float> u(hi - lo, 0.f), s(hi - lo, 0.f);
+    for (int64_t t = 0; t < T; ++t) {
+      const float* xt = xp + t * N + lo; float* st = sp + t * N + lo; float* ut = up + t * N + lo;
+      for (int64_t i = 0; i < hi - lo; ++i) {
+        float v = b * u[i] + xt[i] - s[i] * th;
+        float z = v > th ? 1.f : 0.f;
+        u[i] = v; s[i] = z; ut[i] = v; st[i] = z;
+      }
+    }
+  });
+  return {spikes, u_seq};
+}
+
+torch::Tensor leaky_backward(torch::Tensor grad_s, torch::Tensor u_seq, double beta, double thr, double slope) {
+  grad_s = grad_s.contiguous();
+  const int64_t T = u_seq.size(0), N = u_seq.numel() / T;
+  auto grad_u = torch::empty_like(u_seq);
+  const float* gp = grad_s.data_ptr<float>(); const float* up = u_seq.data_ptr<float>(); float* op = grad_u.data_ptr<float>();
+  const float b = beta, th = thr, k = slope;
+  at::parallel_for(0, N, 1024, [&](int64_t lo, int64_t hi) {
+    std::vector<float> carry(hi - lo, 0.f);
+    for (int64_t t = T - 1; t >= 0; --t) {
+      const float* gt = gp + t * N + lo; const float* ut = up + t * N + lo; float* ot = op + t * N + lo;
+      for (int64_t i = 0; i < hi - lo; ++i) {
+        float d = 1.f + k * std::fabs(ut[i] - th);
+        float g = gt[i] / (d * d) + b * carry[i];
+        carry[i] = g; ot[i] = g;
+      }
+    }
+  });
+  return grad_u;
+}
+"""
+_ext = load_inline("snn_fused_leaky", CPP, functions=["leaky_forward", "leaky_backward"],
+                   extra_cflags=["-O3", "-march=native", "-fopenmp"], extra_ldflags=["-fopenmp"], verbose=False)
+
+
+class FusedLeakySequence(torch.autograd.Function):
+    """Same contract as snntext.neurons._LeakySequence (zero initial state only, fast_sigmoid)."""
+
+    @staticmethod
+    def forward(ctx, x_seq, v0, s0, beta, threshold, name, slope):
+        assert name == "fast_sigmoid" and not v0.any() and not s0.any()
+        spikes, u_seq = _ext.leaky_forward(x_seq.detach(), beta, threshold)
+        ctx.save_for_backward(u_seq)
+        ctx.beta, ctx.threshold, ctx.slope = beta, threshold, slope
+        return spikes, u_seq[-1].clone(), spikes[-1].clone()
+
+    @staticmethod
+    def backward(ctx, grad_spikes, grad_v_last, grad_s_last):
+        (u_seq,) = ctx.saved_tensors
+        if grad_spikes is None:
+            grad_spikes = torch.zeros_like(u_seq)
+        grad_u = _ext.leaky_backward(grad_spikes, u_seq, ctx.beta, ctx.threshold, ctx.slope)
+        return grad_u, None, None, None, None, None, None
+
+
+def timed(fn, reps: int) -> float:
+    fn()   # warm-up
+    start = time.perf_counter()
+    for _ in range(reps):
+        fn()
+    return (time.perf_counter() - start) / reps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--reps", type=int, default=3)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    g = torch.Generator().manual_seed(0)
+    T, B, L, D, F = 50, 32, 33, 50, 100
+    x = (torch.rand(T, B * (L - 2) * F, generator=g) * 0.6).requires_grad_()   # a conv3 layer's currents
+    zeros = torch.zeros(x.shape[1])
+    grad = torch.randn(x.shape, generator=g)
+    outputs = {}
+    for name, cls in (("ours (TorchScript loop)", neurons._LeakySequence), ("fused C++", FusedLeakySequence)):
+        def call(cls=cls):
+            spikes = cls.apply(x, zeros, zeros, 1.0, 1.0, "fast_sigmoid", 25.0)[0]
+            return spikes, torch.autograd.grad(spikes, x, grad)[0]
+        outputs[name] = call()
+        print(f"{name:24s} one conv-layer neuron call, fwd+bwd: {1e3 * timed(call, args.reps):6.0f} ms")
+    (s_a, g_a), (s_b, g_b) = outputs.values()
+    print(f"spikes equal: {bool((s_a == s_b).all())}; gradient max abs difference {float((g_a - g_b).abs().max()):.2e}")
+    spikes = (torch.rand(T, B, L, D, generator=g) < torch.rand(B, L, D, generator=g) * 0.6).float()
+    labels = torch.randint(0, 2, (B,), generator=g)
+    original = neurons._LeakySequence
+    try:
+        for name, cls in (("ours (TorchScript loop)", original), ("fused C++", FusedLeakySequence)):
+            neurons._LeakySequence = cls   # LeakyNode looks the class up at call time
+            torch.manual_seed(0)
+            model = SpikingTextCNN(D, 2)
+            opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+
+            def step():
+                loss = spike_count_loss(model.class_counts(model(spikes, full_length=L + 2)), labels)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+            print(f"{name:24s} full fine-tuning step (B={B}, L={L}, T={T}, D={D}): {1e3 * timed(step, args.reps):6.0f} ms")
+    finally:
+        neurons._LeakySequence = original
+
+
+if __name__ == "__main__":
+    main()
