@@ -12,12 +12,12 @@ whose 12 F-column output is then shift-added) and the copies around it, not in t
     PYTHONPATH=src python benchmarks/fused_neuron.py [--threads 1]
 """
 import argparse
-import time
 
 import torch
 from torch.utils.cpp_extension import load_inline
 
 import snntext.neurons as neurons
+from finetune_speed import timed   # benchmarks/ is on sys.path when this file runs as a script
 from snntext.finetuning import spike_count_loss
 from snntext.models.spiking import SpikingTextCNN
 
@@ -88,14 +88,6 @@ class FusedLeakySequence(torch.autograd.Function):
             grad_spikes = torch.zeros_like(u_seq)
         grad_u = _ext.leaky_backward(grad_spikes, u_seq, ctx.beta, ctx.threshold, ctx.slope)
         return grad_u, None, None, None, None, None, None
-
-
-def timed(fn, reps: int) -> float:
-    fn()   # warm-up
-    start = time.perf_counter()
-    for _ in range(reps):
-        fn()
-    return (time.perf_counter() - start) / reps
 
 
 def main() -> None:

@@ -134,7 +134,6 @@ def results_table(run: dict[str, DatasetMetrics], paper: dict, split: str = "tes
                  *([signed_points(sum(gaps) / len(gaps))] if with_avg else [])])
     if split == "test":
         rows += _paired_gap_rows(run, with_avg)
-    if split == "test":
         for key in ("textcnn", "snn"):
             values = [_paper_value(paper, key, ds) for ds in names]
             avg = _average(values)
