@@ -34,19 +34,21 @@ def main() -> None:
     converted, payload = load_checkpoint(paths.models_dir(dataset) / "snn_converted.pt", map_location=device)
     dnn, _ = load_checkpoint(paths.models_dir(dataset) / "dnn.pt", map_location=device)
     data = load_embedded(paths.embedded_dir(dataset))
-    snn, result, report, per_seed, seconds = finetune_over_seeds(converted, data, config, seeds, device)
+    runs = finetune_over_seeds(converted, data, config, seeds, device)
+    snn, result, report = runs.model, runs.result, runs.report
     metrics = {"dev_acc": report["dev"]["accuracy"], "test_acc": report["test"]["accuracy"],
                "best_epoch": result.best_epoch, "best_dev_acc_during_training": result.best_dev_acc,
-               "epochs_run": len(result.history) - 1, "seconds": round(seconds, 2),
+               "epochs_run": len(result.history) - 1, "seconds": round(runs.seconds, 2),
                "energy_uj": report["energy"]["total_uj"], "energy_ratio_snn_to_dnn": report["energy"]["ratio_snn_to_dnn"],
                "start_normalisation": payload["extra"].get("normalisation"), "config": vars(config),
                "seed": seeds[0], "seeds": seeds, **report}
     if len(seeds) > 1:
-        metrics["per_seed"] = per_seed
+        metrics["per_seed"] = runs.per_seed
     test = data.test
     dnn_correct = (predict(dnn, test.ids, data.table, config.eval_batch_size, device) == test.labels).float()
     snn_correct = snn_correct_over_draws(snn, test.ids, test.labels, data.table, timesteps=config.timesteps,
                                          seeds=[seeds[0] + k for k in range(draws)],
+                                         known={seeds[0]: runs.test_predictions},
                                          batch_size=config.eval_batch_size, device=device)
     metrics["paired_gap"] = paired_gap(dnn_correct, snn_correct, seed=seeds[0])
     save_checkpoint(paths.models_dir(dataset) / "snn.pt", snn, "spiking", snn.config,

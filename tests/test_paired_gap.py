@@ -64,3 +64,17 @@ def test_draws_are_the_seeded_evaluations():
         assert float(row.mean()) == pytest.approx(stats.accuracy)
     with pytest.raises(ValueError, match="at least one seed"):
         snn_correct_over_draws(snn, ids, labels, table, timesteps=8, seeds=[])
+
+
+def test_known_predictions_are_reused_not_recomputed():
+    ids, labels, table = toy_task()
+    torch.manual_seed(0)
+    snn = convert(TailoredTextCNN(4, 2, neurons_per_class=2, kernel_sizes=(2, 3), filters=4).eval(), "none")
+    wrong = 1 - labels                      # not what seed 4's spikes give: proves the row was not re-run
+    rows = snn_correct_over_draws(snn, ids, labels, table, timesteps=8, seeds=[4, 5], batch_size=16,
+                                  known={4: wrong})
+    assert float(rows[0].sum()) == 0.0
+    fresh = snn_correct_over_draws(snn, ids, labels, table, timesteps=8, seeds=[5], batch_size=16)
+    assert torch.equal(rows[1], fresh[0])
+    with pytest.raises(ValueError, match="known predictions of seed 4"):
+        snn_correct_over_draws(snn, ids, labels, table, timesteps=8, seeds=[4], known={4: wrong[:-1]})

@@ -103,9 +103,11 @@ def convert(
 
 def conversion_report(
     snn: SpikingTextCNN, data, *, timesteps: int, seed: int, device, batch_size: int = 64,
+    predictions: dict | None = None,
 ) -> dict:
     """Dev/test accuracy, ties/silence, firing rates (test) and SNN energy (test, full L) of one
-    converted network. `data` is an evaluation.EmbeddedData."""
+    converted network. `data` is an evaluation.EmbeddedData. A `predictions` dict, when given,
+    receives each split's per-sentence predictions (so a caller need not run the split again)."""
     from snntext.energy import snn_energy
 
     report = {}
@@ -114,6 +116,8 @@ def conversion_report(
         stats = evaluate_spiking(snn, part.ids, part.labels, data.table, timesteps=timesteps, seed=seed,
                                  batch_size=batch_size, device=device)
         report[split] = stats.as_dict()
+        if predictions is not None:
+            predictions[split] = stats.predictions
     rates = report["test"]["firing_rates"]
     report["energy"] = snn_energy(
         data.max_len, data.embedding_dim, timesteps=timesteps, input_rates=energy_input_rates(rates, snn.kernel_sizes),

@@ -167,10 +167,23 @@ def seed_entry(result: FinetuneResult, report: dict) -> dict:
                        "ratio_snn_to_dnn": report["energy"]["ratio_snn_to_dnn"]}}
 
 
-def finetune_over_seeds(converted: SpikingTextCNN, data, config: FinetuneConfig, seeds: list[int], device, log=print):
+@dataclass
+class SeedRuns:
+    """finetune_over_seeds' outcome: the first seed's network, training result, report and test
+    predictions (its spike draw `seed`), every seed's entry, and the seconds all seeds took."""
+
+    model: SpikingTextCNN
+    result: FinetuneResult
+    report: dict
+    test_predictions: torch.Tensor
+    per_seed: dict
+    seconds: float
+
+
+def finetune_over_seeds(converted: SpikingTextCNN, data, config: FinetuneConfig, seeds: list[int], device,
+                        log=print) -> SeedRuns:
     """Fine-tune a fresh copy of the converted network once per seed and evaluate it with that
-    seed's spikes. Returns (model, result, report) of the first seed, the per-seed entries and the
-    seconds all seeds took together."""
+    seed's spikes."""
     from snntext.conversion import conversion_report
     from snntext.device import seed_everything
 
@@ -180,10 +193,11 @@ def finetune_over_seeds(converted: SpikingTextCNN, data, config: FinetuneConfig,
         snn = copy.deepcopy(converted).to(device)
         result = finetune(snn, data.train.ids, data.train.labels, data.dev.ids, data.dev.labels, data.table, config,
                           seed=seed, device=device, log=log)
+        predictions = {}
         report = conversion_report(snn, data, timesteps=config.timesteps, seed=seed, device=device,
-                                   batch_size=config.eval_batch_size)
+                                   batch_size=config.eval_batch_size, predictions=predictions)
         per_seed[str(seed)] = seed_entry(result, report)
         log(f"seed {seed}: dev {report['dev']['accuracy']:.4f} test {report['test']['accuracy']:.4f}")
         if kept is None:
-            kept = (snn, result, report)
-    return (*kept, per_seed, time.perf_counter() - start)
+            kept = (snn, result, report, predictions["test"])
+    return SeedRuns(*kept, per_seed, time.perf_counter() - start)

@@ -12,15 +12,25 @@ import torch
 
 
 def snn_correct_over_draws(model, ids: torch.Tensor, labels: torch.Tensor, table: torch.Tensor, *, timesteps: int,
-                           seeds: list[int], batch_size: int = 64, device="cpu") -> torch.Tensor:
-    """float [draws, N]: 1 where the SNN is right on sentence n with the spikes of seeds[k]."""
+                           seeds: list[int], batch_size: int = 64, device="cpu",
+                           known: dict[int, torch.Tensor] | None = None) -> torch.Tensor:
+    """float [draws, N]: 1 where the SNN is right on sentence n with the spikes of seeds[k].
+    `known`: seed -> predictions already computed with that seed (the same evaluate_spiking call),
+    reused instead of run again."""
     from snntext.models.spiking import evaluate_spiking
 
     if not seeds:
         raise ValueError("snn_correct_over_draws needs at least one seed")
-    rows = [evaluate_spiking(model, ids, labels, table, timesteps=timesteps, seed=seed, batch_size=batch_size,
-                             device=device, record_rates=False).predictions == labels.cpu() for seed in seeds]
-    return torch.stack(rows).float()
+    known = known or {}
+    for seed, predictions in known.items():
+        if predictions is None or predictions.shape != labels.shape:
+            raise ValueError(f"snn_correct_over_draws: known predictions of seed {seed} do not cover the "
+                             f"{len(labels)} sentences")
+    rows = [known[seed].cpu() if seed in known else
+            evaluate_spiking(model, ids, labels, table, timesteps=timesteps, seed=seed, batch_size=batch_size,
+                             device=device, record_rates=False).predictions
+            for seed in seeds]
+    return (torch.stack(rows) == labels.cpu()).float()
 
 
 def paired_gap(dnn_correct: torch.Tensor, snn_correct: torch.Tensor, *, resamples: int = 2000,

@@ -89,16 +89,17 @@ def test_checkpoint_round_trip(tmp_path):
         assert torch.equal(loaded(spikes), snn(spikes))
 
 
-def test_matmul_convolution_matches_conv2d_forward_and_backward():
+def test_full_width_convolution_matches_conv2d_forward_and_backward():
     from torch.nn import functional as F
 
-    from snntext.models.spiking import _FullWidthConvs
+    from snntext.models.spiking import full_width_convs
 
     g = torch.Generator().manual_seed(6)
     x = (torch.rand(5, 9, 4, generator=g) < 0.5).float()
     ws = [torch.randn(3, 1, k, 4, generator=g, requires_grad=True) for k in (2, 3)]
-    ours = _FullWidthConvs.apply(x, (2, 3), *ws)
-    ref = [F.conv2d(x.unsqueeze(1), w).squeeze(3).transpose(1, 2) for w in ws]   # [N, positions, F]
+    ours = full_width_convs(x, ws)
+    ref = [F.conv2d(x.unsqueeze(1), w).squeeze(3) for w in ws]   # [N, F, positions]
+    assert [o.shape for o in ours] == [(5, 3, 8), (5, 3, 7)]
     up = [torch.randn(o.shape, generator=g) for o in ref]
     grads_ours = torch.autograd.grad(sum((o * u).sum() for o, u in zip(ours, up)), ws)
     grads_ref = torch.autograd.grad(sum((o * u).sum() for o, u in zip(ref, up)), ws)

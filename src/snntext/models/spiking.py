@@ -9,7 +9,9 @@ membrane through all three; the DNN has no counterpart for that). `convs` / `fc`
 TailoredTextCNN, so the DNN's weights copy across; `pool_scale` (a buffer, 1 = plain copy) is
 the data-based normalisation's 1/lambda_pool.
 
-Multi-step: the three convolutions run ONCE over all T*B inputs, as one matmul (_FullWidthConvs;\nthe Conv2d modules hold the weights), then each neuron layer runs its T-loop.
+Multi-step: the three convolutions run ONCE over all T*B inputs, as 1-D convolutions with D input
+channels (full_width_convs; the Conv2d modules hold the weights), then each neuron layer runs its
+T-loop over channels-first maps [T, B, F, positions].
 
 Exact speed trick: the net has no bias, so an all-zero input window gives zero current and no
 spike ever. A batch may therefore be cut to its longest sentence plus (max kernel - 1) padding
@@ -27,52 +29,25 @@ from dataclasses import dataclass, field
 import torch
 from spikingjelly.activation_based import functional
 from torch import nn
+from torch.nn import functional as F
 
 from snntext.models.checkpoint import register_model_kind
-from snntext.models.textcnn import population_scores
+from snntext.models.textcnn import TailoredTextCNN, population_scores
 from snntext.neurons import LeakyNode
 
 
-class _FullWidthConvs(torch.autograd.Function):
-    """All (k x D) convolutions of one [N, L, D] input as ONE matmul plus shifted adds.
+def full_width_convs(x: torch.Tensor, weights) -> list[torch.Tensor]:
+    """Every (k x D) convolution of input [N, L, D] as a 1-D convolution with D input channels:
+    currents [N, F, L-k+1] per kernel, channels first (the layout the convolution writes).
 
-    Y = X @ [W_k[j] for every k, offset j]  ([N*L, D] @ [D, sum_k k*F]), then
-    out_k[:, p] = sum_j Y[:, p + j, block(k, j)]. Backward (weights only; the input is data):
-    dW_k = dOut_k^T @ (the k x D windows of X), one matmul per kernel. This runs at
-    matmul speed where Conv2d with one input channel and a full-width kernel does not.
+    Why not Conv2d with one input channel (what the weights are stored as): it runs far from matmul
+    speed. Why not one matmul against all k x F kernel rows plus shifted adds (the previous
+    implementation): it writes an [N*L, sum k*F] intermediate, ~270 MB per MR batch, and the shifted
+    adds read it back; the 1-D convolution was 3.9x faster forward here (benchmarks/conv_layout.py).
+    The input needs no gradient (it is data), so backward computes the weight gradients only.
     """
-
-    @staticmethod
-    def forward(ctx, x, kernel_sizes, *weights):
-        n, length, dim = x.shape
-        w_all = torch.cat([w[:, 0].permute(2, 1, 0).reshape(dim, -1) for w in weights], dim=1)  # [D, sum k*F]
-        y = (x.reshape(n * length, dim) @ w_all).view(n, length, -1)
-        outs, offset = [], 0
-        for k, w in zip(kernel_sizes, weights):
-            f = w.shape[0]
-            out = y[:, : length - k + 1, offset: offset + f].clone()
-            for j in range(1, k):
-                out += y[:, j: j + length - k + 1, offset + j * f: offset + (j + 1) * f]
-            outs.append(out)
-            offset += k * f
-        ctx.save_for_backward(x)
-        ctx.kernel_sizes, ctx.shapes = kernel_sizes, [w.shape for w in weights]
-        return tuple(outs)
-
-    @staticmethod
-    def backward(ctx, *grads):
-        (x,) = ctx.saved_tensors
-        n, length, dim = x.shape
-        grad_ws = []
-        for k, shape, grad in zip(ctx.kernel_sizes, ctx.shapes, grads):
-            if grad is None:
-                grad_ws.append(None)
-                continue
-            positions = length - k + 1
-            windows = x.unfold(1, k, 1)[:, :positions].transpose(2, 3).reshape(n * positions, k * dim)  # [N*P, k*D]
-            grad_w = grad.reshape(n * positions, shape[0]).t() @ windows                           # [F, k*D]
-            grad_ws.append(grad_w.view(shape))
-        return (None, None, *grad_ws)
+    channels_first = x.transpose(1, 2)                                   # [N, D, L]
+    return [F.conv1d(channels_first, w[:, 0].transpose(1, 2)) for w in weights]   # w: [F, 1, k, D] -> [F, D, k]
 
 
 class SpikingTextCNN(nn.Module):
@@ -113,12 +88,9 @@ class SpikingTextCNN(nn.Module):
         self.spike_counts: dict[str, float] = {}   # layer -> spikes seen since reset_counts()
         self.slot_counts: dict[str, float] = {}    # layer -> neuron-steps seen (full length)
 
-    @torch.no_grad()
-    def project_filters(self) -> None:
-        """Give every conv filter zero weight-sum, as the DNN was trained (TailoredTextCNN.project_filters):
-        fine-tuning meets the same common-mode drift (inputs >= 0, no bias, Adam) that silences them."""
-        for conv in self.convs:
-            conv.weight -= conv.weight.mean(dim=(1, 2, 3), keepdim=True)
+    # Zero weight-sum conv filters, as the DNN was trained: fine-tuning meets the same common-mode
+    # drift (inputs >= 0, no bias, Adam) that silences them. Same `convs`, so the DNN's method serves.
+    project_filters = TailoredTextCNN.project_filters
 
     # ----------------------------------------------------------------- running
     def reset_counts(self) -> None:
@@ -144,14 +116,13 @@ class SpikingTextCNN(nn.Module):
             raise ValueError(f"input of {L} positions is shorter than the largest kernel {max(self.kernel_sizes)}")
         if self.record_rates:
             self._count("input", spikes, T * B * full * D)
-        currents = _FullWidthConvs.apply(spikes.reshape(T * B, L, D), self.kernel_sizes,
-                                         *(conv.weight for conv in self.convs))
+        currents = full_width_convs(spikes.reshape(T * B, L, D), [conv.weight for conv in self.convs])
         pooled = []
         for k, conv, current, conv_node, pool_node in zip(
             self.kernel_sizes, self.convs, currents, self.conv_neurons, self.pool_neurons
         ):
-            conv_spikes = conv_node(current.view(T, B, L - k + 1, conv.out_channels))   # [T, B, positions, F]
-            pool_in = conv_spikes.sum(dim=2) * (self.pool_scale / (full - k + 1))
+            conv_spikes = conv_node(current.view(T, B, conv.out_channels, L - k + 1))   # [T, B, F, positions]
+            pool_in = conv_spikes.sum(dim=3) * (self.pool_scale / (full - k + 1))
             pool_spikes = pool_node(pool_in)
             pooled.append(pool_spikes)
             if self.record_rates:
