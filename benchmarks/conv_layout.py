@@ -1,0 +1,124 @@
+"""Which way of running the SNN's full-width convolutions over all T*B inputs is fastest?
+
+The conv layer (k x D kernels over [N, L, D] spike maps, N = T*B) is most of a fine-tuning step.
+Ways timed here on an MR-shaped batch (T 50 x B 32 = 1600 rows, 33 positions after trimming, D 50,
+3 x 100 filters, input spike rate 0.35), forward alone and forward + weight gradient:
+
+  conv2d        nn.functional.conv2d with one input channel, as the weights are stored
+  matmul_shift  one matmul against all sum(k) x F kernel rows, then shifted adds (our implementation
+                until 2026-11-28, kept here as the baseline)
+  unfold        per kernel, the k x D windows copied out and one matmul each
+  conv1d        D input channels, kernel k (ours now: snntext.models.spiking.full_width_convs)
+
+Every way is checked against conv2d (outputs and weight gradients). Prints ms per call.
+Usage: PYTHONPATH=src python benchmarks/conv_layout.py [--threads 1] [--dim 50] [--reps 3]
+"""
+from __future__ import annotations
+
+import argparse
+
+import torch
+from torch.nn import functional as F
+
+from snntext.models.spiking import full_width_convs
+
+from finetune_speed import timed
+
+
+class MatmulShift(torch.autograd.Function):
+    """All kernels as one [N*L, D] @ [D, sum k*F] matmul, then out_k[:, p] = sum_j Y[:, p+j, block(k, j)]."""
+
+    @staticmethod
+    def forward(ctx, x, *weights):
+        n, length, dim = x.shape
+        w_all = torch.cat([w[:, 0].permute(2, 1, 0).reshape(dim, -1) for w in weights], dim=1)
+        y = (x.reshape(n * length, dim) @ w_all).view(n, length, -1)
+        outs, offset = [], 0
+        for w in weights:
+            f, k = w.shape[0], w.shape[2]
+            out = y[:, : length - k + 1, offset: offset + f].clone()
+            for j in range(1, k):
+                out += y[:, j: j + length - k + 1, offset + j * f: offset + (j + 1) * f]
+            outs.append(out.transpose(1, 2))     # [N, F, positions], as the others
+            offset += k * f
+        ctx.save_for_backward(x)
+        ctx.shapes = [w.shape for w in weights]
+        return tuple(outs)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        (x,) = ctx.saved_tensors
+        return (None, *unfold_weight_grads(x, ctx.shapes, grads))
+
+
+def unfold_weight_grads(x, shapes, grads):
+    n, length, dim = x.shape
+    out = []
+    for shape, grad in zip(shapes, grads):
+        k = shape[2]
+        positions = length - k + 1
+        windows = x.unfold(1, k, 1).transpose(2, 3).reshape(n * positions, k * dim)
+        out.append((grad.transpose(1, 2).reshape(n * positions, shape[0]).t() @ windows).view(shape))
+    return out
+
+
+class Unfold(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, *weights):
+        n, length, dim = x.shape
+        outs = []
+        for w in weights:
+            k = w.shape[2]
+            windows = x.unfold(1, k, 1).transpose(2, 3).reshape(n * (length - k + 1), k * dim)
+            outs.append((windows @ w.reshape(w.shape[0], -1).t()).view(n, length - k + 1, -1).transpose(1, 2))
+        ctx.save_for_backward(x)
+        ctx.shapes = [w.shape for w in weights]
+        return tuple(outs)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        (x,) = ctx.saved_tensors
+        return (None, *unfold_weight_grads(x, ctx.shapes, grads))
+
+
+WAYS = {
+    "conv2d": lambda x, ws: [F.conv2d(x.unsqueeze(1), w).squeeze(3) for w in ws],
+    "matmul_shift": lambda x, ws: MatmulShift.apply(x, *ws),
+    "unfold": lambda x, ws: Unfold.apply(x, *ws),
+    "conv1d": full_width_convs,
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--dim", type=int, default=50)
+    ap.add_argument("--reps", type=int, default=3)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    g = torch.Generator().manual_seed(0)
+    x = (torch.rand(1600, 33, args.dim, generator=g) < 0.35).float()
+    ws = [(0.1 * torch.randn(100, 1, k, args.dim, generator=g)).requires_grad_() for k in (3, 4, 5)]
+    ups = [torch.randn(1600, 100, 33 - k + 1, generator=g) for k in (3, 4, 5)]   # upstream gradients
+
+    def weight_grads(way):
+        return torch.autograd.grad(sum((o * u).sum() for o, u in zip(WAYS[way](x, ws), ups)), ws)
+
+    with torch.no_grad():
+        reference = WAYS["conv2d"](x, ws)
+    reference_grads = weight_grads("conv2d")
+    print(f"threads {args.threads}; x [1600, 33, {args.dim}], kernels 3/4/5 x 100 filters")
+    for way, fn in WAYS.items():
+        with torch.no_grad():
+            out = fn(x, ws)
+            forward_ms = 1e3 * timed(lambda: fn(x, ws), args.reps)
+        grads = weight_grads(way)
+        out_err = max(float((a - b).abs().max()) for a, b in zip(out, reference))
+        grad_err = max(float((a - b).abs().max() / b.abs().max()) for a, b in zip(grads, reference_grads))
+        both_ms = 1e3 * timed(lambda: weight_grads(way), args.reps)
+        print(f"  {way:13s} forward {forward_ms:6.0f} ms   forward + weight grads {both_ms:6.0f} ms   "
+              f"max |out - conv2d| {out_err:.1e}, grad rel. error {grad_err:.1e}")
+
+
+if __name__ == "__main__":
+    main()
