@@ -9,6 +9,8 @@ Ways timed here on an MR-shaped batch (T 50 x B 32 = 1600 rows, 33 positions aft
                 until 2026-11-28, kept here as the baseline)
   unfold        per kernel, the k x D windows copied out and one matmul each
   conv1d        D input channels, kernel k (ours now: snntext.models.spiking.full_width_convs)
+  conv1d_c2grad conv1d forward, weight gradients by conv2d's backward (measured within run-to-run
+                noise of conv1d: not adopted)
 
 Every way is checked against conv2d (outputs and weight gradients). Prints ms per call.
 Usage: PYTHONPATH=src python benchmarks/conv_layout.py [--threads 1] [--dim 50] [--reps 3]
@@ -81,11 +83,29 @@ class Unfold(torch.autograd.Function):
         return (None, *unfold_weight_grads(x, ctx.shapes, grads))
 
 
+class Conv1dForwardConv2dGrad(torch.autograd.Function):
+    """conv1d forward, weight gradients by Conv2d's backward (one input channel): a candidate."""
+
+    @staticmethod
+    def forward(ctx, x, *weights):
+        ctx.save_for_backward(x, *weights)
+        return tuple(full_width_convs(x, weights))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        x, *weights = ctx.saved_tensors
+        image = x.unsqueeze(1)                                             # [N, 1, L, D]
+        return (None, *(torch.ops.aten.convolution_backward(
+            grad.unsqueeze(3), image, w, None, [1, 1], [0, 0], [1, 1], False, [0, 0], 1, [False, True, False])[1]
+            for w, grad in zip(weights, grads)))
+
+
 WAYS = {
     "conv2d": lambda x, ws: [F.conv2d(x.unsqueeze(1), w).squeeze(3) for w in ws],
     "matmul_shift": lambda x, ws: MatmulShift.apply(x, *ws),
     "unfold": lambda x, ws: Unfold.apply(x, *ws),
     "conv1d": full_width_convs,
+    "conv1d_c2grad": lambda x, ws: Conv1dForwardConv2dGrad.apply(x, *ws),
 }
 
 
