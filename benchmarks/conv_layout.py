@@ -27,11 +27,38 @@ from snntext.models.spiking import full_width_convs
 from finetune_speed import timed
 
 
-class MatmulShift(torch.autograd.Function):
+class _UnfoldWeightGrads(torch.autograd.Function):
+    """Backward shared by the matmul ways: dW_k = dOut_k^T @ (the k x D windows of x), one matmul
+    per kernel (the input is data: no gradient). Subclasses compute outs in forward."""
+
+    @staticmethod
+    def outputs(x, weights):
+        raise NotImplementedError
+
+    @classmethod
+    def forward(cls, ctx, x, *weights):
+        ctx.save_for_backward(x)
+        ctx.shapes = [w.shape for w in weights]
+        return tuple(cls.outputs(x, weights))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        (x,) = ctx.saved_tensors
+        n, length, dim = x.shape
+        out = []
+        for shape, grad in zip(ctx.shapes, grads):
+            k = shape[2]
+            positions = length - k + 1
+            windows = x.unfold(1, k, 1).transpose(2, 3).reshape(n * positions, k * dim)
+            out.append((grad.transpose(1, 2).reshape(n * positions, shape[0]).t() @ windows).view(shape))
+        return (None, *out)
+
+
+class MatmulShift(_UnfoldWeightGrads):
     """All kernels as one [N*L, D] @ [D, sum k*F] matmul, then out_k[:, p] = sum_j Y[:, p+j, block(k, j)]."""
 
     @staticmethod
-    def forward(ctx, x, *weights):
+    def outputs(x, weights):
         n, length, dim = x.shape
         w_all = torch.cat([w[:, 0].permute(2, 1, 0).reshape(dim, -1) for w in weights], dim=1)
         y = (x.reshape(n * length, dim) @ w_all).view(n, length, -1)
@@ -43,44 +70,21 @@ class MatmulShift(torch.autograd.Function):
                 out += y[:, j: j + length - k + 1, offset + j * f: offset + (j + 1) * f]
             outs.append(out.transpose(1, 2))     # [N, F, positions], as the others
             offset += k * f
-        ctx.save_for_backward(x)
-        ctx.shapes = [w.shape for w in weights]
-        return tuple(outs)
+        return outs
+
+
+class Unfold(_UnfoldWeightGrads):
+    """Per kernel, the k x D windows copied out and one matmul."""
 
     @staticmethod
-    def backward(ctx, *grads):
-        (x,) = ctx.saved_tensors
-        return (None, *unfold_weight_grads(x, ctx.shapes, grads))
-
-
-def unfold_weight_grads(x, shapes, grads):
-    n, length, dim = x.shape
-    out = []
-    for shape, grad in zip(shapes, grads):
-        k = shape[2]
-        positions = length - k + 1
-        windows = x.unfold(1, k, 1).transpose(2, 3).reshape(n * positions, k * dim)
-        out.append((grad.transpose(1, 2).reshape(n * positions, shape[0]).t() @ windows).view(shape))
-    return out
-
-
-class Unfold(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, *weights):
+    def outputs(x, weights):
         n, length, dim = x.shape
         outs = []
         for w in weights:
             k = w.shape[2]
             windows = x.unfold(1, k, 1).transpose(2, 3).reshape(n * (length - k + 1), k * dim)
             outs.append((windows @ w.reshape(w.shape[0], -1).t()).view(n, length - k + 1, -1).transpose(1, 2))
-        ctx.save_for_backward(x)
-        ctx.shapes = [w.shape for w in weights]
-        return tuple(outs)
-
-    @staticmethod
-    def backward(ctx, *grads):
-        (x,) = ctx.saved_tensors
-        return (None, *unfold_weight_grads(x, ctx.shapes, grads))
+        return outs
 
 
 class Conv1dForwardConv2dGrad(torch.autograd.Function):
