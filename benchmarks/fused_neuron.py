@@ -4,10 +4,13 @@ The prototype runs each neuron block's whole T-loop in one C++ pass (forward: me
 backward: the fast-sigmoid surrogate and the reverse recurrence), compiled on first use with
 torch.utils.cpp_extension (needs g++ and ninja). It is NOT used by the pipeline. It prints whether
 its spikes and gradients equal snntext.neurons', the time of one neuron call, and the time of a full
-fine-tuning step of SpikingTextCNN with each. Measured 2026-11-27 (1 thread, MR-shaped batch, two
-runs): one conv-layer neuron call fwd+bwd 104 -> 64 ms and 85 -> 81 ms, but the full step 800 -> 799
-ms and 813 -> 868 ms: the step's time is in the conv layer's matmul (a [N*L, D] x [D, 12 F] product
-whose 12 F-column output is then shift-added) and the copies around it, not in the neurons.
+fine-tuning step of SpikingTextCNN with each. It plugs in as a LeakyLoops subclass (LeakyNode.loops).
+Measured 2026-11-27 (1 thread, MR-shaped batch, two runs): one conv-layer neuron call fwd+bwd 104 -> 64
+ms and 85 -> 81 ms, but the full step 800 -> 799 ms and 813 -> 868 ms: the step's time was then in the
+conv layer's matmul and the copies around it, not in the neurons. Measured 2026-11-28, after the spikes
+went straight into float (torch.gt out=), the backward became a per-step TorchScript loop and stages
+keep freed memory: ours 26 ms (1 thread; 96 ms before) and 20 ms (2 threads) per neuron call against
+the prototype's 61 / 35 ms; full step 443 vs 492 ms (1 thread), 276 vs 287 ms (2 threads). Not adopted.
 
     PYTHONPATH=src python benchmarks/fused_neuron.py [--threads 1]
 """
@@ -17,6 +20,7 @@ import torch
 from torch.utils.cpp_extension import load_inline
 
 import snntext.neurons as neurons
+from snntext.device import keep_freed_memory
 from finetune_speed import timed   # benchmarks/ is on sys.path when this file runs as a script
 from snntext.finetuning import spike_count_loss
 from snntext.models.spiking import SpikingTextCNN
@@ -70,24 +74,29 @@ _ext = load_inline("snn_fused_leaky", CPP, functions=["leaky_forward", "leaky_ba
                    extra_cflags=["-O3", "-march=native", "-fopenmp"], extra_ldflags=["-fopenmp"], verbose=False)
 
 
-class FusedLeakySequence(torch.autograd.Function):
-    """Same contract as snntext.neurons._LeakySequence (zero initial state only, fast_sigmoid)."""
+def _fused_forward(x_seq, v0, s0, beta: float, threshold: float):
+    assert not v0.any() and not s0.any(), "the C++ prototype starts from a zero state only"
+    return tuple(_ext.leaky_forward(x_seq, beta, threshold))
+
+
+def _fused_backward(grad_spikes, u_seq, grad_v_last, beta: float, threshold: float, name: str, slope: float):
+    assert name == "fast_sigmoid", "the C++ prototype has fast_sigmoid only"
+    grad_u = _ext.leaky_backward(grad_spikes, u_seq, beta, threshold, slope)
+    if grad_v_last is not None:   # (the recurrence carries it back: the prototype's loop starts at zero)
+        raise NotImplementedError("the C++ prototype takes no gradient of the last membrane")
+    return grad_u
+
+
+class FusedLoops(neurons.LeakyLoops):
+    """LeakyNode's T-loops replaced by the C++ prototype (snntext.neurons._LeakySequence unchanged)."""
+
+    forward = staticmethod(_fused_forward)
+    backward = staticmethod(_fused_backward)
 
     @staticmethod
-    def forward(ctx, x_seq, v0, s0, beta, threshold, name, slope):
-        assert name == "fast_sigmoid" and not v0.any() and not s0.any()
-        spikes, u_seq = _ext.leaky_forward(x_seq.detach(), beta, threshold)
-        ctx.save_for_backward(u_seq)
-        ctx.beta, ctx.threshold, ctx.slope = beta, threshold, slope
-        return spikes, u_seq[-1].clone(), spikes[-1].clone()
-
-    @staticmethod
-    def backward(ctx, grad_spikes, grad_v_last, grad_s_last):
-        (u_seq,) = ctx.saved_tensors
-        if grad_spikes is None:
-            grad_spikes = torch.zeros_like(u_seq)
-        grad_u = _ext.leaky_backward(grad_spikes, u_seq, ctx.beta, ctx.threshold, ctx.slope)
-        return grad_u, None, None, None, None, None, None
+    def inference(x_seq, v0, s0, beta: float, threshold: float):
+        spikes, u_seq = _fused_forward(x_seq, v0, s0, beta, threshold)
+        return spikes, u_seq[-1]
 
 
 def main() -> None:
@@ -96,15 +105,16 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    keep_freed_memory()
     g = torch.Generator().manual_seed(0)
     T, B, L, D, F = 50, 32, 33, 50, 100
     x = (torch.rand(T, B * (L - 2) * F, generator=g) * 0.6).requires_grad_()   # a conv3 layer's currents
     zeros = torch.zeros(x.shape[1])
     grad = torch.randn(x.shape, generator=g)
     outputs = {}
-    for name, cls in (("ours (TorchScript loop)", neurons._LeakySequence), ("fused C++", FusedLeakySequence)):
-        def call(cls=cls):
-            spikes = cls.apply(x, zeros, zeros, 1.0, 1.0, "fast_sigmoid", 25.0)[0]
+    for name, loops in (("ours (TorchScript loops)", neurons.LeakyLoops), ("fused C++", FusedLoops)):
+        def call(loops=loops):
+            spikes = neurons._LeakySequence.apply(x, zeros, zeros, 1.0, 1.0, "fast_sigmoid", 25.0, loops)[0]
             return spikes, torch.autograd.grad(spikes, x, grad)[0]
         outputs[name] = call()
         print(f"{name:24s} one conv-layer neuron call, fwd+bwd: {1e3 * timed(call, args.reps):6.0f} ms")
@@ -112,10 +122,9 @@ def main() -> None:
     print(f"spikes equal: {bool((s_a == s_b).all())}; gradient max abs difference {float((g_a - g_b).abs().max()):.2e}")
     spikes = (torch.rand(T, B, L, D, generator=g) < torch.rand(B, L, D, generator=g) * 0.6).float()
     labels = torch.randint(0, 2, (B,), generator=g)
-    original = neurons._LeakySequence
     try:
-        for name, cls in (("ours (TorchScript loop)", original), ("fused C++", FusedLeakySequence)):
-            neurons._LeakySequence = cls   # LeakyNode looks the class up at call time
+        for name, loops in (("ours (TorchScript loops)", neurons.LeakyLoops), ("fused C++", FusedLoops)):
+            neurons.LeakyNode.loops = loops
             torch.manual_seed(0)
             model = SpikingTextCNN(D, 2)
             opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
@@ -127,7 +136,7 @@ def main() -> None:
                 opt.step()
             print(f"{name:24s} full fine-tuning step (B={B}, L={L}, T={T}, D={D}): {1e3 * timed(step, args.reps):6.0f} ms")
     finally:
-        neurons._LeakySequence = original
+        neurons.LeakyNode.loops = neurons.LeakyLoops
 
 
 if __name__ == "__main__":

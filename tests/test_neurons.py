@@ -76,6 +76,28 @@ def test_calls_continue_one_trajectory():
     assert torch.equal(whole, halves)
 
 
+@pytest.mark.parametrize("beta", [1.0, 0.8])
+def test_inference_loop_matches_training_loop(beta):
+    # without autograd the node keeps one membrane buffer; the spikes and the state must not change
+    x = torch.rand(40, 3, 6, generator=torch.Generator().manual_seed(3)) * 1.4 - 0.1
+    trained, evaluated = LeakyNode(beta=beta), LeakyNode(beta=beta)
+    with_grad = trained(x.clone().requires_grad_())
+    with torch.no_grad():
+        without = evaluated(x)
+    assert with_grad.sum() > 20
+    assert torch.equal(with_grad, without)
+    assert torch.equal(trained.v, evaluated.v) and torch.equal(trained.spike, evaluated.spike)
+    with torch.no_grad():   # and a second call continues the trajectory from that state alike
+        assert torch.equal(trained(x), evaluated(x))
+
+
+def test_unused_membrane_output_needs_no_gradient():
+    x = (torch.rand(10, 4, generator=torch.Generator().manual_seed(4)) * 2).requires_grad_()
+    node = LeakyNode()
+    node(x).sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
+
 def test_rejects_bad_surrogate():
     with pytest.raises(ValueError, match="surrogate"):
         LeakyNode(surrogate="nope")

@@ -23,7 +23,10 @@ def stage_parser(description: str, per_dataset: bool = True) -> argparse.Argumen
 
 def run_stage(main: Callable[[], None]) -> None:
     """Run a stage's main; a SnntextError becomes one clear line and exit status 2."""
+    from snntext.device import keep_freed_memory
+
     os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+    keep_freed_memory()
     try:
         main()
     except SnntextError as err:

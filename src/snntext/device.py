@@ -1,10 +1,13 @@
 """Where tensors live and where every random draw starts.
 
 `device` in params.yaml is "auto" (CUDA when present, else CPU), "cpu" or "cuda";
-`seed_everything` seeds every generator a stage touches, so one seed fixes a run.
+`seed_everything` seeds every generator a stage touches, so one seed fixes a run;
+`keep_freed_memory` stops the C allocator handing big blocks back to the OS after every step.
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import random
 
 import numpy as np
@@ -38,3 +41,21 @@ def seed_everything(seed: int) -> None:
         torch.cuda.manual_seed_all(seed)
     torch.backends.cudnn.deterministic = True
     torch.backends.cudnn.benchmark = False
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc's malloc to keep freed memory for reuse (no mmap'd blocks, no trimming of the heap).
+
+    Why: a fine-tuning step allocates ~100 MB of fresh [T, B, F, positions] tensors. glibc serves
+    blocks that big with mmap and unmaps them when freed (or trims the heap top), so the next step
+    faults the pages in again, zero-filled. Measured on 80 real MR batches (2 threads): 10,700 minor
+    page faults per step by default, 1,700 with this, 19.7 -> 18.7 s, peak RSS unchanged (853 MiB);
+    on a synthetic MR batch 26,000 -> 2,600 faults per step. Returns False (and changes nothing)
+    where the C library is not glibc.
+    """
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return False
+    m_trim_threshold, m_mmap_max = -1, -4
+    return bool(mallopt(m_mmap_max, 0)) and bool(mallopt(m_trim_threshold, 2**30))

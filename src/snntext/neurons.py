@@ -11,14 +11,15 @@ beta*threshold instead, hence this class.
 
 Speed: the multi-step path runs the T-loop once without autograd (a TorchScript loop) and keeps
 only the membrane sequence for backward. Because the reset is detached, dU[t]/dU[t-1] = beta, so
-the backward pass is the linear recurrence gU[t] = sg[t] + beta * gU[t+1], one in-place add per
-step, instead of autograd replaying ~6 ops per step.
+the backward pass is the linear recurrence gU[t] = sg[t] + beta * gU[t+1], computed step by step
+with the surrogate in another TorchScript loop, instead of autograd replaying ~6 ops per step.
+Without autograd (evaluation) a third loop keeps a single membrane buffer.
 """
 from __future__ import annotations
 
 import math
 import warnings
-from typing import Callable
+from typing import Callable, Optional
 
 import torch
 from spikingjelly.activation_based import surrogate as sj_surrogate
@@ -94,23 +95,80 @@ def _leaky_forward(x_seq: torch.Tensor, v0: torch.Tensor, s0: torch.Tensor, beta
         torch.add(x_seq[t], prev_u, alpha=beta, out=u)
         u.sub_(prev_s, alpha=threshold)
         s = spikes[t]
-        s.copy_(u > threshold)
+        torch.gt(u, threshold, out=s)   # straight into the float spikes (a bool result would need a copy)
         prev_u = u
         prev_s = s
     return spikes, u_seq
 
 
-with warnings.catch_warnings():  # TorchScript is deprecated but still the cheapest way to fuse this loop on CPU
+def _leaky_inference(x_seq: torch.Tensor, v0: torch.Tensor, s0: torch.Tensor, beta: float, threshold: float):
+    """Spikes [T, ...] and the last membrane U[T-1], keeping one membrane buffer (nothing for backward)."""
+    spikes = torch.empty_like(x_seq)
+    u = v0.clone()
+    prev_s = s0
+    for t in range(x_seq.shape[0]):
+        torch.add(x_seq[t], u, alpha=beta, out=u)   # same ops as _leaky_forward: the same spikes, bit for bit
+        u.sub_(prev_s, alpha=threshold)
+        s = spikes[t]
+        torch.gt(u, threshold, out=s)
+        prev_s = s
+    return spikes, u
+
+
+def _leaky_backward(grad_spikes: torch.Tensor, u_seq: torch.Tensor, grad_v_last: Optional[torch.Tensor],
+                    beta: float, threshold: float, name: str, slope: float):
+    """gU[t] = gS[t] * surrogate'(U[t] - threshold) + beta * gU[t+1], one step at a time so that each
+    step's temporaries stay in cache. The derivatives are those of _BACKWARDS (a test holds them equal)."""
+    grad_u = torch.empty_like(u_seq)
+    last = u_seq.shape[0] - 1
+    for t in range(last, -1, -1):
+        d = u_seq[t] - threshold
+        g = grad_u[t]
+        if name == "fast_sigmoid":        # 1 / (1 + slope |x|)^2
+            d.abs_().mul_(slope).add_(1.0)
+            d.mul_(d)
+            torch.div(grad_spikes[t], d, out=g)
+        elif name == "atan":              # (slope / 2) / (1 + (pi/2 slope x)^2)
+            d.mul_(math.pi / 2 * slope)
+            d.mul_(d).add_(1.0)
+            torch.div(grad_spikes[t], d, out=g)
+            g.mul_(slope / 2)
+        else:                             # sigmoid: slope sig(slope x) (1 - sig(slope x))
+            d.mul_(slope).sigmoid_()
+            torch.mul(grad_spikes[t], d, out=g)
+            g.mul_(d.neg_().add_(1.0)).mul_(slope)
+        if t == last:
+            if grad_v_last is not None:
+                g.add_(grad_v_last)
+        else:
+            g.add_(grad_u[t + 1], alpha=beta)
+    return grad_u
+
+
+with warnings.catch_warnings():  # TorchScript is deprecated but still the cheapest way to fuse these loops on CPU
     warnings.simplefilter("ignore", DeprecationWarning)
     _leaky_forward = torch.jit.script(_leaky_forward)
+    _leaky_inference = torch.jit.script(_leaky_inference)
+    _leaky_backward = torch.jit.script(_leaky_backward)
+
+
+class LeakyLoops:
+    """The neuron's T-loops, one object so that a benchmark can put its own kernels in their place
+    (benchmarks/fused_neuron.py). forward -> (spikes, U sequence); inference -> (spikes, last U);
+    backward -> gradient of the input sequence."""
+
+    forward = staticmethod(_leaky_forward)
+    inference = staticmethod(_leaky_inference)
+    backward = staticmethod(_leaky_backward)
 
 
 class _LeakySequence(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x_seq, v0, s0, beta: float, threshold: float, name: str, slope: float):
-        spikes, u_seq = _leaky_forward(x_seq.detach(), v0.detach(), s0.detach(), beta, threshold)
+    def forward(ctx, x_seq, v0, s0, beta: float, threshold: float, name: str, slope: float, loops=LeakyLoops):
+        spikes, u_seq = loops.forward(x_seq.detach(), v0.detach(), s0.detach(), beta, threshold)
         ctx.save_for_backward(u_seq)
-        ctx.beta, ctx.threshold, ctx.name, ctx.slope = beta, threshold, name, slope
+        ctx.set_materialize_grads(False)   # an unused output's gradient arrives as None, not a zero tensor
+        ctx.beta, ctx.threshold, ctx.name, ctx.slope, ctx.loops = beta, threshold, name, slope, loops
         return spikes, u_seq[-1].clone(), spikes[-1].clone()
 
     @staticmethod
@@ -118,14 +176,10 @@ class _LeakySequence(torch.autograd.Function):
         (u_seq,) = ctx.saved_tensors
         if grad_spikes is None:
             grad_spikes = torch.zeros_like(u_seq)
-        grad_u = _BACKWARDS[ctx.name](grad_spikes, u_seq - ctx.threshold, ctx.slope)[0]
-        if grad_v_last is not None:
-            grad_u[-1] += grad_v_last
-        for t in range(grad_u.shape[0] - 2, -1, -1):
-            grad_u[t].add_(grad_u[t + 1], alpha=ctx.beta)
+        grad_u = ctx.loops.backward(grad_spikes, u_seq, grad_v_last, ctx.beta, ctx.threshold, ctx.name, ctx.slope)
         grad_v0 = grad_u[0] * ctx.beta if ctx.needs_input_grad[1] else None
         # grad_s_last: the last spike only feeds the next call's detached reset, so it has no gradient.
-        return grad_u, grad_v0, None, None, None, None, None
+        return grad_u, grad_v0, None, None, None, None, None, None
 
 
 class LeakyNode(BaseNode):
@@ -134,6 +188,8 @@ class LeakyNode(BaseNode):
     Memories: `v` = U[t] of the last step (before its pending reset) and `spike` = S[t], so that
     consecutive calls continue one trajectory; `functional.reset_net` zeroes both.
     """
+
+    loops = LeakyLoops
 
     def __init__(
         self,
@@ -178,8 +234,13 @@ class LeakyNode(BaseNode):
 
     def multi_step_functional_forward(self, inputs, states, **kwargs):
         v0, s0 = states
+        x_seq = inputs[0]
+        if not (torch.is_grad_enabled() and (x_seq.requires_grad or v0.requires_grad)):
+            spikes, v = self.loops.inference(x_seq, v0, s0, self.beta, self.v_threshold)
+            return (spikes,), (v, spikes[-1])
         spikes, v, s = _LeakySequence.apply(
-            inputs[0], v0, s0, self.beta, self.v_threshold, self.surrogate_function.name, self.surrogate_function.slope
+            x_seq, v0, s0, self.beta, self.v_threshold, self.surrogate_function.name, self.surrogate_function.slope,
+            self.loops,
         )
         return (spikes,), (v, s.detach())
 

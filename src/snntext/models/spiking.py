@@ -43,10 +43,12 @@ def full_width_convs(x: torch.Tensor, weights) -> list[torch.Tensor]:
     Why not Conv2d with one input channel (what the weights are stored as): it runs far from matmul
     speed. Why not one matmul against all k x F kernel rows plus shifted adds (the previous
     implementation): it writes an [N*L, sum k*F] intermediate, ~270 MB per MR batch, and the shifted
-    adds read it back; the 1-D convolution was 3.9x faster forward here (benchmarks/conv_layout.py).
-    The input needs no gradient (it is data), so backward computes the weight gradients only.
+    adds read it back; the 1-D convolution was 2.9-3.6x faster forward here (benchmarks/conv_layout.py).
+    The channels-first input is made contiguous once: from a transposed view each convolution makes
+    its own copy, forward and backward (six copies per step). Tried and dropped: weight gradients as
+    shifted matmuls (no faster: the gradient's transposed copy costs what the matmuls save).
     """
-    channels_first = x.transpose(1, 2)                                   # [N, D, L]
+    channels_first = x.transpose(1, 2).contiguous()                       # [N, D, L]
     return [F.conv1d(channels_first, w[:, 0].transpose(1, 2)) for w in weights]   # w: [F, 1, k, D] -> [F, D, k]
 
 
