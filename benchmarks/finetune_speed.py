@@ -12,7 +12,7 @@ see what a faster kernel would have to beat: the matmuls or the elementwise neur
 --real DATASET adds the figure that matters for a fine-tuning epoch: the same number of REAL training
 sentences (data/embedded/DATASET, needs the embed stage) run as the reference runs them (random batches
 padded to the dataset's fixed length, as the authors' loader does) and as the finetune stage runs them
-(length-bucketed batches, each trimmed to its longest sentence).
+(length-bucketed batches, each trimmed to its longest sentence), for training and for inference.
 """
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def timed(fn, reps):
 
 
 def real_batches(dataset: str, T: int, count: int, batch_size: int = 32) -> None:
-    """Train steps over `count` real batches each way; samples/s = sentences / seconds."""
+    """Train steps, then inference, over `count` real batches each way; samples/s = sentences / seconds."""
     from snntext import paths
     from snntext.evaluation import load_embedded
     from snntext.models.spiking import draw_batch_spikes, length_bucketed_batches
@@ -115,14 +115,26 @@ def real_batches(dataset: str, T: int, count: int, batch_size: int = 32) -> None
             opt.step()
         return time.perf_counter() - start, positions / len(batches)
 
+    @torch.no_grad()
+    def infer(model, batches, trim):
+        spikes_gen = torch.Generator().manual_seed(1)
+        start = time.perf_counter()
+        for index in batches:
+            x = draw_batch_spikes(ids[index], table, T, spikes_gen, (3, 4, 5), trim=trim)
+            model(x, full_length=L) if trim else model(x)
+        return time.perf_counter() - start
+
     run(ours, bucketed[:1], True)   # warm-up
     ref_s, ref_len = run(ref, random_batches, False)
     ours_s, ours_len = run(ours, bucketed, True)
     n_ref, n_ours = sum(len(b) for b in random_batches), sum(len(b) for b in bucketed)
-    print(f"real {dataset} train batches (D={D}, T={T}, L={L}, {count} batches of {batch_size} each way):")
-    print(f"  reference, random batches padded to L   {n_ref / ref_s:7.1f} samples/s (mean positions {ref_len:.1f})")
-    print(f"  ours, length-bucketed + trimmed         {n_ours / ours_s:7.1f} samples/s (mean positions {ours_len:.1f})")
-    print(f"  speed-up on real batches {(n_ours / ours_s) / (n_ref / ref_s):.2f}x")
+    print(f"real {dataset} batches (D={D}, T={T}, L={L}, {count} batches of {batch_size} each way, spike draws included):")
+    print(f"  train, reference, random batches padded to L   {n_ref / ref_s:7.1f} samples/s (mean positions {ref_len:.1f})")
+    print(f"  train, ours, length-bucketed + trimmed         {n_ours / ours_s:7.1f} samples/s (mean positions {ours_len:.1f})")
+    print(f"  speed-up, training on real batches  {(n_ours / ours_s) / (n_ref / ref_s):.2f}x")
+    ref_s, ours_s = infer(ref, random_batches, False), infer(ours, bucketed, True)
+    print(f"  infer, reference {n_ref / ref_s:7.1f} samples/s; ours {n_ours / ours_s:7.1f} samples/s")
+    print(f"  speed-up, inference on real batches {(n_ours / ours_s) / (n_ref / ref_s):.2f}x")
 
 
 def profile_train_step(step, reps: int, top: int = 12) -> None:
