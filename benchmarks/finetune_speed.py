@@ -101,28 +101,22 @@ def real_batches(dataset: str, T: int, count: int, batch_size: int = 32) -> None
     ref, ours = ReferenceSNN(D, C), SpikingTextCNN(D, C)
     ours.load_state_dict(ref.state_dict(), strict=False)
 
-    def run(model, batches, trim):
+    def run(model, batches, trim, train=True):
+        """Seconds over `batches` (train steps, or inference without autograd) and mean positions."""
         opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
         spikes_gen = torch.Generator().manual_seed(1)
         start, positions = time.perf_counter(), 0
-        for index in batches:
-            x = draw_batch_spikes(ids[index], table, T, spikes_gen, (3, 4, 5), trim=trim)
-            positions += x.shape[2]
-            out = model(x, full_length=L) if trim else model(x)
-            loss = paper_loss(out, labels[index], C)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+        with torch.set_grad_enabled(train):
+            for index in batches:
+                x = draw_batch_spikes(ids[index], table, T, spikes_gen, (3, 4, 5), trim=trim)
+                positions += x.shape[2]
+                out = model(x, full_length=L) if trim else model(x)
+                if train:
+                    loss = paper_loss(out, labels[index], C)
+                    opt.zero_grad()
+                    loss.backward()
+                    opt.step()
         return time.perf_counter() - start, positions / len(batches)
-
-    @torch.no_grad()
-    def infer(model, batches, trim):
-        spikes_gen = torch.Generator().manual_seed(1)
-        start = time.perf_counter()
-        for index in batches:
-            x = draw_batch_spikes(ids[index], table, T, spikes_gen, (3, 4, 5), trim=trim)
-            model(x, full_length=L) if trim else model(x)
-        return time.perf_counter() - start
 
     run(ours, bucketed[:1], True)   # warm-up
     ref_s, ref_len = run(ref, random_batches, False)
@@ -132,7 +126,7 @@ def real_batches(dataset: str, T: int, count: int, batch_size: int = 32) -> None
     print(f"  train, reference, random batches padded to L   {n_ref / ref_s:7.1f} samples/s (mean positions {ref_len:.1f})")
     print(f"  train, ours, length-bucketed + trimmed         {n_ours / ours_s:7.1f} samples/s (mean positions {ours_len:.1f})")
     print(f"  speed-up, training on real batches  {(n_ours / ours_s) / (n_ref / ref_s):.2f}x")
-    ref_s, ours_s = infer(ref, random_batches, False), infer(ours, bucketed, True)
+    ref_s, ours_s = run(ref, random_batches, False, train=False)[0], run(ours, bucketed, True, train=False)[0]
     print(f"  infer, reference {n_ref / ref_s:7.1f} samples/s; ours {n_ours / ours_s:7.1f} samples/s")
     print(f"  speed-up, inference on real batches {(n_ours / ours_s) / (n_ref / ref_s):.2f}x")
 

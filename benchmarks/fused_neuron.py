@@ -81,10 +81,9 @@ def _fused_forward(x_seq, v0, s0, beta: float, threshold: float):
 
 def _fused_backward(grad_spikes, u_seq, grad_v_last, beta: float, threshold: float, name: str, slope: float):
     assert name == "fast_sigmoid", "the C++ prototype has fast_sigmoid only"
-    grad_u = _ext.leaky_backward(grad_spikes, u_seq, beta, threshold, slope)
-    if grad_v_last is not None:   # (the recurrence carries it back: the prototype's loop starts at zero)
+    if grad_v_last is not None:   # its reverse loop starts from a zero carry
         raise NotImplementedError("the C++ prototype takes no gradient of the last membrane")
-    return grad_u
+    return _ext.leaky_backward(grad_spikes, u_seq, beta, threshold, slope)
 
 
 class FusedLoops(neurons.LeakyLoops):

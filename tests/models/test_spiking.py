@@ -89,7 +89,7 @@ def test_checkpoint_round_trip(tmp_path):
         assert torch.equal(loaded(spikes), snn(spikes))
 
 
-@pytest.mark.parametrize("kernels", [(2, 3), (4, 2, 3)])   # the backward stacks kernels by size: any order
+@pytest.mark.parametrize("kernels", [(2, 3), (4, 2, 3)])   # kernels in any order, filters per kernel differ
 def test_full_width_convolution_matches_conv2d_forward_and_backward(kernels):
     from torch.nn import functional as F
 
