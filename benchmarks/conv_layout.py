@@ -8,11 +8,16 @@ Ways timed here on an MR-shaped batch (T 50 x B 32 = 1600 rows, 33 positions aft
   matmul_shift  one matmul against all sum(k) x F kernel rows, then shifted adds (our implementation
                 until 2026-11-28, kept here as the baseline)
   unfold        per kernel, the k x D windows copied out and one matmul each
-  conv1d        D input channels, kernel k (ours now: snntext.models.spiking.full_width_convs)
+  conv1d        D input channels, kernel k, channels first: the input copied transposed to [N, D, L],
+                currents [N, F, positions] (ours from 2026-11-28 to 2026-12-01)
   conv1d_c2grad conv1d forward, weight gradients by conv2d's backward (measured within run-to-run
                 noise of conv1d: not adopted)
+  channels_last D input channels over a 1 x L map in channels-last memory: the input used as it lies,
+                currents [N, positions, F] (ours now: snntext.models.spiking.full_width_convs)
 
-Every way is checked against conv2d (outputs and weight gradients). Prints ms per call.
+Every way is checked against conv2d (outputs and weight gradients); the upstream gradients are
+made in each way's own output layout, as the neurons downstream would hand them back.
+Prints ms per call.
 Usage: PYTHONPATH=src python benchmarks/conv_layout.py [--threads 1] [--dim 50] [--reps 3]
 """
 from __future__ import annotations
@@ -87,13 +92,18 @@ class Unfold(_UnfoldWeightGrads):
         return outs
 
 
+def conv1d_channels_first(x, weights):
+    channels_first = x.transpose(1, 2).contiguous()                       # [N, D, L]
+    return [F.conv1d(channels_first, w[:, 0].transpose(1, 2)) for w in weights]   # [F, D, k]
+
+
 class Conv1dForwardConv2dGrad(torch.autograd.Function):
     """conv1d forward, weight gradients by Conv2d's backward (one input channel): a candidate."""
 
     @staticmethod
     def forward(ctx, x, *weights):
         ctx.save_for_backward(x, *weights)
-        return tuple(full_width_convs(x, weights))
+        return tuple(conv1d_channels_first(x, weights))
 
     @staticmethod
     def backward(ctx, *grads):
@@ -108,9 +118,11 @@ WAYS = {
     "conv2d": lambda x, ws: [F.conv2d(x.unsqueeze(1), w).squeeze(3) for w in ws],
     "matmul_shift": lambda x, ws: MatmulShift.apply(x, *ws),
     "unfold": lambda x, ws: Unfold.apply(x, *ws),
-    "conv1d": full_width_convs,
+    "conv1d": conv1d_channels_first,
     "conv1d_c2grad": lambda x, ws: Conv1dForwardConv2dGrad.apply(x, *ws),
+    "channels_last": full_width_convs,
 }
+POSITIONS_LAST = {"channels_last"}   # ways whose outputs are [N, positions, F]; the others [N, F, positions]
 
 
 def main() -> None:
@@ -125,8 +137,11 @@ def main() -> None:
     ws = [(0.1 * torch.randn(100, 1, k, args.dim, generator=g)).requires_grad_() for k in (3, 4, 5)]
     ups = [torch.randn(1600, 100, 33 - k + 1, generator=g) for k in (3, 4, 5)]   # upstream gradients
 
+    ups_positions_last = [u.transpose(1, 2).contiguous() for u in ups]
+
     def weight_grads(way):
-        return torch.autograd.grad(sum((o * u).sum() for o, u in zip(WAYS[way](x, ws), ups)), ws)
+        upstream = ups_positions_last if way in POSITIONS_LAST else ups
+        return torch.autograd.grad(sum((o * u).sum() for o, u in zip(WAYS[way](x, ws), upstream)), ws)
 
     with torch.no_grad():
         reference = WAYS["conv2d"](x, ws)
@@ -134,7 +149,7 @@ def main() -> None:
     print(f"threads {args.threads}; x [1600, 33, {args.dim}], kernels 3/4/5 x 100 filters")
     for way, fn in WAYS.items():
         with torch.no_grad():
-            out = fn(x, ws)
+            out = [o.transpose(1, 2) for o in fn(x, ws)] if way in POSITIONS_LAST else fn(x, ws)
             forward_ms = 1e3 * timed(lambda: fn(x, ws), args.reps)
         grads = weight_grads(way)
         out_err = max(float((a - b).abs().max()) for a, b in zip(out, reference))

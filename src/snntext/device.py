@@ -47,7 +47,7 @@ def seed_everything(seed: int) -> None:
 def keep_freed_memory() -> bool:
     """Ask glibc's malloc to keep freed memory for reuse (no mmap'd blocks, no trimming of the heap).
 
-    Why: a fine-tuning step allocates ~100 MB of fresh [T, B, F, positions] tensors and an evaluation
+    Why: a fine-tuning step allocates ~100 MB of fresh [T, B, positions, F] tensors and an evaluation
     at large T far more. glibc serves blocks that big with mmap and unmaps them when freed (or trims
     the heap top), so the next batch faults the pages in again, zero-filled. Measured (MR, 2 threads):
     sweep_timesteps stage 51 -> 34 s, convert 37 -> 28 s, 80 real fine-tuning batches 19.7 -> 18.7 s

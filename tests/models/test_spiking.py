@@ -90,17 +90,18 @@ def test_checkpoint_round_trip(tmp_path):
 
 
 @pytest.mark.parametrize("kernels", [(2, 3), (4, 2, 3)])   # kernels in any order, filters per kernel differ
-def test_full_width_convolution_matches_conv2d_forward_and_backward(kernels):
+@pytest.mark.parametrize("rows", [5, 1])                    # one row: the layouts' size-1 corner
+def test_full_width_convolution_matches_conv2d_forward_and_backward(kernels, rows):
     from torch.nn import functional as F
 
     from snntext.models.spiking import full_width_convs
 
     g = torch.Generator().manual_seed(6)
-    x = (torch.rand(5, 9, 4, generator=g) < 0.5).float()
+    x = (torch.rand(rows, 9, 4, generator=g) < 0.5).float()
     ws = [torch.randn(3 + i, 1, k, 4, generator=g, requires_grad=True) for i, k in enumerate(kernels)]
     ours = full_width_convs(x, ws)
-    ref = [F.conv2d(x.unsqueeze(1), w).squeeze(3) for w in ws]   # [N, F, positions]
-    assert [o.shape for o in ours] == [(5, 3 + i, 10 - k) for i, k in enumerate(kernels)]
+    ref = [F.conv2d(x.unsqueeze(1), w).squeeze(3).transpose(1, 2) for w in ws]   # [N, positions, F]
+    assert [o.shape for o in ours] == [(rows, 10 - k, 3 + i) for i, k in enumerate(kernels)]
     up = [torch.randn(o.shape, generator=g) for o in ref]
     grads_ours = torch.autograd.grad(sum((o * u).sum() for o, u in zip(ours, up)), ws)
     grads_ref = torch.autograd.grad(sum((o * u).sum() for o, u in zip(ref, up)), ws)

@@ -1,7 +1,7 @@
 """SpikingTextCNN: the tailored TextCNN with spiking neurons, run over all T steps at once.
 
 Per step t (input spikes x[t]: [B, L, D]):
-  conv_k(x[t]) -> LeakyNode (one population per k)          spike maps [B, F, L-k+1]
+  conv_k(x[t]) -> LeakyNode (one population per k)          spike maps [B, L-k+1, F]
   average over the L-k+1 positions x pool_scale -> LeakyNode  one population per branch [B, F]
   fc(concat of the 3 branches) -> LeakyNode                 output spikes [B, C*N]
 The pooled neurons of the three branches are separate populations (the authors' code chains one
@@ -9,9 +9,9 @@ membrane through all three; the DNN has no counterpart for that). `convs` / `fc`
 TailoredTextCNN, so the DNN's weights copy across; `pool_scale` (a buffer, 1 = plain copy) is
 the data-based normalisation's 1/lambda_pool.
 
-Multi-step: the three convolutions run ONCE over all T*B inputs, as 1-D convolutions with D input
-channels (full_width_convs; the Conv2d modules hold the weights), then each neuron layer runs its
-T-loop over channels-first maps [T, B, F, positions].
+Multi-step: the three convolutions run ONCE over all T*B inputs, as convolutions with D input
+channels in channels-last memory (full_width_convs; the Conv2d modules hold the weights), then each
+neuron layer runs its T-loop over channels-last maps [T, B, positions, F].
 
 Exact speed trick: the net has no bias, so an all-zero input window gives zero current and no
 spike ever. A batch may therefore be cut to its longest sentence plus (max kernel - 1) padding
@@ -37,19 +37,27 @@ from snntext.neurons import LeakyNode
 
 
 def full_width_convs(x: torch.Tensor, weights) -> list[torch.Tensor]:
-    """Every (k x D) convolution of input [N, L, D] as a 1-D convolution with D input channels:
-    currents [N, F, L-k+1] per kernel, channels first (the layout the convolution writes).
+    """Every (k x D) convolution of input [N, L, D] as a convolution with D input channels over a
+    1 x L map, all in channels-last memory: currents [N, L-k+1, F] per kernel, positions before
+    channels (what the convolution writes in that layout, so no copy on either side).
 
     Why not Conv2d with one input channel (what the weights are stored as): it runs far from matmul
-    speed. Why not one matmul against all k x F kernel rows plus shifted adds (the previous
-    implementation): it writes an [N*L, sum k*F] intermediate, ~270 MB per MR batch, and the shifted
-    adds read it back; the 1-D convolution was 2.9-3.6x faster forward here (benchmarks/conv_layout.py).
-    The channels-first input is made contiguous once: from a transposed view each convolution makes
-    its own copy, forward and backward (six copies per step). Tried and dropped: weight gradients as
-    shifted matmuls (no faster: the gradient's transposed copy costs what the matmuls save).
+    speed. Why not one matmul against all k x F kernel rows plus shifted adds: it writes an
+    [N*L, sum k*F] intermediate, ~270 MB per MR batch, and the shifted adds read it back; the
+    convolution with D channels was 2.9-3.6x faster forward (benchmarks/conv_layout.py). Why
+    channels-last: [N, L, D] already IS the channels-last layout of [N, D, 1, L], so the input is
+    used as it lies, and the currents come out as [N, L-k+1, F], which the neurons take as they
+    lie too. The channels-first 1-D convolution (until 2026-12-01) had to copy the input transposed
+    and left every neuron map as [N, F, L-k+1]; the same kernels (outputs and weight gradients equal
+    to the bit) run ~15% faster on the layer here (conv1d_cl in benchmarks/conv_layout.py).
+    Tried and dropped: weight gradients as shifted matmuls (no faster: the gradient's transposed
+    copy costs what the matmuls save).
     """
-    channels_first = x.transpose(1, 2).contiguous()                       # [N, D, L]
-    return [F.conv1d(channels_first, w[:, 0].transpose(1, 2)) for w in weights]   # w: [F, 1, k, D] -> [F, D, k]
+    n, length, dim = x.shape
+    channels_last = x.reshape(n, 1, length, dim).permute(0, 3, 1, 2)              # [N, D, 1, L], no copy
+    # w: [F, 1, k, D] -> [F, D, 1, k], itself channels-last; out: [N, F, 1, L'] -> [N, L', F], no copy
+    return [F.conv2d(channels_last, w.permute(0, 3, 1, 2)).permute(0, 2, 3, 1).reshape(n, -1, w.shape[0])
+            for w in weights]
 
 
 class SpikingTextCNN(nn.Module):
@@ -123,8 +131,8 @@ class SpikingTextCNN(nn.Module):
         for k, conv, current, conv_node, pool_node in zip(
             self.kernel_sizes, self.convs, currents, self.conv_neurons, self.pool_neurons
         ):
-            conv_spikes = conv_node(current.view(T, B, conv.out_channels, L - k + 1))   # [T, B, F, positions]
-            pool_in = conv_spikes.sum(dim=3) * (self.pool_scale / (full - k + 1))
+            conv_spikes = conv_node(current.view(T, B, L - k + 1, conv.out_channels))   # [T, B, positions, F]
+            pool_in = conv_spikes.sum(dim=2) * (self.pool_scale / (full - k + 1))
             pool_spikes = pool_node(pool_in)
             pooled.append(pool_spikes)
             if self.record_rates:
