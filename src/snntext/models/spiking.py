@@ -48,8 +48,9 @@ def full_width_convs(x: torch.Tensor, weights) -> list[torch.Tensor]:
     channels-last: [N, L, D] already IS the channels-last layout of [N, D, 1, L], so the input is
     used as it lies, and the currents come out as [N, L-k+1, F], which the neurons take as they
     lie too. The channels-first 1-D convolution (until 2026-12-01) had to copy the input transposed
-    and left every neuron map as [N, F, L-k+1]; the same kernels (outputs and weight gradients equal
-    to the bit) run ~15% faster on the layer here (conv1d_cl in benchmarks/conv_layout.py).
+    and left every neuron map as [N, F, L-k+1]; with the same kernels (outputs and weight gradients
+    equal to the bit) forward + weight gradients went from 136 to 96 ms per MR-shaped batch on 2
+    threads (`channels_last` against `conv1d` in benchmarks/conv_layout.py).
     Tried and dropped: weight gradients as shifted matmuls (no faster: the gradient's transposed
     copy costs what the matmuls save).
     """
