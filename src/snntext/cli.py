@@ -22,12 +22,17 @@ def stage_parser(description: str, per_dataset: bool = True) -> argparse.Argumen
 
 
 def run_stage(main: Callable[[], None]) -> None:
-    """Run a stage's main; a SnntextError becomes one clear line and exit status 2."""
+    """Run a stage's main; a SnntextError becomes one clear line and exit status 2.
+
+    CPU kernels are pinned first (snntext.cpu_kernels), so that a stage's numbers do not depend on
+    which x86-64 machine runs it."""
+    from snntext.cpu_kernels import pin_portable_cpu_kernels
     from snntext.device import keep_freed_memory
 
     os.environ.setdefault("DVC_NO_ANALYTICS", "1")
     keep_freed_memory()
     try:
+        pin_portable_cpu_kernels()
         main()
     except SnntextError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -62,6 +62,10 @@ def environment_info() -> dict[str, str]:
         import torch
 
         info["GPU"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none (CPU only)"
+        # The numbers are bitwise the same on another x86-64 machine only with the same kernels and threads.
+        info["torch CPU kernels"] = (f"{torch.backends.cpu.get_cpu_capability()} "
+                                     f"(SNNTEXT_PORTABLE_CPU={os.environ.get('SNNTEXT_PORTABLE_CPU', '1')})")
+        info["torch threads"] = str(torch.get_num_threads())
     except ImportError:
         info["GPU"] = "unknown (torch not importable)"
     return info
