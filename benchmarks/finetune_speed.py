@@ -24,6 +24,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from snntext.cpu_kernels import pin_portable_cpu_kernels
 from snntext.device import keep_freed_memory
 from snntext.models.spiking import SpikingTextCNN, trimmed_length
 from snntext.models.textcnn import population_scores
@@ -160,14 +161,19 @@ def main():
     ap.add_argument("--profile", action="store_true", help="also profile our training step (ops by self CPU time)")
     ap.add_argument("--return-freed-memory", action="store_true",
                     help="leave glibc's default (unmap big freed blocks), to time what keep_freed_memory saves")
+    ap.add_argument("--portable-cpu", action="store_true",
+                    help="pin the CPU kernels to AVX2 as every stage does (snntext.cpu_kernels); default: the machine's own")
     args = ap.parse_args()
+    if args.portable_cpu:
+        pin_portable_cpu_kernels()   # before the first torch operation
     torch.set_num_threads(args.threads)
     if not args.return_freed_memory:
         keep_freed_memory()   # as every stage does (run_stage); it serves both sides alike
     g = torch.Generator().manual_seed(0)
     a, b = torch.randn(2048, 2048, generator=g), torch.randn(2048, 2048, generator=g)
     peak = 2 * 2048 ** 3 / timed(lambda: a @ b, 3) / 1e9
-    print(f"threads {args.threads}; fp32 2048^3 matmul: {peak:.1f} GFLOP/s")
+    print(f"threads {args.threads}; CPU kernels {torch.backends.cpu.get_cpu_capability()}; "
+          f"fp32 2048^3 matmul: {peak:.1f} GFLOP/s")
     T, B, L, ks = args.timesteps, 32, 35, (3, 4, 5)
     for D in args.dims:
         ids = torch.zeros(B, L, dtype=torch.long)
