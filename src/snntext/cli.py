@@ -24,8 +24,8 @@ def stage_parser(description: str, per_dataset: bool = True) -> argparse.Argumen
 def run_stage(main: Callable[[], None]) -> None:
     """Run a stage's main; a SnntextError becomes one clear line and exit status 2.
 
-    CPU kernels are pinned first (snntext.cpu_kernels), so that a stage's numbers do not depend on
-    which x86-64 machine runs it."""
+    CPU kernels are pinned to AVX2 first (snntext.cpu_kernels), so that a machine with AVX-512
+    computes what an AVX2 machine does (how far that was measured to hold: see that module)."""
     from snntext.cpu_kernels import pin_portable_cpu_kernels
     from snntext.device import keep_freed_memory
 

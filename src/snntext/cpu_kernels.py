@@ -1,11 +1,15 @@
-"""Pin torch's CPU kernels to AVX2 so that a stage computes the same numbers on every x86-64 machine.
+"""Pin torch's CPU kernels to AVX2, so that an x86-64 machine with wider vectors computes what an
+AVX2 machine does.
 
 Why: ATen, oneDNN and MKL each choose their kernels by the CPU they find, and AVX-512 kernels add in
 another order than AVX2 ones. The last bits differ, the DNN's training drifts apart within an epoch,
 and every metric downstream moves. Measured 2026-12-01, same code, params and thread count (2):
-MR's tailored DNN reached test 73.08% (best epoch 12) on the AVX2 machine that made the committed
-metrics and 73.64% (epoch 21) on an AVX-512 machine; with the pin the AVX-512 machine reproduced the
-AVX2 machine's MR metrics bit for bit, at the same speed within noise (2.18 against 2.16 s per epoch).
+MR's tailored DNN reached test 73.08% (best epoch 12) on the AVX2 machine that made the previous
+metrics and 73.64% (epoch 21) on an AVX-512 machine. Pinned, the AVX-512 machine reproduced that
+AVX2 run bit for bit for the Kim TextCNN on all six datasets and for the tailored DNN (and all that
+follows from it) on MR and SST-5, at the same speed within noise (2.18 against 2.16 s per epoch);
+the tailored DNN on the other four still drifted after 2-4 epochs (the AVX2 machine ran MKL without
+MKL_CBWR, so MKL may have chosen other kernels there). The thread count matters too: keep it.
 
 `SNNTEXT_PORTABLE_CPU=0` lets each library use the machine's widest kernels instead. A variable the
 user already set is kept. Other machines (ARM, CUDA) are left alone: their numbers are their own.
