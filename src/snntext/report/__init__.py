@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from snntext.atomic import write_text_atomic
+from snntext.cpu_kernels import SWITCH as PORTABLE_CPU_SWITCH
 from snntext.errors import SnntextError
 from snntext.report.metrics import load_run_metrics
 from snntext.report.tables import (FIGURES, accuracy_markdown, energy_markdown, load_paper, results_table,
@@ -64,7 +65,7 @@ def environment_info() -> dict[str, str]:
         info["GPU"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none (CPU only)"
         # The numbers are bitwise the same on another x86-64 machine only with the same kernels and threads.
         info["torch CPU kernels"] = (f"{torch.backends.cpu.get_cpu_capability()} "
-                                     f"(SNNTEXT_PORTABLE_CPU={os.environ.get('SNNTEXT_PORTABLE_CPU', '1')})")
+                                     f"({PORTABLE_CPU_SWITCH}={os.environ.get(PORTABLE_CPU_SWITCH, '1')})")
         info["torch threads"] = str(torch.get_num_threads())
     except ImportError:
         info["GPU"] = "unknown (torch not importable)"
