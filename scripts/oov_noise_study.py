@@ -25,7 +25,7 @@ import time
 import torch
 
 from snntext import paths
-from snntext.encoding import PAD_ID, UNK_ID
+from snntext.encoding import PAD_ID, UNK_ID, rate_code_mean
 from snntext.evaluation import embed, load_embedded
 from snntext.models.checkpoint import load_checkpoint
 from snntext.params import load_params
@@ -45,7 +45,7 @@ def accuracies(dnn, data, table: torch.Tensor, timesteps: int, draws: int) -> di
         coded, coded_exact_oov = [], []
         for draw in range(draws):
             generator = torch.Generator().manual_seed(draw)
-            counts = torch.binomial(torch.full_like(rates, float(timesteps)), rates, generator=generator) / timesteps
+            counts = rate_code_mean(rates, timesteps, generator)
             coded.append(float((dnn(counts).argmax(1) == part.labels).float().mean()))
             mixed = torch.where(unknown, rates, counts)
             coded_exact_oov.append(float((dnn(mixed).argmax(1) == part.labels).float().mean()))

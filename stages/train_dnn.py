@@ -2,7 +2,8 @@
 
 Reads data/embedded/<dataset>/ (the embed stage's output), writes data/models/<dataset>/{kim,dnn}.pt
 (checkpoints at the best-dev epoch), metrics/train_dnn/<dataset>.json (dev/test accuracy, epochs,
-time, majority-class accuracy, the DNN's activation statistics and energy) and
+time, majority-class accuracy, the DNN's activation statistics and energy, the T of the rate-coded
+input it was trained on, 0 = exact rates) and
 metrics/train_dnn/<dataset>_history.csv (epoch, model, train_loss, dev_acc).
 Params: seed, device, neurons_per_class, train_dnn.*, kim.*.
 """
@@ -45,7 +46,8 @@ def main() -> None:
     metrics["dnn_activations"] = activation_statistics(trained["dnn"], data.train.ids, data.table, EVAL_BATCH_SIZE, device)
     energy = dnn_energy(data.max_len, data.embedding_dim, kernel_sizes=configs["dnn"].kernel_sizes,
                         filters=configs["dnn"].filters, num_classes=data.num_classes, neurons_per_class=neurons)
-    metrics.update(dnn_macs=energy["total_macs"], dnn_energy_uj=energy["total_uj"])
+    metrics.update(dnn_macs=energy["total_macs"], dnn_energy_uj=energy["total_uj"],
+                   dnn_rate_code_steps=configs["dnn"].rate_code_steps)
     metrics_path = paths.metrics_file("train_dnn", dataset)
     write_json_atomic(metrics_path, metrics)
     write_history_csv(paths.history_file("train_dnn", dataset), histories)

@@ -108,6 +108,57 @@ def test_after_step_runs_once_per_optimiser_step():
     assert len(calls) == 2 * math.ceil(40 / 16)
 
 
+def test_rate_code_steps_train_on_seeded_binomial_means_of_the_inputs(monkeypatch):
+    """rate_code_steps = T: each training batch is Binomial(T, x) / T of its rates, drawn afresh per
+    batch from the seed; 0 trains on the rates themselves; dev is always scored on exact rates."""
+    import snntext.training as training
+
+    data = separable_data(sizes=(40, 10, 10))
+    seen = []
+
+    class Recorder(TailoredTextCNN):
+        def forward(self, x):
+            if self.training:
+                seen.append(x.detach().clone())
+            return super().forward(x)
+
+    def run(steps, seed=0):
+        seen.clear()
+        model = Recorder(4, 2, neurons_per_class=2, kernel_sizes=(2,), filters=4)
+        train_classifier(model, data, epochs=1, lr=1e-3, weight_decay=0.0, batch_size=16, patience=0, seed=seed,
+                         device=CPU, rate_code_steps=steps, progress=False)
+        return list(seen)
+
+    exact = run(0)
+    coded, again, other_seed = run(7), run(7), run(7, seed=1)
+    assert len(coded) == len(exact) == math.ceil(40 / 16)
+    order = list(training.batches(data.train.ids, data.train.labels, 16, shuffle=True, seed=1))
+    for batch, (ids, _) in zip(exact, order):
+        assert torch.equal(batch, embed(ids, data.table))
+    for batch, noisy, (ids, _) in zip(exact, coded, order):
+        assert not torch.equal(batch, noisy)
+        assert torch.equal(torch.round(noisy * 7), noisy * 7)                # multiples of 1/T
+        assert torch.all(noisy[batch == 0] == 0) and torch.all(noisy[batch == 1] == 1)   # padding stays silent
+    assert all(torch.equal(a, b) for a, b in zip(coded, again))
+    assert not all(torch.equal(a, b) for a, b in zip(coded[:1], other_seed[:1]))
+    # over many draws the code is unbiased: its mean is the rate
+    generator = torch.Generator().manual_seed(0)
+    rates = torch.tensor([0.0, 0.2, 0.5, 0.9, 1.0])
+    means = torch.stack([training.rate_code_mean(rates, 7, generator) for _ in range(4000)]).mean(0)
+    torch.testing.assert_close(means, rates, atol=0.02, rtol=0)
+
+
+def test_rate_code_steps_only_reach_the_tailored_net():
+    data = separable_data(sizes=(40, 10, 10))
+    noisy_cfg = small_config(epochs=2, rate_code_steps=5)
+    kim = [train_model("kim", data, cfg, seed=0, device=CPU, progress=False)[2].history
+           for cfg in (small_config(epochs=2), noisy_cfg)]
+    tailored = [train_model("tailored", data, cfg, seed=0, device=CPU, progress=False)[2].history
+                for cfg in (small_config(epochs=2), noisy_cfg)]
+    assert kim[0] == kim[1]
+    assert tailored[0] != tailored[1]
+
+
 def params(section: dict, name="train_dnn") -> Params:
     base = dict(epochs=3, lr=1e-3, weight_decay=0.0, batch_size=32, patience=5, dropout=0.5,
                 kernel_sizes=[3, 4, 5], filters=100, zero_sum_filters=True)
@@ -123,8 +174,10 @@ def test_train_config_lr_is_a_number_or_a_mapping_per_dataset():
     assert TrainConfig.from_params(by_dataset, "train_dnn", "mr").lr == 1e-3
     config = TrainConfig.from_params(params({}), "train_dnn", "mr")
     assert config.kernel_sizes == (3, 4, 5) and config.zero_sum_filters is True
-    kim = TrainConfig.from_params(params({}, name="kim"), "kim", "mr")
-    assert kim.zero_sum_filters is None
+    assert config.rate_code_steps == 0                        # absent: exact rates, the paper's training
+    assert TrainConfig.from_params(params({"rate_code_steps": 50}), "train_dnn", "mr").rate_code_steps == 50
+    kim = TrainConfig.from_params(params({"rate_code_steps": 50}, name="kim"), "kim", "mr")
+    assert kim.zero_sum_filters is None and kim.rate_code_steps == 0
 
 
 @pytest.mark.parametrize("section, message", [
@@ -135,6 +188,8 @@ def test_train_config_lr_is_a_number_or_a_mapping_per_dataset():
     ({"dropout": 1.0}, "train_dnn.dropout' is out of range"),
     ({"kernel_sizes": [3, 0]}, "train_dnn.kernel_sizes' must be a list of positive integers"),
     ({"epochs": "ten"}, "train_dnn.epochs' must be int"),
+    ({"rate_code_steps": -1}, "train_dnn.rate_code_steps' is out of range"),
+    ({"rate_code_steps": 0.5}, "train_dnn.rate_code_steps' must be int"),
 ])
 def test_train_config_errors_name_the_key(section, message):
     with pytest.raises(SnntextError, match=message):

@@ -45,6 +45,7 @@ def rate_coded_dnn_accuracy(
 
     A conversion that reproduced the DNN exactly on its spike-count input would score this, so
     the gap between it and the DNN is the rate code's own loss at this T, not the conversion's."""
+    from snntext.encoding import rate_code_mean
     from snntext.evaluation import embed
 
     device = torch.device(device)
@@ -54,9 +55,7 @@ def rate_coded_dnn_accuracy(
     generator = torch.Generator(device=device).manual_seed(seed)
     correct = 0
     for start in range(0, len(labels), batch_size):
-        rates = embed(ids[start:start + batch_size], table)
-        counts = torch.binomial(torch.full_like(rates, float(timesteps)), rates, generator=generator)
-        scores = dnn(counts / timesteps)
+        scores = dnn(rate_code_mean(embed(ids[start:start + batch_size], table), timesteps, generator))
         correct += int((scores.argmax(dim=1).cpu() == labels[start:start + batch_size]).sum())
     dnn.train(was_training)
     return correct / len(labels)

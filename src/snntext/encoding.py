@@ -14,8 +14,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # torch is imported where spikes are drawn, so the embed stage does not pay its import time
+    import torch
 
 PAD, UNK = "<pad>", "<unk>"
 PAD_ID, UNK_ID = 0, 1
@@ -123,3 +127,16 @@ def rate_spikes(rates: "torch.Tensor", timesteps: int, generator: "torch.Generat
         raise ValueError(f"rate_spikes: timesteps must be positive, got {timesteps}")
     noise = torch.rand((timesteps, *rates.shape), generator=generator, device=rates.device, dtype=rates.dtype)
     return (noise < rates.clamp(0.0, 1.0)).to(rates.dtype)
+
+
+def rate_code_mean(rates: "torch.Tensor", timesteps: int, generator: "torch.Generator") -> "torch.Tensor":
+    """What T steps of rate coding deliver, as one tensor: the mean of `timesteps` Bernoulli(rate)
+    draws per value, drawn at once as Binomial(T, rate) / T (same shape, dtype and device as rates).
+
+    A layer without a bias sums its input linearly over the steps, so the SNN's first layer sees
+    exactly this; the DNN is scored on it (the rate code's own cost) and may be trained on it."""
+    import torch
+
+    if timesteps <= 0:
+        raise ValueError(f"rate_code_mean: timesteps must be positive, got {timesteps}")
+    return torch.binomial(torch.full_like(rates, float(timesteps)), rates, generator=generator) / timesteps

@@ -24,6 +24,7 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from snntext.device import seed_everything
+from snntext.encoding import rate_code_mean
 from snntext.errors import SnntextError
 from snntext.evaluation import EmbeddedData, accuracy, batches, embed
 from snntext.models.checkpoint import build_model
@@ -46,6 +47,7 @@ class TrainConfig:
     kernel_sizes: tuple[int, ...]
     filters: int
     zero_sum_filters: bool | None = None   # tailored net only
+    rate_code_steps: int = 0               # tailored net only: train on Binomial(T, x) / T inputs; 0 = exact rates
 
     @classmethod
     def from_params(cls, params: Params, section: str, dataset: str) -> "TrainConfig":
@@ -73,11 +75,13 @@ class TrainConfig:
             kernel_sizes=tuple(kernel_sizes),
             filters=params.get(key("filters"), type_=int),
             zero_sum_filters=params.get(key("zero_sum_filters"), type_=bool) if section == "train_dnn" else None,
+            rate_code_steps=params.get(key("rate_code_steps"), 0, type_=int) if section == "train_dnn" else 0,
         )
         checks = {
             "epochs": config.epochs >= 1, "lr": config.lr > 0, "weight_decay": config.weight_decay >= 0,
             "batch_size": config.batch_size >= 1, "patience": config.patience >= 0,
             "dropout": 0 <= config.dropout < 1, "filters": config.filters >= 1,
+            "rate_code_steps": config.rate_code_steps >= 0,
         }
         for name, ok in checks.items():
             if not ok:
@@ -124,18 +128,23 @@ def train_classifier(
     seed: int,
     device: torch.device,
     after_step: Callable[[], None] | None = None,
+    rate_code_steps: int = 0,
     progress: bool = True,
     desc: str = "train",
 ) -> TrainResult:
     """AdamW on cross-entropy of the class scores; keeps the best-dev state and loads it back.
 
     after_step runs after every optimiser step (the tailored net's project_filters).
+    rate_code_steps > 0 trains on what T = rate_code_steps steps of rate coding deliver (the mean of
+    that many Bernoulli draws of every input, fresh each batch from a generator seeded with `seed`),
+    so that the net learns weights that tolerate the SNN's input noise; dev is scored on exact rates.
     patience = 0 disables early stopping. Seeds torch here (dropout), shuffles with seed+epoch.
     """
     torch.manual_seed(seed)
     model.to(device)
     table = data.table.to(device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    noise = torch.Generator(device=device).manual_seed(seed) if rate_code_steps > 0 else None
     best_dev, best_epoch, best_state = -1.0, 0, None
     history: list[dict[str, Any]] = []
     start = time.perf_counter()
@@ -145,7 +154,10 @@ def train_classifier(
         total_loss, seen = 0.0, 0
         for ids, labels in batches(data.train.ids, data.train.labels, batch_size, shuffle=True, seed=seed * 100_003 + epoch):
             labels = labels.to(device)
-            loss = F.cross_entropy(model(embed(ids, table)), labels)
+            inputs = embed(ids, table)
+            if noise is not None:
+                inputs = rate_code_mean(inputs, rate_code_steps, noise)
+            loss = F.cross_entropy(model(inputs), labels)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
@@ -200,7 +212,8 @@ def train_model(
     after_step = model.project_filters if kind == "tailored" and cfg.zero_sum_filters else None
     result = train_classifier(
         model, data, epochs=cfg.epochs, lr=cfg.lr, weight_decay=cfg.weight_decay, batch_size=cfg.batch_size,
-        patience=cfg.patience, seed=seed, device=device, after_step=after_step, progress=progress, desc=kind,
+        patience=cfg.patience, seed=seed, device=device, after_step=after_step,
+        rate_code_steps=cfg.rate_code_steps if kind == "tailored" else 0, progress=progress, desc=kind,
     )
     return model, config, result
 

@@ -27,7 +27,7 @@ TINY_PARAMS = {
     "prepare": {"test_fraction": 0.2, "dev_fraction": 0.2, "conflicting_duplicates": "keep"},
     "embed": {"english": "tiny-glove", "chinese": "tiny-w2v", "oov": "paper", "clip_sigma": 3.0, "compare": []},
     "train_dnn": {"epochs": 10, "patience": 0, "batch_size": 16, "lr": 1.0e-2, "weight_decay": 0.0, "dropout": 0.1,
-                  "zero_sum_filters": True, "kernel_sizes": [2, 3], "filters": 8},
+                  "zero_sum_filters": True, "rate_code_steps": 8, "kernel_sizes": [2, 3], "filters": 8},
     "kim": {"epochs": 10, "patience": 0, "batch_size": 16, "lr": 1.0e-2, "weight_decay": 0.0, "dropout": 0.1,
             "kernel_sizes": [2, 3], "filters": 8},
     "convert": {"normalisation": "data_p99.9", "eval_batch_size": 64},
@@ -98,6 +98,7 @@ def test_dvc_repro_runs_every_stage_on_tiny_data(tmp_path):
         dnn = json.loads((metrics / "train_dnn" / f"{ds}.json").read_text())
         # the tiny task is learnable; Kim (biases, max pooling) learns more slowly on [0,1] inputs, as on real data
         assert dnn["dnn_dev_acc"] > 0.75 and dnn["kim_dev_acc"] > 0.6, dnn
+        assert dnn["dnn_rate_code_steps"] == 8
         converted = json.loads((metrics / "convert" / f"{ds}.json").read_text())
         assert set(converted["options"]) == {"none", "max_weight", "data_max", "data_p99.9"}
         tuned = json.loads((metrics / "finetune" / f"{ds}.json").read_text())
@@ -115,6 +116,7 @@ def test_dvc_repro_runs_every_stage_on_tiny_data(tmp_path):
     accuracy = (reports / "accuracy.md").read_text()
     assert "tiny_en" in accuracy and "tiny_zh" in accuracy
     assert "Tailored DNN on rate-coded input" in accuracy
+    assert "| Tailored DNN (ours, trained on rate-coded input, T = 8) |" in accuracy
     assert "| Fine-tuned SNN (ours) |" in accuracy and "±" in accuracy
     assert "over 2 test spike draws" in accuracy and "paired bootstrap over test sentences" in accuracy
     for name in ("energy.md", "robustness.md", "README.md"):

@@ -204,6 +204,21 @@ def test_rate_coded_dnn_row_shows_only_when_every_dataset_has_it(tmp_path):
     assert f"T = {steps}" in row and row.count("65.50") == len(datasets) + 1   # + the average
 
 
+def test_dnn_row_names_rate_coded_training_when_every_dataset_had_it(tmp_path):
+    datasets = write_fake_run(tmp_path / "metrics")
+
+    def dnn_row() -> str:
+        table = results_table(load_run_metrics(datasets, tmp_path / "metrics"), load_paper())
+        return next(line for line in table.splitlines() if line.startswith("| Tailored DNN (ours"))
+
+    assert dnn_row().startswith("| Tailored DNN (ours) |")                 # key absent: older runs
+    for ds in datasets:
+        _edit(tmp_path / "metrics" / "train_dnn" / f"{ds}.json", lambda d: d.update(dnn_rate_code_steps=50))
+    assert dnn_row().startswith("| Tailored DNN (ours, trained on rate-coded input, T = 50) |")
+    _edit(tmp_path / "metrics" / "train_dnn" / f"{datasets[0]}.json", lambda d: d.update(dnn_rate_code_steps=0))
+    assert dnn_row().startswith("| Tailored DNN (ours) |")                 # mixed: no claim
+
+
 def test_paired_gap_rows_show_draws_and_interval_only_when_every_dataset_has_them(tmp_path):
     datasets = write_fake_run(tmp_path / "metrics")
     table = results_table(load_run_metrics(datasets, tmp_path / "metrics"), load_paper())

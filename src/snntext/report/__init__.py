@@ -29,6 +29,7 @@ SETTINGS = (  # (label, params key) shown in reports/README.md
     ("threshold", "threshold"), ("beta", "beta"), ("neurons per class", "neurons_per_class"),
     ("surrogate", "surrogate"), ("surrogate slope", "surrogate_slope"), ("DNN epochs (max)", "train_dnn.epochs"),
     ("DNN learning rate", "train_dnn.lr"), ("zero-sum filters", "train_dnn.zero_sum_filters"),
+    ("DNN trained on rate-coded input, T (0 = exact rates)", "train_dnn.rate_code_steps"),
     ("Kim epochs (max)", "kim.epochs"), ("normalisation", "convert.normalisation"),
     ("fine-tuning epochs", "finetune.epochs"), ("fine-tuning lr", "finetune.lr"), ("fine-tuning loss", "finetune.loss"),
     ("sweep T values", "sweep.timesteps"), ("attack examples", "attack.examples"), ("attack recipes", "attack.recipes"),

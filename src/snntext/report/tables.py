@@ -109,13 +109,21 @@ def _ours(m: DatasetMetrics, split: str) -> dict[str, Measured]:
     }
 
 
+def _training_input(run: dict[str, DatasetMetrics]) -> str:
+    """', trained on rate-coded input, T = 50' when every data set's DNN was (train_dnn.rate_code_steps)."""
+    steps = {m.stages["train_dnn"].get("dnn_rate_code_steps", 0) for m in run.values()}
+    if len(steps) == 1 and (only := steps.pop()):
+        return f", trained on rate-coded input, T = {only}"
+    return ""
+
+
 def results_table(run: dict[str, DatasetMetrics], paper: dict, split: str = "test") -> str:
     """Rows: our models, the gap fine-tuned SNN − tailored DNN, the paper's rows and gap; columns: datasets (+ Avg)."""
     names = list(run)
     ours = {ds: _ours(m, split) for ds, m in run.items()}
     chosen = sorted({m.stages["convert"]["chosen"] for m in run.values()})
     labels = [("majority", "Majority class (train's most frequent)"), ("kim", "Kim TextCNN (ours)"),
-              ("dnn", "Tailored DNN (ours)")]
+              ("dnn", f"Tailored DNN (ours{_training_input(run)})")]
     if all(ours[ds]["rate_coded"] is not None for ds in names):
         steps = int(run[names[0]].stages["convert"]["timesteps"])
         labels.append(("rate_coded", f"Tailored DNN on rate-coded input, T = {steps} (what the encoding alone costs, ours)"))
