@@ -70,6 +70,38 @@ def test_zero_sum_projection_runs_after_every_step_when_asked():
         assert len(calls) == expected
 
 
+def test_dev_draws_average_the_same_draws_every_epoch(monkeypatch):
+    """dev_draws = k: every dev evaluation is the mean over k spike draws with seeds fixed per run;
+    dev_draws = 1 is the single draw of seed + 2, as before the option existed."""
+    import snntext.finetuning as finetuning
+
+    ids, labels, table = toy_task()
+    calls = []
+    real = finetuning.evaluate_spiking
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs["seed"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(finetuning, "evaluate_spiking", spy)
+    results = {}
+    for draws in (1, 3):
+        calls.clear()
+        torch.manual_seed(0)
+        snn = convert(TailoredTextCNN(4, 2, neurons_per_class=2, kernel_sizes=(2, 3), filters=4).eval(), "none")
+        cfg = FinetuneConfig(epochs=2, lr=1e-2, batch_size=16, timesteps=4, dev_draws=draws)
+        results[draws] = finetune(snn, ids[:32], labels[:32], ids[32:], labels[32:], table, cfg, seed=5,
+                                  log=lambda m: None)
+        assert calls == [7 + 1000 * k for k in range(draws)] * 3          # epochs 0 (converted), 1, 2
+    torch.manual_seed(0)
+    snn = convert(TailoredTextCNN(4, 2, neurons_per_class=2, kernel_sizes=(2, 3), filters=4).eval(), "none")
+    by_hand = sum(real(snn, ids[32:], labels[32:], table, timesteps=4, seed=7 + 1000 * k, record_rates=False).accuracy
+                  for k in range(3)) / 3
+    assert results[3].history[0]["dev_acc"] == by_hand
+    with pytest.raises(ValueError, match="dev_draws must be >= 1"):
+        FinetuneConfig(dev_draws=0)
+
+
 def test_count_loss_trains():
     _, result = run(1, loss="count")
     losses = [h["train_loss"] for h in result.history[1:]]

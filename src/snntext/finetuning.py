@@ -45,12 +45,15 @@ class FinetuneConfig:
     patience: int = 0            # stop after this many epochs without a dev gain; 0 = never
     zero_sum_filters: bool = False  # re-project conv filters to zero weight-sum after every step
     timesteps: int = 50          # T while training
+    dev_draws: int = 1           # epochs are compared on dev accuracy averaged over this many spike draws
     eval_batch_size: int = 64
     max_train_examples: int = 0  # 0 = all; >0 = a seeded subset (for quick studies)
 
     def __post_init__(self):
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
+        if self.dev_draws < 1:
+            raise ValueError(f"dev_draws must be >= 1, got {self.dev_draws}")
 
     @classmethod
     def from_params(cls, params) -> "FinetuneConfig":
@@ -63,6 +66,7 @@ class FinetuneConfig:
             patience=params.get("finetune.patience", type_=int),
             zero_sum_filters=params.get("finetune.zero_sum_filters", False, type_=bool), timesteps=params.get("timesteps", type_=int),
             max_train_examples=params.get("finetune.max_train_examples", 0, type_=int),
+            dev_draws=params.get("finetune.dev_draws", 1, type_=int),
         )
 
 
@@ -102,8 +106,11 @@ def finetune(
     eval_seed = seed + 2
 
     def dev_accuracy() -> float:
-        return evaluate_spiking(model, dev_ids, dev_labels, table, timesteps=config.timesteps, seed=eval_seed,
-                                batch_size=config.eval_batch_size, device=device, record_rates=False).accuracy
+        """Mean over config.dev_draws spike draws (the same draws every epoch): one draw moves dev
+        accuracy by about a point, enough to pick an epoch by luck."""
+        return sum(evaluate_spiking(model, dev_ids, dev_labels, table, timesteps=config.timesteps,
+                                    seed=eval_seed + 1000 * draw, batch_size=config.eval_batch_size, device=device,
+                                    record_rates=False).accuracy for draw in range(config.dev_draws)) / config.dev_draws
 
     start = time.perf_counter()
     best_acc = dev_accuracy()
