@@ -102,6 +102,22 @@ def test_dev_draws_average_the_same_draws_every_epoch(monkeypatch):
         FinetuneConfig(dev_draws=0)
 
 
+def test_dev_draws_from_params_names_the_key():
+    from pathlib import Path
+
+    from snntext.errors import SnntextError
+    from snntext.params import Params
+
+    section = {"epochs": 1, "lr": 1e-3, "weight_decay": 0.0, "batch_size": 8, "loss": "paper", "patience": 0}
+    params = Params({"timesteps": 4, "finetune": {**section, "dev_draws": 2}}, Path("params.yaml"))
+    assert FinetuneConfig.from_params(params).dev_draws == 2
+    params = Params({"timesteps": 4, "finetune": section}, Path("params.yaml"))
+    assert FinetuneConfig.from_params(params).dev_draws == 1               # absent: one draw, as before
+    params = Params({"timesteps": 4, "finetune": {**section, "dev_draws": 0}}, Path("params.yaml"))
+    with pytest.raises(SnntextError, match=r"params.yaml: key 'finetune.dev_draws' must be >= 1, got 0"):
+        FinetuneConfig.from_params(params)
+
+
 def test_count_loss_trains():
     _, result = run(1, loss="count")
     losses = [h["train_loss"] for h in result.history[1:]]

@@ -18,6 +18,7 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from snntext.atomic import write_text_atomic
+from snntext.errors import SnntextError
 from snntext.models.spiking import SpikingTextCNN, draw_batch_spikes, evaluate_spiking, length_bucketed_batches
 
 LOSSES = ("paper", "count")
@@ -58,6 +59,9 @@ class FinetuneConfig:
     @classmethod
     def from_params(cls, params) -> "FinetuneConfig":
         """finetune.* of params.yaml (T for training = the top-level `timesteps`); checked types."""
+        dev_draws = params.get("finetune.dev_draws", 1, type_=int)
+        if dev_draws < 1:
+            raise SnntextError(f"{params.source}: key 'finetune.dev_draws' must be >= 1, got {dev_draws}")
         return cls(
             epochs=params.get("finetune.epochs", type_=int), lr=params.get("finetune.lr", type_=float),
             weight_decay=params.get("finetune.weight_decay", type_=float),
@@ -66,7 +70,7 @@ class FinetuneConfig:
             patience=params.get("finetune.patience", type_=int),
             zero_sum_filters=params.get("finetune.zero_sum_filters", False, type_=bool), timesteps=params.get("timesteps", type_=int),
             max_train_examples=params.get("finetune.max_train_examples", 0, type_=int),
-            dev_draws=params.get("finetune.dev_draws", 1, type_=int),
+            dev_draws=dev_draws,
         )
 
 
@@ -153,8 +157,6 @@ def finetune_seeds(params) -> list[int]:
 
     The first one is the run whose model and full metrics the stage keeps; the others add
     mean +- std to the reports (the authors fixed no seed; SpikeBERT reports over 10)."""
-    from snntext.errors import SnntextError
-
     seed = params.get("seed", type_=int)
     seeds = params.get("seeds", None)
     if seeds in (None, []):
