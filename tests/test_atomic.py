@@ -34,3 +34,19 @@ def test_folder_is_replaced_only_on_success(tmp_path):
         (staging / "new.csv").write_text("new")
     assert sorted(p.name for p in target.iterdir()) == ["new.csv"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tables"]
+
+
+def test_files_get_the_usual_permissions_not_mkstemps_private_ones(tmp_path):
+    import os
+
+    from snntext.atomic import write_bytes_atomic
+
+    umask = os.umask(0o022)
+    try:
+        write_bytes_atomic(tmp_path / "table.npy", b"\x00\x01")
+        write_text_atomic(tmp_path / "metrics.json", "{}\n")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "table.npy").read_bytes() == b"\x00\x01"
+    assert (tmp_path / "table.npy").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "metrics.json").stat().st_mode & 0o777 == 0o644

@@ -1,7 +1,8 @@
 """Write-then-rename helpers, so an interrupted stage never leaves a half-written output.
 
 A temp file (or folder) is made beside the target, filled, and renamed over it; on any error it
-is removed and the old target, if any, is left as it was.
+is removed and the old target, if any, is left as it was. Every file the project writes goes
+through here.
 """
 from __future__ import annotations
 
@@ -15,13 +16,17 @@ from pathlib import Path
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temp path beside `path`; rename it to `path` when the block succeeds."""
+    """Yield a temp path beside `path`; rename it to `path` when the block succeeds. The file gets
+    the permissions a plain open() would give it (mkstemp makes it private, 0600)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
     try:
         yield Path(temp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -30,9 +35,12 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 def write_text_atomic(path: str | Path, text: str) -> None:
     """UTF-8 text, newlines written as given."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
     with atomic_path(path) as temp:
-        with open(temp, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
+        temp.write_bytes(data)
 
 
 @contextlib.contextmanager

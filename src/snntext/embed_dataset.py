@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 
 from snntext import paths
+from snntext.atomic import write_bytes_atomic
 from snntext.embeddings import coverage, load_vectors, vectors_dir
 from snntext.encoding import (OOV_POLICIES, PAD_ID, UNK_ID, build_dataset_table, build_vocab, encode_ids,
                               table_statistics, vocab_index)
@@ -69,19 +68,6 @@ def embed_splits(texts: dict[str, list[str]], labels: dict[str, np.ndarray], *, 
     return {"arrays": arrays, "table": table, "vocab": vocab, "meta": meta, "metrics": metrics}
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def _json_bytes(data: dict) -> bytes:
@@ -93,16 +79,16 @@ def write_embedded(result: dict, out_dir: Path, metrics_path: Path) -> None:
     out_dir = Path(out_dir)
     buffer = io.BytesIO()
     np.savez(buffer, **result["arrays"])
-    _atomic_write(out_dir / "ids.npz", buffer.getvalue())
+    write_bytes_atomic(out_dir / "ids.npz", buffer.getvalue())
     buffer = io.BytesIO()
     np.save(buffer, result["table"], allow_pickle=False)
-    _atomic_write(out_dir / "table.npy", buffer.getvalue())
+    write_bytes_atomic(out_dir / "table.npy", buffer.getvalue())
     bad = [token for token in result["vocab"] if "\n" in token or "\r" in token]
     if bad:
         raise ValueError(f"write_embedded: vocabulary tokens with line breaks cannot go in vocab.txt: {bad[:3]!r}")
-    _atomic_write(out_dir / "vocab.txt", "".join(f"{token}\n" for token in result["vocab"]).encode("utf-8"))
-    _atomic_write(out_dir / "meta.json", _json_bytes(result["meta"]))
-    _atomic_write(Path(metrics_path), _json_bytes(result["metrics"]))
+    write_bytes_atomic(out_dir / "vocab.txt", "".join(f"{token}\n" for token in result["vocab"]).encode("utf-8"))
+    write_bytes_atomic(out_dir / "meta.json", _json_bytes(result["meta"]))
+    write_bytes_atomic(Path(metrics_path), _json_bytes(result["metrics"]))
 
 
 def read_embedded(folder: str | Path) -> dict:

@@ -8,8 +8,6 @@ the ids, not N x L x D floats.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -18,6 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from snntext.atomic import write_text_atomic
 from snntext.errors import SnntextError
 
 SPLITS = ("train", "dev", "test")
@@ -170,14 +169,4 @@ def majority_class_accuracy(train_labels: torch.Tensor, eval_labels: torch.Tenso
 
 def write_json_atomic(path: str | Path, data: dict) -> None:
     """Write a metrics file (indented JSON) via a temp file in the same folder and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2)
-            out.write("\n")
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, json.dumps(data, indent=2) + "\n")

@@ -11,8 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +21,7 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm import tqdm
 
+from snntext.atomic import write_text_atomic
 from snntext.device import seed_everything
 from snntext.encoding import rate_code_mean
 from snntext.errors import SnntextError
@@ -289,12 +288,4 @@ def write_history_csv(path: str | Path, histories: dict[str, list[dict[str, Any]
     for name, history in histories.items():
         for row in history:
             writer.writerow([row["epoch"], name, f"{row['train_loss']:.6f}", f"{row['dev_acc']:.6f}"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(buffer.getvalue())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, buffer.getvalue())

@@ -16,14 +16,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from snntext.atomic import write_text_atomic
 from snntext.data.splits import split_dataset
 from snntext.errors import SnntextError
 from snntext.text import tokenise
@@ -246,7 +245,7 @@ def write_split(frame: pd.DataFrame, path: str | Path) -> None:
     """Write text,label as a TSV atomically; quoting makes tabs, quotes, "NA" etc. round-trip."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write_text(path, frame[["text", "label"]].to_csv(sep="\t", index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n"))
+    write_text_atomic(path, frame[["text", "label"]].to_csv(sep="\t", index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n"))
 
 
 def read_split(path: str | Path) -> pd.DataFrame:
@@ -268,15 +267,6 @@ def read_prepared(prepared_dir: str | Path) -> dict[str, pd.DataFrame]:
     return {split: read_split(Path(prepared_dir) / SPLIT_FILES[split]) for split in STANDARD_SPLITS}
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 # ---------------------------------------------------------------- the prepare step
@@ -333,5 +323,5 @@ def prepare_dataset(
     }
     stats_path = Path(stats_path)
     stats_path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write_text(stats_path, json.dumps(stats, indent=2, ensure_ascii=False) + "\n")
+    write_text_atomic(stats_path, json.dumps(stats, indent=2, ensure_ascii=False) + "\n")
     return stats

@@ -12,14 +12,13 @@ The spiking network registers itself (kind "spiking") from its own module with
 from __future__ import annotations
 
 import importlib
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from snntext.atomic import atomic_path
 from snntext.errors import SnntextError
 from snntext.models.textcnn import KimTextCNN, TailoredTextCNN
 
@@ -62,15 +61,8 @@ def save_checkpoint(
         "state_dict": {name: t.detach().cpu() for name, t in model.state_dict().items()},
         "extra": dict(extra or {}),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            torch.save(payload, out)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as temp, open(temp, "wb") as out:
+        torch.save(payload, out)
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[nn.Module, dict]:
