@@ -16,8 +16,10 @@ import torch
 
 from snntext import paths
 from snntext.conversion import convert
+from snntext.cpu_kernels import pin_portable_cpu_kernels
+from snntext.device import keep_freed_memory
 from snntext.evaluation import load_embedded
-from snntext.finetuning import FinetuneConfig, finetune
+from snntext.finetuning import FinetuneConfig, dnn_class_scores, finetune
 from snntext.models.checkpoint import load_checkpoint
 
 SETTINGS = [  # (start normalisation, loss, lr, temperature, zero-sum projection while fine-tuning)
@@ -45,24 +47,32 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--timesteps", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dev-draws", type=int, default=1, help="dev accuracy = mean over this many spike draws")
     parser.add_argument("--setting", type=parse_setting, action="append",
                         help="start:loss:lr:temperature:zero_sum (repeatable; default: the built-in grid)")
     args = parser.parse_args()
+    pin_portable_cpu_kernels()   # as every stage does (before the first torch operation): the paper-loss
+    keep_freed_memory()          # setting at the pipeline's params then repeats the finetune stage's dev curve
     data = load_embedded(paths.embedded_dir(args.dataset))
     dnn, payload = load_checkpoint(paths.models_dir(args.dataset) / "dnn.pt")
     stats = json.loads(paths.metrics_file("train_dnn", args.dataset).read_text())["dnn_activations"]
     print(f"# Fine-tuning study on {args.dataset}\n")
-    print(f"DNN dev {payload['extra'].get('dnn_dev_acc'):.4f}; T={args.timesteps}; {args.train} training "
-          f"sentences; {args.epochs} epochs; dev accuracy after each epoch (epoch 0 = converted).\n")
+    print(f"DNN dev {payload['extra'].get('dnn_dev_acc'):.4f}; T={args.timesteps}; {args.train or 'all'} training "
+          f"sentences; {args.epochs} epochs; dev accuracy (mean of {args.dev_draws} spike draws) after each epoch "
+          f"(epoch 0 = converted).\n")
     print("| start | loss | lr | temperature | zero-sum | dev by epoch | s |\n|---|---|---|---|---|---|---|")
+    teacher = None
     for start, loss, lr, temperature, zero_sum in args.setting or SETTINGS:
+        if loss == "distill" and teacher is None:
+            teacher = dnn_class_scores(dnn, data.train.ids, data.table)
         torch.manual_seed(args.seed)
         snn = convert(dnn, start, stats, threshold=1.0, beta=1.0, surrogate="fast_sigmoid", surrogate_slope=25.0)
         config = FinetuneConfig(epochs=args.epochs, lr=lr, loss=loss, temperature=temperature,
-                                zero_sum_filters=zero_sum, timesteps=args.timesteps, max_train_examples=args.train)
+                                zero_sum_filters=zero_sum, timesteps=args.timesteps, max_train_examples=args.train,
+                                dev_draws=args.dev_draws)
         began = time.perf_counter()
         result = finetune(snn, data.train.ids, data.train.labels, data.dev.ids, data.dev.labels, data.table, config,
-                          seed=args.seed, log=lambda *_: None)
+                          seed=args.seed, log=lambda *_: None, teacher_scores=teacher if loss == "distill" else None)
         curve = " / ".join(f"{row['dev_acc'] * 100:.1f}" for row in result.history)
         print(f"| {start} | {loss} | {lr:g} | {temperature:g} | {'on' if zero_sum else 'off'} | {curve} | {time.perf_counter() - began:.0f} |", flush=True)
 

@@ -1,6 +1,7 @@
 """Stage finetune: surrogate-gradient fine-tuning of the converted SNN, selected on dev.
 
-Reads data/models/<dataset>/snn_converted.pt, data/models/<dataset>/dnn.pt and data/embedded/<dataset>/;
+Reads data/models/<dataset>/snn_converted.pt, data/models/<dataset>/dnn.pt (the distill loss's teacher, the gap's
+reference) and data/embedded/<dataset>/;
 writes data/models/<dataset>/snn.pt (best-dev epoch, first seed), metrics/finetune/<dataset>.json (dev/test
 accuracy at that epoch, ties/silence, firing rates, energy, seconds of all seeds; with several `seeds`, a
 `per_seed` block the reports average; `paired_gap`: the first seed's model on the test set over
@@ -34,7 +35,7 @@ def main() -> None:
     converted, payload = load_checkpoint(paths.models_dir(dataset) / "snn_converted.pt", map_location=device)
     dnn, _ = load_checkpoint(paths.models_dir(dataset) / "dnn.pt", map_location=device)
     data = load_embedded(paths.embedded_dir(dataset))
-    runs = finetune_over_seeds(converted, data, config, seeds, device)
+    runs = finetune_over_seeds(converted, data, config, seeds, device, dnn=dnn)
     snn, result, report = runs.model, runs.result, runs.report
     metrics = {"dev_acc": report["dev"]["accuracy"], "test_acc": report["test"]["accuracy"],
                "best_epoch": result.best_epoch, "best_dev_acc_during_training": result.best_dev_acc,

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from snntext.conversion import convert
-from snntext.finetuning import FinetuneConfig, finetune, spike_count_loss
+from snntext.finetuning import FinetuneConfig, dnn_class_scores, finetune, spike_count_loss
 from snntext.models.textcnn import TailoredTextCNN
 
 
@@ -17,6 +17,18 @@ def test_loss_by_hand():
     assert float(spike_count_loss(counts, y, "count", temperature=0.5)) == pytest.approx(math.log(1 + math.exp(-2)))
     with pytest.raises(ValueError):
         spike_count_loss(counts, y, "mse")
+
+
+def test_distill_loss_by_hand():
+    counts = torch.tensor([[[2.0, 0.0]], [[0.0, 0.0]]])   # mean counts [1, 0]: student p = sigmoid(1 / temperature)
+    y = torch.tensor([1])                                   # ignored: the targets are the DNN's probabilities
+    teacher = torch.tensor([[0.5, 0.0]])                   # p = sigmoid(0.5)
+    assert float(spike_count_loss(counts, y, "distill", temperature=2.0, teacher_scores=teacher)) == pytest.approx(0.0, abs=1e-7)
+    p, q = 1 / (1 + math.exp(-0.5)), 1 / (1 + math.exp(-1.0))   # temperature 1: student sigmoid(1)
+    kl = p * math.log(p / q) + (1 - p) * math.log((1 - p) / (1 - q))
+    assert float(spike_count_loss(counts, y, "distill", teacher_scores=teacher)) == pytest.approx(kl)
+    with pytest.raises(ValueError, match="teacher_scores"):
+        spike_count_loss(counts, y, "distill")
 
 
 def toy_task(seed=0):
@@ -32,13 +44,14 @@ def toy_task(seed=0):
     return ids, labels, table
 
 
-def run(seed, loss="paper"):
+def run(seed, loss="paper", teacher=None):
     ids, labels, table = toy_task()
     torch.manual_seed(0)
     dnn = TailoredTextCNN(4, 2, neurons_per_class=2, kernel_sizes=(2, 3), filters=4).eval()
     snn = convert(dnn, "none")
     cfg = FinetuneConfig(epochs=3, lr=3e-2, batch_size=16, loss=loss, timesteps=8)
-    return snn, finetune(snn, ids[:32], labels[:32], ids[32:], labels[32:], table, cfg, seed=seed, log=lambda m: None)
+    return snn, finetune(snn, ids[:32], labels[:32], ids[32:], labels[32:], table, cfg, seed=seed, log=lambda m: None,
+                         teacher_scores=teacher)
 
 
 def test_same_seed_same_history_and_learning():
@@ -124,6 +137,44 @@ def test_count_loss_trains():
     assert losses[-1] < losses[0]
 
 
+def test_distill_trains_towards_the_dnn_scores():
+    ids, labels, table = toy_task()
+    confident = torch.nn.functional.one_hot(labels[:32], 2).float() * 4.0   # a teacher that knows the labels
+    snn, result = run(1, loss="distill", teacher=confident)
+    losses = [h["train_loss"] for h in result.history[1:]]
+    assert losses[-1] < losses[0]
+    assert result.best_dev_acc >= 0.9
+    with pytest.raises(ValueError, match="teacher_scores"):
+        run(1, loss="distill")
+    with pytest.raises(ValueError, match="teacher_scores"):
+        run(1, loss="distill", teacher=confident[:10])   # not one row per training example
+
+
+def test_dnn_class_scores_are_the_eval_mode_forward():
+    ids, _, table = toy_task()
+    torch.manual_seed(0)
+    dnn = TailoredTextCNN(4, 2, neurons_per_class=2, kernel_sizes=(2, 3), filters=4, dropout=0.5).train()
+    scores = dnn_class_scores(dnn, ids, table, batch_size=5)
+    assert dnn.training                                   # mode restored
+    with torch.no_grad():
+        assert torch.allclose(scores, dnn.eval()(table[ids]), atol=1e-6)
+    assert scores.shape == (48, 2)
+
+
+def test_temperature_from_params_names_the_key():
+    from pathlib import Path
+
+    from snntext.errors import SnntextError
+    from snntext.params import Params
+
+    section = {"epochs": 1, "lr": 1e-3, "weight_decay": 0.0, "batch_size": 8, "loss": "distill", "patience": 0}
+    params = Params({"timesteps": 4, "finetune": {**section, "temperature": 2}}, Path("params.yaml"))
+    assert FinetuneConfig.from_params(params).temperature == 2.0
+    params = Params({"timesteps": 4, "finetune": {**section, "temperature": 0}}, Path("params.yaml"))
+    with pytest.raises(SnntextError, match=r"params.yaml: key 'finetune.temperature' must be > 0, got 0"):
+        FinetuneConfig.from_params(params)
+
+
 def test_convert_and_finetune_stages_end_to_end(tmp_path):
     """Both stage scripts on a toy data set in a scratch project root (SNNTEXT_ROOT)."""
     import json
@@ -155,7 +206,8 @@ def test_convert_and_finetune_stages_end_to_end(tmp_path):
     (tmp_path / "params.yaml").write_text(
         "seed: 0\ndevice: cpu\nthreshold: 1.0\nbeta: 1.0\ntimesteps: 6\nsurrogate: fast_sigmoid\nsurrogate_slope: 25\n"
         "convert: {normalisation: data_p99.9, eval_batch_size: 16}\n"
-        "finetune: {epochs: 2, lr: 0.01, weight_decay: 0.0, batch_size: 16, loss: paper, patience: 0, test_draws: 3}\n")
+        "finetune: {epochs: 2, lr: 0.01, weight_decay: 0.0, batch_size: 16, loss: distill, temperature: 2.0, patience: 0,"
+        " test_draws: 3}\n")
     env = dict(os.environ, SNNTEXT_ROOT=str(tmp_path), PYTHONPATH=str(root / "src"))
     for stage in ("convert", "finetune"):
         done = subprocess.run([sys.executable, str(root / "stages" / f"{stage}.py"), "toy"], env=env,
@@ -165,7 +217,7 @@ def test_convert_and_finetune_stages_end_to_end(tmp_path):
     assert set(conv["options"]) == {"none", "max_weight", "data_max", "data_p99.9"} and conv["chosen"] == "data_p99.9"
     assert "T x input_rate" in conv["options"]["none"]["energy"]["formula"]
     fine = json.loads((tmp_path / "metrics/finetune/toy.json").read_text())
-    assert 0 <= fine["test_acc"] <= 1 and fine["epochs_run"] == 2
+    assert 0 <= fine["test_acc"] <= 1 and fine["epochs_run"] == 2 and fine["config"]["loss"] == "distill"
     assert (tmp_path / "metrics/finetune/toy_history.csv").read_text().count("\n") == 4
     assert (tmp_path / "data/models/toy/snn.pt").is_file()
     assert "per_seed" not in fine and fine["seeds"] == [0]

@@ -4,6 +4,10 @@ Losses (LOSSES), on the per-class population spike counts P[t] (integers 0..N):
   paper  (1/T) sum_t CrossEntropy(logits = P[t], y): the authors' ce_rate loss.
   count  CrossEntropy(logits = mean_t P[t] / temperature, y): one loss on the counts over the
          whole window, i.e. on what the prediction reads.
+  distill KL(softmax(DNN class scores) || softmax(mean_t P[t] / temperature)): the tailored DNN's
+         class probabilities on the exact rates as soft targets (Hinton et al. 2015), so the SNN,
+         which only sees T Bernoulli draws of those rates, learns to answer what the DNN answers
+         on the rates themselves. Not in the authors' code.
 Fresh input spikes per batch from one generator seeded once, AdamW, selection on DEV accuracy
 (evaluated with its own fixed seed, so epochs are compared on the same spike draws).
 """
@@ -21,12 +25,18 @@ from snntext.atomic import write_text_atomic
 from snntext.errors import SnntextError
 from snntext.models.spiking import SpikingTextCNN, draw_batch_spikes, evaluate_spiking, length_bucketed_batches
 
-LOSSES = ("paper", "count")
+LOSSES = ("paper", "count", "distill")
 
 
 def spike_count_loss(class_counts: torch.Tensor, labels: torch.Tensor, loss: str = "paper",
-                     temperature: float = 1.0) -> torch.Tensor:
-    """Loss of per-step class counts [T, B, C] against labels [B]."""
+                     temperature: float = 1.0, teacher_scores: torch.Tensor | None = None) -> torch.Tensor:
+    """Loss of per-step class counts [T, B, C] against labels [B] (distill: against the DNN's
+    class scores [B, C] instead)."""
+    if loss == "distill":
+        if teacher_scores is None:
+            raise ValueError("the distill loss needs the DNN's class scores (teacher_scores)")
+        return F.kl_div(F.log_softmax(class_counts.mean(dim=0) / temperature, dim=1),
+                        F.softmax(teacher_scores, dim=1), reduction="batchmean")
     if loss == "paper":
         T, B, C = class_counts.shape
         return F.cross_entropy(class_counts.reshape(T * B, C), labels.repeat(T))
@@ -42,7 +52,7 @@ class FinetuneConfig:
     weight_decay: float = 0.0
     batch_size: int = 32
     loss: str = "paper"
-    temperature: float = 1.0
+    temperature: float = 1.0     # count and distill losses: logits = mean per-step class counts / temperature
     patience: int = 0            # stop after this many epochs without a dev gain; 0 = never
     zero_sum_filters: bool = False  # re-project conv filters to zero weight-sum after every step
     timesteps: int = 50          # T while training
@@ -62,11 +72,14 @@ class FinetuneConfig:
         dev_draws = params.get("finetune.dev_draws", 1, type_=int)
         if dev_draws < 1:
             raise SnntextError(f"{params.source}: key 'finetune.dev_draws' must be >= 1, got {dev_draws}")
+        temperature = params.get("finetune.temperature", 1.0, type_=float)
+        if not temperature > 0:
+            raise SnntextError(f"{params.source}: key 'finetune.temperature' must be > 0, got {temperature}")
         return cls(
             epochs=params.get("finetune.epochs", type_=int), lr=params.get("finetune.lr", type_=float),
             weight_decay=params.get("finetune.weight_decay", type_=float),
             batch_size=params.get("finetune.batch_size", type_=int), loss=params.choice("finetune.loss", LOSSES),
-            temperature=params.get("finetune.temperature", 1.0, type_=float),
+            temperature=temperature,
             patience=params.get("finetune.patience", type_=int),
             zero_sum_filters=params.get("finetune.zero_sum_filters", False, type_=bool), timesteps=params.get("timesteps", type_=int),
             max_train_examples=params.get("finetune.max_train_examples", 0, type_=int),
@@ -94,9 +107,13 @@ class FinetuneResult:
 def finetune(
     model: SpikingTextCNN, train_ids: torch.Tensor, train_labels: torch.Tensor, dev_ids: torch.Tensor,
     dev_labels: torch.Tensor, table: torch.Tensor, config: FinetuneConfig, *, seed: int,
-    device: torch.device | str = "cpu", log=print,
+    device: torch.device | str = "cpu", log=print, teacher_scores: torch.Tensor | None = None,
 ) -> FinetuneResult:
-    """Fine-tune `model` in place; on return it holds the weights of the best-dev epoch."""
+    """Fine-tune `model` in place; on return it holds the weights of the best-dev epoch.
+    teacher_scores: the DNN's class scores [N_train, C] (`dnn_class_scores`), which the distill
+    loss needs."""
+    if config.loss == "distill" and (teacher_scores is None or len(teacher_scores) != len(train_labels)):
+        raise ValueError("the distill loss needs the DNN's class scores on every training example (teacher_scores)")
     device = torch.device(device)
     model.to(device)
     table = table.to(device)
@@ -104,6 +121,7 @@ def finetune(
     if config.max_train_examples and config.max_train_examples < len(train_labels):
         keep = torch.randperm(len(train_labels), generator=torch.Generator().manual_seed(seed))[: config.max_train_examples]
         train_ids, train_labels = train_ids[keep], train_labels[keep]
+        teacher_scores = None if teacher_scores is None else teacher_scores[keep]
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     spike_gen = torch.Generator(device=device).manual_seed(seed)
     order_gen = torch.Generator().manual_seed(seed + 1)
@@ -129,7 +147,8 @@ def finetune(
             spikes = draw_batch_spikes(train_ids[index], table, config.timesteps, spike_gen, model.kernel_sizes)
             labels = train_labels[index].to(device)
             counts = model.class_counts(model(spikes, full_length=full_length))
-            loss = spike_count_loss(counts, labels, config.loss, config.temperature)
+            teacher = None if teacher_scores is None else teacher_scores[index].to(device)
+            loss = spike_count_loss(counts, labels, config.loss, config.temperature, teacher)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
@@ -150,6 +169,21 @@ def finetune(
     model.load_state_dict(best_state)
     model.eval()
     return FinetuneResult(best_epoch, best_acc, history, time.perf_counter() - start)
+
+
+@torch.no_grad()
+def dnn_class_scores(dnn: torch.nn.Module, ids: torch.Tensor, table: torch.Tensor, batch_size: int = 256,
+                     device: torch.device | str = "cpu") -> torch.Tensor:
+    """The DNN's class scores [N, C] on the exact rates, in eval mode, on the CPU: the distill loss's targets."""
+    from snntext.evaluation import batches, embed
+
+    was_training = dnn.training
+    dnn.eval()
+    table = table.to(device)
+    try:
+        return torch.cat([dnn(embed(b, table)).cpu() for b, _ in batches(ids, None, batch_size)])
+    finally:
+        dnn.train(was_training)
 
 
 def finetune_seeds(params) -> list[int]:
@@ -190,18 +224,23 @@ class SeedRuns:
 
 
 def finetune_over_seeds(converted: SpikingTextCNN, data, config: FinetuneConfig, seeds: list[int], device,
-                        log=print) -> SeedRuns:
+                        log=print, dnn: torch.nn.Module | None = None) -> SeedRuns:
     """Fine-tune a fresh copy of the converted network once per seed and evaluate it with that
-    seed's spikes."""
+    seed's spikes; `dnn` (the tailored DNN) is the teacher of the distill loss."""
     from snntext.conversion import conversion_report
     from snntext.device import seed_everything
 
     kept, per_seed, start = None, {}, time.perf_counter()
+    teacher_scores = None
+    if config.loss == "distill":
+        if dnn is None:
+            raise ValueError("the distill loss needs the tailored DNN (dnn=...)")
+        teacher_scores = dnn_class_scores(dnn, data.train.ids, data.table, device=device)
     for seed in seeds:
         seed_everything(seed)
         snn = copy.deepcopy(converted).to(device)
         result = finetune(snn, data.train.ids, data.train.labels, data.dev.ids, data.dev.labels, data.table, config,
-                          seed=seed, device=device, log=log)
+                          seed=seed, device=device, log=log, teacher_scores=teacher_scores)
         predictions = {}
         report = conversion_report(snn, data, timesteps=config.timesteps, seed=seed, device=device,
                                    batch_size=config.eval_batch_size, predictions=predictions)

@@ -32,6 +32,7 @@ SETTINGS = (  # (label, params key) shown in reports/README.md
     ("DNN trained on rate-coded input, T (0 = exact rates)", "train_dnn.rate_code_steps"),
     ("Kim epochs (max)", "kim.epochs"), ("normalisation", "convert.normalisation"),
     ("fine-tuning epochs", "finetune.epochs"), ("fine-tuning lr", "finetune.lr"), ("fine-tuning loss", "finetune.loss"),
+    ("fine-tuning temperature (count, distill losses)", "finetune.temperature"),
     ("sweep T values", "sweep.timesteps"), ("attack examples", "attack.examples"), ("attack recipes", "attack.recipes"),
     ("attacked models", "attack.models"), ("device", "device"),
 )
