@@ -68,8 +68,6 @@ def embed_splits(texts: dict[str, list[str]], labels: dict[str, np.ndarray], *, 
     return {"arrays": arrays, "table": table, "vocab": vocab, "meta": meta, "metrics": metrics}
 
 
-
-
 def _json_bytes(data: dict) -> bytes:
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 

@@ -267,8 +267,6 @@ def read_prepared(prepared_dir: str | Path) -> dict[str, pd.DataFrame]:
     return {split: read_split(Path(prepared_dir) / SPLIT_FILES[split]) for split in STANDARD_SPLITS}
 
 
-
-
 # ---------------------------------------------------------------- the prepare step
 
 
