@@ -14,11 +14,17 @@ Ways timed here on an MR-shaped batch (T 50 x B 32 = 1600 rows, 33 positions aft
                 noise of conv1d: not adopted)
   channels_last D input channels over a 1 x L map in channels-last memory: the input used as it lies,
                 currents [N, positions, F] (ours now: snntext.models.spiking.full_width_convs)
+  channels_last_unfold_grad  the same forward, weight gradients as one matmul per kernel against the
+                copied-out windows (in this layout the gradient needs no transposed copy). Measured
+                2026-12-02, 2 threads: forward + weight grads 114-121 against 123-130 ms with AVX2
+                kernels, 98 against 86 with AVX-512; in the full fine-tuning step on real MR batches
+                (benchmarks/finetune_speed.py --real mr, AVX2, three interleaved runs) 242-263 against
+                276-293 samples/s: slower where it counts, not adopted
 
 Every way is checked against conv2d (outputs and weight gradients); the upstream gradients are
 made in each way's own output layout, as the neurons downstream would hand them back.
 Prints ms per call.
-Usage: PYTHONPATH=src python benchmarks/conv_layout.py [--threads 1] [--dim 50] [--reps 3]
+Usage: PYTHONPATH=src python benchmarks/conv_layout.py [--threads 1] [--dim 50] [--reps 3] [--portable-cpu]
 """
 from __future__ import annotations
 
@@ -27,6 +33,8 @@ import argparse
 import torch
 from torch.nn import functional as F
 
+from snntext.cpu_kernels import pin_portable_cpu_kernels
+from snntext.device import keep_freed_memory
 from snntext.models.spiking import full_width_convs
 
 from finetune_speed import timed
@@ -97,6 +105,27 @@ def conv1d_channels_first(x, weights):
     return [F.conv1d(channels_first, w[:, 0].transpose(1, 2)) for w in weights]   # [F, D, k]
 
 
+class ChannelsLastUnfoldGrads(torch.autograd.Function):
+    """full_width_convs forward; dW_k = dI_k^T @ (the k x D windows of x), dI_k as it lies [N, L', F]."""
+
+    @staticmethod
+    def forward(ctx, x, *weights):
+        ctx.save_for_backward(x)
+        ctx.shapes = [w.shape for w in weights]
+        return tuple(full_width_convs(x, weights))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        (x,) = ctx.saved_tensors
+        n, length, dim = x.shape
+        out = []
+        for shape, grad in zip(ctx.shapes, grads):
+            k = shape[2]
+            windows = x.unfold(1, k, 1).transpose(2, 3).reshape(n * (length - k + 1), k * dim)
+            out.append((grad.reshape(-1, shape[0]).t() @ windows).view(shape))
+        return (None, *out)
+
+
 class Conv1dForwardConv2dGrad(torch.autograd.Function):
     """conv1d forward, weight gradients by Conv2d's backward (one input channel): a candidate."""
 
@@ -121,8 +150,9 @@ WAYS = {
     "conv1d": conv1d_channels_first,
     "conv1d_c2grad": lambda x, ws: Conv1dForwardConv2dGrad.apply(x, *ws),
     "channels_last": full_width_convs,
+    "channels_last_unfold_grad": lambda x, ws: ChannelsLastUnfoldGrads.apply(x, *ws),
 }
-POSITIONS_LAST = {"channels_last"}   # ways whose outputs are [N, positions, F]; the others [N, F, positions]
+POSITIONS_LAST = {"channels_last", "channels_last_unfold_grad"}   # ways whose outputs are [N, positions, F]; the others [N, F, positions]
 
 
 def main() -> None:
@@ -130,7 +160,11 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--dim", type=int, default=50)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--portable-cpu", action="store_true", help="pin torch's CPU kernels to AVX2, as the stages do")
     args = ap.parse_args()
+    if args.portable_cpu:
+        pin_portable_cpu_kernels()   # before the first torch operation
+    keep_freed_memory()              # as every stage does: the copied-out windows are not page-faulted in anew
     torch.set_num_threads(args.threads)
     g = torch.Generator().manual_seed(0)
     x = (torch.rand(1600, 33, args.dim, generator=g) < 0.35).float()
@@ -155,7 +189,7 @@ def main() -> None:
         out_err = max(float((a - b).abs().max()) for a, b in zip(out, reference))
         grad_err = max(float((a - b).abs().max() / b.abs().max()) for a, b in zip(grads, reference_grads))
         both_ms = 1e3 * timed(lambda: weight_grads(way), args.reps)
-        print(f"  {way:13s} forward {forward_ms:6.0f} ms   forward + weight grads {both_ms:6.0f} ms   "
+        print(f"  {way:23s} forward {forward_ms:6.0f} ms   forward + weight grads {both_ms:6.0f} ms   "
               f"max |out - conv2d| {out_err:.1e}, grad rel. error {grad_err:.1e}")
 
 

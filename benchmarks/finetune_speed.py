@@ -87,8 +87,13 @@ def timed(fn, reps):
     return (time.perf_counter() - start) / reps
 
 
-def real_batches(dataset: str, T: int, count: int, batch_size: int = 32) -> None:
-    """Train steps, then inference, over `count` real batches each way; samples/s = sentences / seconds."""
+def real_batches(dataset: str, T: int, count: int, batch_size: int = 32, rounds: int = 4,
+                 conv_dtype: torch.dtype | None = None) -> None:
+    """Train steps, then inference, over `count` real batches each way; samples/s = sentences / seconds.
+
+    The two sides take turns in `rounds` blocks of batches (reference, ours, reference, ...), so that
+    a slow drift in the machine's load (on the shared 2-core machine the reference alone moved between
+    64 and 89 samples/s across runs) weighs on both; the per-round ratios show the spread."""
     from snntext import paths
     from snntext.evaluation import load_embedded
     from snntext.models.spiking import draw_batch_spikes, length_bucketed_batches
@@ -102,34 +107,54 @@ def real_batches(dataset: str, T: int, count: int, batch_size: int = 32) -> None
     ref, ours = ReferenceSNN(D, C), SpikingTextCNN(D, C)
     ours.load_state_dict(ref.state_dict(), strict=False)
 
-    def run(model, batches, trim, train=True):
-        """Seconds over `batches` (train steps, or inference without autograd) and mean positions."""
+    def runner(model, trim, train):
+        """A function of a block of batches -> (seconds, positions summed), keeping one optimiser and
+        one spike generator across blocks."""
         opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
         spikes_gen = torch.Generator().manual_seed(1)
-        start, positions = time.perf_counter(), 0
-        with torch.set_grad_enabled(train):
-            for index in batches:
-                x = draw_batch_spikes(ids[index], table, T, spikes_gen, (3, 4, 5), trim=trim)
-                positions += x.shape[2]
-                out = model(x, full_length=L) if trim else model(x)
-                if train:
-                    loss = paper_loss(out, labels[index], C)
-                    opt.zero_grad()
-                    loss.backward()
-                    opt.step()
-        return time.perf_counter() - start, positions / len(batches)
 
-    run(ours, bucketed[:1], True)   # warm-up
-    ref_s, ref_len = run(ref, random_batches, False)
-    ours_s, ours_len = run(ours, bucketed, True)
-    n_ref, n_ours = sum(len(b) for b in random_batches), sum(len(b) for b in bucketed)
-    print(f"real {dataset} batches (D={D}, T={T}, L={L}, {count} batches of {batch_size} each way, spike draws included):")
-    print(f"  train, reference, random batches padded to L   {n_ref / ref_s:7.1f} samples/s (mean positions {ref_len:.1f})")
-    print(f"  train, ours, length-bucketed + trimmed         {n_ours / ours_s:7.1f} samples/s (mean positions {ours_len:.1f})")
-    print(f"  speed-up, training on real batches  {(n_ours / ours_s) / (n_ref / ref_s):.2f}x")
-    ref_s, ours_s = run(ref, random_batches, False, train=False)[0], run(ours, bucketed, True, train=False)[0]
-    print(f"  infer, reference {n_ref / ref_s:7.1f} samples/s; ours {n_ours / ours_s:7.1f} samples/s")
-    print(f"  speed-up, inference on real batches {(n_ours / ours_s) / (n_ref / ref_s):.2f}x")
+        def run(batches):
+            start, positions = time.perf_counter(), 0
+            with torch.set_grad_enabled(train):
+                for index in batches:
+                    x = draw_batch_spikes(ids[index], table, T, spikes_gen, (3, 4, 5), trim=trim)
+                    positions += x.shape[2]
+                    out = model(x, full_length=L) if trim else model(x)
+                    if train:
+                        loss = paper_loss(out, labels[index], C)
+                        opt.zero_grad()
+                        loss.backward()
+                        opt.step()
+            return time.perf_counter() - start, positions
+        return run
+
+    def interleaved(train):
+        ours.conv_dtype = conv_dtype if train else None   # as the finetune stage: evaluation in fp32
+        run_ref, run_ours = runner(ref, False, train), runner(ours, True, train)
+        run_ours(bucketed[:1])   # warm-up
+        per_round, totals = [], [0.0, 0.0, 0, 0]
+        size = -(-count // rounds)
+        for start in range(0, count, size):
+            ref_s, ref_pos = run_ref(random_batches[start:start + size])
+            ours_s, ours_pos = run_ours(bucketed[start:start + size])
+            n_ref = sum(len(b) for b in random_batches[start:start + size])
+            n_ours = sum(len(b) for b in bucketed[start:start + size])
+            per_round.append((n_ours / ours_s) / (n_ref / ref_s))
+            totals = [totals[0] + ref_s, totals[1] + ours_s, totals[2] + ref_pos, totals[3] + ours_pos]
+        n_ref, n_ours = sum(len(b) for b in random_batches), sum(len(b) for b in bucketed)
+        return n_ref / totals[0], n_ours / totals[1], totals[2] / count, totals[3] / count, per_round
+
+    print(f"real {dataset} batches (D={D}, T={T}, L={L}, {count} batches of {batch_size} each way in {rounds} "
+          f"alternating rounds, spike draws included):")
+    ref_rate, ours_rate, ref_len, ours_len, per_round = interleaved(train=True)
+    spread = ", ".join(f"{r:.2f}" for r in per_round)
+    print(f"  train, reference, random batches padded to L   {ref_rate:7.1f} samples/s (mean positions {ref_len:.1f})")
+    print(f"  train, ours, length-bucketed + trimmed         {ours_rate:7.1f} samples/s (mean positions {ours_len:.1f})")
+    print(f"  speed-up, training on real batches  {ours_rate / ref_rate:.2f}x (rounds: {spread})")
+    ref_rate, ours_rate, _, _, per_round = interleaved(train=False)
+    spread = ", ".join(f"{r:.2f}" for r in per_round)
+    print(f"  infer, reference {ref_rate:7.1f} samples/s; ours {ours_rate:7.1f} samples/s")
+    print(f"  speed-up, inference on real batches {ours_rate / ref_rate:.2f}x (rounds: {spread})")
 
 
 def profile_train_step(step, reps: int, top: int = 12) -> None:
@@ -158,6 +183,9 @@ def main():
     ap.add_argument("--mean-length", type=int, default=21, help="real tokens per sentence (MR mean ~21)")
     ap.add_argument("--real", metavar="DATASET", help="also time real batches of this embedded dataset")
     ap.add_argument("--batches", type=int, default=8, help="real batches per side with --real")
+    ap.add_argument("--bf16", action="store_true",
+                    help="our training steps' convolutions in bf16, as finetune.precision: bf16 (pays only on bf16 hardware, unpinned)")
+    ap.add_argument("--rounds", type=int, default=4, help="with --real: alternating blocks of batches per side")
     ap.add_argument("--profile", action="store_true", help="also profile our training step (ops by self CPU time)")
     ap.add_argument("--return-freed-memory", action="store_true",
                     help="leave glibc's default (unmap big freed blocks), to time what keep_freed_memory saves")
@@ -167,6 +195,7 @@ def main():
     if args.portable_cpu:
         pin_portable_cpu_kernels()   # before the first torch operation
     torch.set_num_threads(args.threads)
+    conv_dtype = torch.bfloat16 if args.bf16 else None
     if not args.return_freed_memory:
         keep_freed_memory()   # as every stage does (run_stage); it serves both sides alike
     g = torch.Generator().manual_seed(0)
@@ -186,6 +215,7 @@ def main():
         ref = ReferenceSNN(D)
         ours = SpikingTextCNN(D, 2)
         ours.load_state_dict(ref.state_dict(), strict=False)
+        ours.conv_dtype = conv_dtype
         cut = trimmed_length(ids, ks)
         conv_flop = 2 * T * B * sum((L - k + 1) * 100 * k * D for k in ks)
 
@@ -205,6 +235,7 @@ def main():
             "ours train (full L)": timed(train_step(ours, spikes), args.reps),
             "ours train (trimmed)": timed(train_step(ours, spikes[:, :, :cut], full_length=L), args.reps),
         }
+        ours.conv_dtype = None   # as the finetune stage: evaluation in fp32
         with torch.no_grad():
             rows["reference infer"] = timed(lambda: ref(spikes), args.reps)
             rows["ours infer (trimmed)"] = timed(lambda: ours(spikes[:, :, :cut], full_length=L), args.reps)
@@ -218,9 +249,10 @@ def main():
         print(f"  speed-up train {rows['reference train'] / rows['ours train (trimmed)']:.2f}x, "
               f"infer {rows['reference infer'] / rows['ours infer (trimmed)']:.2f}x")
         if args.profile:
+            ours.conv_dtype = conv_dtype
             profile_train_step(train_step(ours, spikes[:, :, :cut], full_length=L), args.reps)
     if args.real:
-        real_batches(args.real, args.timesteps, args.batches)
+        real_batches(args.real, args.timesteps, args.batches, rounds=args.rounds, conv_dtype=conv_dtype)
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 

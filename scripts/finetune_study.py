@@ -48,6 +48,9 @@ def main() -> None:
     parser.add_argument("--timesteps", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dev-draws", type=int, default=1, help="dev accuracy = mean over this many spike draws")
+    parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                        help="the training steps' convolutions (finetune.precision); bf16 needs SNNTEXT_PORTABLE_CPU=0 "
+                             "on a CPU with bf16 instructions")
     parser.add_argument("--setting", type=parse_setting, action="append",
                         help="start:loss:lr:temperature:zero_sum (repeatable; default: the built-in grid)")
     args = parser.parse_args()
@@ -59,7 +62,8 @@ def main() -> None:
     print(f"# Fine-tuning study on {args.dataset}\n")
     print(f"DNN dev {payload['extra'].get('dnn_dev_acc'):.4f}; T={args.timesteps}; {args.train or 'all'} training "
           f"sentences; {args.epochs} epochs; dev accuracy (mean of {args.dev_draws} spike draws) after each epoch "
-          f"(epoch 0 = converted).\n")
+          f"(epoch 0 = converted); training convolutions in {args.precision}; CPU kernels "
+          f"{torch.backends.cpu.get_cpu_capability()}.\n")
     print("| start | loss | lr | temperature | zero-sum | dev by epoch | s |\n|---|---|---|---|---|---|---|")
     teacher = None
     for start, loss, lr, temperature, zero_sum in args.setting or SETTINGS:
@@ -69,7 +73,7 @@ def main() -> None:
         snn = convert(dnn, start, stats, threshold=1.0, beta=1.0, surrogate="fast_sigmoid", surrogate_slope=25.0)
         config = FinetuneConfig(epochs=args.epochs, lr=lr, loss=loss, temperature=temperature,
                                 zero_sum_filters=zero_sum, timesteps=args.timesteps, max_train_examples=args.train,
-                                dev_draws=args.dev_draws)
+                                dev_draws=args.dev_draws, precision=args.precision)
         began = time.perf_counter()
         result = finetune(snn, data.train.ids, data.train.labels, data.dev.ids, data.dev.labels, data.table, config,
                           seed=args.seed, log=lambda *_: None, teacher_scores=teacher if loss == "distill" else None)

@@ -77,7 +77,9 @@ def main() -> None:
                "test exact", "test rate-coded", "test rate-coded, exact OOV"]
     print(f"# OOV words and the rate code (T = {args.timesteps}, mean of {args.draws} spike draws)\n")
     print("Accuracy (%) of the tailored DNN. \"exact OOV\": OOV positions fed their exact rate, all other "
-          "inputs rate-coded. Written by `scripts/oov_noise_study.py`.\n")
+          "inputs rate-coded. Written by `scripts/oov_noise_study.py`. DNNs trained with "
+          f"`train_dnn.rate_code_steps` = {params.get('train_dnn.rate_code_steps', 0, type_=int)} "
+          "(0 = exact rates).\n")
     print("| dataset | OOV share of tokens | OOV row the DNN was trained with | "
           + " | ".join(columns) + " | s |")
     print("|---" * (len(columns) + 4) + "|")

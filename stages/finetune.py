@@ -16,7 +16,8 @@ from snntext.cli import run_stage, stage_parser
 from snntext.device import resolve_device
 from snntext.errors import SnntextError
 from snntext.evaluation import load_embedded, predict, write_json_atomic
-from snntext.finetuning import FinetuneConfig, finetune_over_seeds, finetune_seeds, write_history_csv
+from snntext.finetuning import (FinetuneConfig, check_precision, finetune_over_seeds, finetune_seeds,
+                                write_history_csv)
 from snntext.models.checkpoint import load_checkpoint, save_checkpoint
 from snntext.paired_gap import paired_gap, snn_correct_over_draws
 from snntext.params import load_params
@@ -32,6 +33,7 @@ def main() -> None:
     if draws < 1:
         raise SnntextError(f"{params.source}: key 'finetune.test_draws' must be >= 1, got {draws}")
     device = resolve_device(params.get("device", type_=str))
+    check_precision(config.precision, device, params.source)
     converted, payload = load_checkpoint(paths.models_dir(dataset) / "snn_converted.pt", map_location=device)
     dnn, _ = load_checkpoint(paths.models_dir(dataset) / "dnn.pt", map_location=device)
     data = load_embedded(paths.embedded_dir(dataset))

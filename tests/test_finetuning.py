@@ -175,6 +175,57 @@ def test_temperature_from_params_names_the_key():
         FinetuneConfig.from_params(params)
 
 
+def test_precision_from_params_and_where_bf16_is_refused(monkeypatch):
+    from pathlib import Path
+
+    from snntext.errors import SnntextError
+    from snntext.finetuning import bf16_is_fast, check_precision
+    from snntext.params import Params
+
+    section = {"epochs": 1, "lr": 1e-3, "weight_decay": 0.0, "batch_size": 8, "loss": "paper", "patience": 0}
+    assert FinetuneConfig.from_params(Params({"timesteps": 4, "finetune": section}, Path("p.yaml"))).precision == "fp32"
+    params = Params({"timesteps": 4, "finetune": {**section, "precision": "fp16"}}, Path("p.yaml"))
+    with pytest.raises(SnntextError, match=r"p.yaml: key 'finetune.precision' is 'fp16'; allowed: fp32, bf16"):
+        FinetuneConfig.from_params(params)
+    with pytest.raises(ValueError, match="unknown precision"):
+        FinetuneConfig(precision="fp16")
+    check_precision("fp32", "cpu")                                   # always allowed
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")                 # what the stages pin
+    assert not bf16_is_fast("cpu")
+    with pytest.raises(SnntextError, match=r"p.yaml: key 'finetune.precision' is 'bf16', but cpu has no fast bf16"):
+        check_precision("bf16", "cpu", "p.yaml")
+    ids, labels, table = toy_task()
+    snn = convert(TailoredTextCNN(4, 2, neurons_per_class=2, kernel_sizes=(2, 3), filters=4).eval(), "none")
+    with pytest.raises(SnntextError, match="finetune.precision"):    # refused before any training step
+        finetune(snn, ids, labels, ids, labels, table, FinetuneConfig(epochs=1, precision="bf16", timesteps=4),
+                 seed=0, log=lambda m: None)
+
+
+def test_bf16_training_steps_learn_and_leave_evaluation_in_fp32(monkeypatch):
+    """The bf16 path itself, on any CPU (the speed check is what check_precision guards)."""
+    import snntext.finetuning as finetuning
+    from snntext.models.spiking import SpikingTextCNN
+
+    monkeypatch.setattr(finetuning, "bf16_is_fast", lambda device: True)
+    dtypes = []
+    forward = SpikingTextCNN.forward
+
+    def spy(self, spikes, full_length=None):
+        dtypes.append((self.training, self.conv_dtype))
+        return forward(self, spikes, full_length)
+
+    monkeypatch.setattr(SpikingTextCNN, "forward", spy)
+    ids, labels, table = toy_task()
+    torch.manual_seed(0)
+    snn = convert(TailoredTextCNN(4, 2, neurons_per_class=2, kernel_sizes=(2, 3), filters=4).eval(), "none")
+    cfg = FinetuneConfig(epochs=3, lr=3e-2, batch_size=16, loss="paper", timesteps=8, precision="bf16")
+    result = finetune(snn, ids[:32], labels[:32], ids[32:], labels[32:], table, cfg, seed=3, log=lambda m: None)
+    assert result.best_dev_acc >= 0.9
+    assert {d for training, d in dtypes if training} == {torch.bfloat16}
+    assert {d for training, d in dtypes if not training} == {None}   # dev evaluation in fp32
+    assert snn.conv_dtype is None and all(p.dtype == torch.float32 for p in snn.parameters())
+
+
 def test_convert_and_finetune_stages_end_to_end(tmp_path):
     """Both stage scripts on a toy data set in a scratch project root (SNNTEXT_ROOT)."""
     import json

@@ -10,6 +10,8 @@ Losses (LOSSES), on the per-class population spike counts P[t] (integers 0..N):
          on the rates themselves. Not in the authors' code.
 Fresh input spikes per batch from one generator seeded once, AdamW, selection on DEV accuracy
 (evaluated with its own fixed seed, so epochs are compared on the same spike draws).
+Precision (PRECISIONS): the training steps' convolutions in fp32, or in bf16 where the hardware
+has bf16 dot products (`bf16_is_fast`); evaluation always runs in fp32.
 """
 from __future__ import annotations
 
@@ -21,11 +23,39 @@ import torch
 from torch.nn import functional as F
 from tqdm import tqdm
 
+import os
+
 from snntext.atomic import write_text_atomic
 from snntext.errors import SnntextError
 from snntext.models.spiking import SpikingTextCNN, draw_batch_spikes, evaluate_spiking, length_bucketed_batches
 
 LOSSES = ("paper", "count", "distill")
+PRECISIONS = ("fp32", "bf16")
+
+
+def bf16_is_fast(device: torch.device | str) -> bool:
+    """Whether bf16 convolutions beat fp32 ones here: a CUDA device with bf16, or a CPU whose oneDNN
+    may use its bf16 instructions (AVX512_BF16 or AMX; not with the stages' AVX2 pin, under which
+    bf16 was measured 5.6x SLOWER than fp32: 720 against 128 ms per MR-shaped batch)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type != "cpu":
+        return False
+    if os.environ.get("ONEDNN_MAX_CPU_ISA", "ALL").upper().startswith(("AVX2", "AVX_", "SSE", "DEFAULT")):
+        return False
+    return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def check_precision(precision: str, device: torch.device | str, source: str = "params.yaml") -> None:
+    """Refuse bf16 where it would run slower than fp32 (or not at all), before any work starts."""
+    if precision not in PRECISIONS:
+        raise SnntextError(f"{source}: key 'finetune.precision' is {precision!r}; allowed: {', '.join(PRECISIONS)}")
+    if precision == "bf16" and not bf16_is_fast(device):
+        raise SnntextError(
+            f"{source}: key 'finetune.precision' is 'bf16', but {torch.device(device)} has no fast bf16 here "
+            "(CPU: needs AVX512_BF16 or AMX and the machine's own kernels, SNNTEXT_PORTABLE_CPU=0, since the "
+            "stages pin AVX2 kernels, under which bf16 runs 5.6x slower); use fp32")
 
 
 def spike_count_loss(class_counts: torch.Tensor, labels: torch.Tensor, loss: str = "paper",
@@ -59,8 +89,11 @@ class FinetuneConfig:
     dev_draws: int = 1           # epochs are compared on dev accuracy averaged over this many spike draws
     eval_batch_size: int = 64
     max_train_examples: int = 0  # 0 = all; >0 = a seeded subset (for quick studies)
+    precision: str = "fp32"      # the training steps' convolutions: fp32 | bf16 (check_precision)
 
     def __post_init__(self):
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {self.precision!r}; choose one of {', '.join(PRECISIONS)}")
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
         if self.dev_draws < 1:
@@ -83,7 +116,7 @@ class FinetuneConfig:
             patience=params.get("finetune.patience", type_=int),
             zero_sum_filters=params.get("finetune.zero_sum_filters", False, type_=bool), timesteps=params.get("timesteps", type_=int),
             max_train_examples=params.get("finetune.max_train_examples", 0, type_=int),
-            dev_draws=dev_draws,
+            dev_draws=dev_draws, precision=params.choice("finetune.precision", PRECISIONS, default="fp32"),
         )
 
 
@@ -115,6 +148,8 @@ def finetune(
     if config.loss == "distill" and (teacher_scores is None or len(teacher_scores) != len(train_labels)):
         raise ValueError("the distill loss needs the DNN's class scores on every training example (teacher_scores)")
     device = torch.device(device)
+    check_precision(config.precision, device)
+    train_conv_dtype = torch.bfloat16 if config.precision == "bf16" else None
     model.to(device)
     table = table.to(device)
     full_length = train_ids.shape[1]
@@ -141,6 +176,7 @@ def finetune(
     log(f"finetune epoch 0 (converted): dev {best_acc:.4f}")
     for epoch in range(1, config.epochs + 1):
         model.train()
+        model.conv_dtype = train_conv_dtype
         total, seen = 0.0, 0
         for index in tqdm(length_bucketed_batches(train_ids, config.batch_size, order_gen),
                           desc=f"finetune epoch {epoch}", unit="batch", leave=False, mininterval=10):
@@ -156,6 +192,7 @@ def finetune(
                 model.project_filters()
             total += float(loss.detach()) * len(index)
             seen += len(index)
+        model.conv_dtype = None
         acc = dev_accuracy()
         history.append({"epoch": epoch, "train_loss": total / seen, "dev_acc": acc,
                         "seconds": time.perf_counter() - start})

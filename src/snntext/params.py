@@ -35,8 +35,8 @@ class Params:
                 raise SnntextError(f"{self.source}: key '{dotted}' must be {want}, got {node!r}")
         return node
 
-    def choice(self, dotted: str, allowed: list[str] | tuple[str, ...]) -> str:
-        value = self.get(dotted, type_=str)
+    def choice(self, dotted: str, allowed: list[str] | tuple[str, ...], default: Any = _MISSING) -> str:
+        value = self.get(dotted, default, type_=str)
         if value not in allowed:
             raise SnntextError(f"{self.source}: key '{dotted}' is {value!r}; allowed: {', '.join(allowed)}")
         return value

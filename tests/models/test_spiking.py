@@ -111,6 +111,28 @@ def test_full_width_convolution_matches_conv2d_forward_and_backward(kernels, row
         assert torch.allclose(a, b, atol=1e-4)
 
 
+def test_bf16_convolutions_give_fp32_currents_close_to_fp32_and_fp32_weight_gradients():
+    torch.manual_seed(0)
+    snn = SpikingTextCNN(8, 2, neurons_per_class=2, kernel_sizes=(2, 3), filters=6)
+    with torch.no_grad():
+        for conv in snn.convs:
+            conv.weight.mul_(4)
+    spikes = (torch.rand(20, 3, 7, 8, generator=torch.Generator().manual_seed(1)) < 0.5).float()
+    currents = {}
+    for dtype in (None, torch.bfloat16):
+        snn.conv_dtype = dtype
+        hook = snn.conv_neurons[0].register_forward_pre_hook(lambda m, args, d=dtype: currents.__setitem__(d, args[0]))
+        out = snn(spikes)
+        hook.remove()
+        assert out.dtype == torch.float32 and currents[dtype].dtype == torch.float32
+        out.sum().backward()
+        assert all(c.weight.grad.dtype == torch.float32 and c.weight.grad.abs().sum() > 0 for c in snn.convs)
+        snn.zero_grad()
+    exact, rounded = currents[None], currents[torch.bfloat16]
+    assert not torch.equal(exact, rounded)                     # bf16 really ran
+    assert (rounded - exact).abs().max() <= 1e-2 * exact.abs().max()
+
+
 def test_length_bucketed_batches_cover_every_row_once_with_similar_lengths():
     from snntext.models.spiking import length_bucketed_batches, token_lengths
 

@@ -243,8 +243,6 @@ def parse_dataset(spec, raw_dir: str | Path, conflicting_duplicates: str = "keep
 
 def write_split(frame: pd.DataFrame, path: str | Path) -> None:
     """Write text,label as a TSV atomically; quoting makes tabs, quotes, "NA" etc. round-trip."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(path, frame[["text", "label"]].to_csv(sep="\t", index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n"))
 
 
@@ -319,7 +317,5 @@ def prepare_dataset(
         },
         "dropped": parsed.dropped,
     }
-    stats_path = Path(stats_path)
-    stats_path.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(stats_path, json.dumps(stats, indent=2, ensure_ascii=False) + "\n")
     return stats

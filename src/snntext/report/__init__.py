@@ -33,6 +33,7 @@ SETTINGS = (  # (label, params key) shown in reports/README.md
     ("Kim epochs (max)", "kim.epochs"), ("normalisation", "convert.normalisation"),
     ("fine-tuning epochs", "finetune.epochs"), ("fine-tuning lr", "finetune.lr"), ("fine-tuning loss", "finetune.loss"),
     ("fine-tuning temperature (count, distill losses)", "finetune.temperature"),
+    ("fine-tuning convolutions", "finetune.precision"),
     ("sweep T values", "sweep.timesteps"), ("attack examples", "attack.examples"), ("attack recipes", "attack.recipes"),
     ("attacked models", "attack.models"), ("device", "device"),
 )
