@@ -42,7 +42,10 @@ from finetune_speed import timed
 
 class _UnfoldWeightGrads(torch.autograd.Function):
     """Backward shared by the matmul ways: dW_k = dOut_k^T @ (the k x D windows of x), one matmul
-    per kernel (the input is data: no gradient). Subclasses compute outs in forward."""
+    per kernel (the input is data: no gradient). Subclasses compute outs in forward, as
+    [N, F, positions] or, with positions_last, [N, positions, F]."""
+
+    positions_last = False
 
     @staticmethod
     def outputs(x, weights):
@@ -54,8 +57,8 @@ class _UnfoldWeightGrads(torch.autograd.Function):
         ctx.shapes = [w.shape for w in weights]
         return tuple(cls.outputs(x, weights))
 
-    @staticmethod
-    def backward(ctx, *grads):
+    @classmethod
+    def backward(cls, ctx, *grads):
         (x,) = ctx.saved_tensors
         n, length, dim = x.shape
         out = []
@@ -63,7 +66,8 @@ class _UnfoldWeightGrads(torch.autograd.Function):
             k = shape[2]
             positions = length - k + 1
             windows = x.unfold(1, k, 1).transpose(2, 3).reshape(n * positions, k * dim)
-            out.append((grad.transpose(1, 2).reshape(n * positions, shape[0]).t() @ windows).view(shape))
+            rows = grad if cls.positions_last else grad.transpose(1, 2)    # -> [N, positions, F]
+            out.append((rows.reshape(n * positions, shape[0]).t() @ windows).view(shape))
         return (None, *out)
 
 
@@ -105,25 +109,14 @@ def conv1d_channels_first(x, weights):
     return [F.conv1d(channels_first, w[:, 0].transpose(1, 2)) for w in weights]   # [F, D, k]
 
 
-class ChannelsLastUnfoldGrads(torch.autograd.Function):
-    """full_width_convs forward; dW_k = dI_k^T @ (the k x D windows of x), dI_k as it lies [N, L', F]."""
+class ChannelsLastUnfoldGrads(_UnfoldWeightGrads):
+    """full_width_convs forward; the gradient dI_k as it lies, [N, L', F] (no transposed copy)."""
+
+    positions_last = True
 
     @staticmethod
-    def forward(ctx, x, *weights):
-        ctx.save_for_backward(x)
-        ctx.shapes = [w.shape for w in weights]
-        return tuple(full_width_convs(x, weights))
-
-    @staticmethod
-    def backward(ctx, *grads):
-        (x,) = ctx.saved_tensors
-        n, length, dim = x.shape
-        out = []
-        for shape, grad in zip(ctx.shapes, grads):
-            k = shape[2]
-            windows = x.unfold(1, k, 1).transpose(2, 3).reshape(n * (length - k + 1), k * dim)
-            out.append((grad.reshape(-1, shape[0]).t() @ windows).view(shape))
-        return (None, *out)
+    def outputs(x, weights):
+        return full_width_convs(x, weights)
 
 
 class Conv1dForwardConv2dGrad(torch.autograd.Function):
@@ -189,7 +182,7 @@ def main() -> None:
         out_err = max(float((a - b).abs().max()) for a, b in zip(out, reference))
         grad_err = max(float((a - b).abs().max() / b.abs().max()) for a, b in zip(grads, reference_grads))
         both_ms = 1e3 * timed(lambda: weight_grads(way), args.reps)
-        print(f"  {way:23s} forward {forward_ms:6.0f} ms   forward + weight grads {both_ms:6.0f} ms   "
+        print(f"  {way:25s} forward {forward_ms:6.0f} ms   forward + weight grads {both_ms:6.0f} ms   "
               f"max |out - conv2d| {out_err:.1e}, grad rel. error {grad_err:.1e}")
 
 
