@@ -18,8 +18,8 @@ from snntext import paths
 from snntext.conversion import convert
 from snntext.cpu_kernels import pin_portable_cpu_kernels
 from snntext.device import keep_freed_memory
-from snntext.evaluation import load_embedded
-from snntext.finetuning import FinetuneConfig, dnn_class_scores, finetune
+from snntext.evaluation import class_scores, load_embedded
+from snntext.finetuning import FinetuneConfig, finetune
 from snntext.models.checkpoint import load_checkpoint
 
 SETTINGS = [  # (start normalisation, loss, lr, temperature, zero-sum projection while fine-tuning)
@@ -68,7 +68,7 @@ def main() -> None:
     teacher = None
     for start, loss, lr, temperature, zero_sum in args.setting or SETTINGS:
         if loss == "distill" and teacher is None:
-            teacher = dnn_class_scores(dnn, data.train.ids, data.table)
+            teacher = class_scores(dnn, data.train.ids, data.table)
         torch.manual_seed(args.seed)
         snn = convert(dnn, start, stats, threshold=1.0, beta=1.0, surrogate="fast_sigmoid", surrogate_slope=25.0)
         config = FinetuneConfig(epochs=args.epochs, lr=lr, loss=loss, temperature=temperature,

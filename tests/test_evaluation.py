@@ -112,3 +112,21 @@ def test_write_json_atomic(tmp_path):
     write_json_atomic(path, {"a": 1.5})
     assert json.loads(path.read_text()) == {"a": 1.5}
     assert [p.name for p in path.parent.iterdir()] == ["x.json"]
+
+
+def test_class_scores_are_the_eval_mode_forward_and_predict_their_argmax():
+    from snntext.evaluation import class_scores
+    from snntext.models.textcnn import TailoredTextCNN
+
+    g = torch.Generator().manual_seed(0)
+    table = torch.rand(7, 4, generator=g)
+    ids = torch.randint(1, 7, (11, 6), generator=g)
+    torch.manual_seed(0)
+    dnn = TailoredTextCNN(4, 2, neurons_per_class=2, kernel_sizes=(2, 3), filters=4, dropout=0.5).train()
+    scores = class_scores(dnn, ids, table, batch_size=5)
+    assert dnn.training                                   # mode restored
+    with torch.no_grad():
+        assert torch.allclose(scores, dnn.eval()(table[ids]), atol=1e-6)
+    assert scores.shape == (11, 2)
+    assert torch.equal(predict(dnn, ids, table, 5, torch.device("cpu")), scores.argmax(dim=1))
+    assert predict(dnn, ids[:0], table, 5, torch.device("cpu")).shape == (0,)

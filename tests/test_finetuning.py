@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from snntext.conversion import convert
-from snntext.finetuning import FinetuneConfig, dnn_class_scores, finetune, spike_count_loss
+from snntext.finetuning import FinetuneConfig, finetune, spike_count_loss
 from snntext.models.textcnn import TailoredTextCNN
 
 
@@ -148,17 +148,6 @@ def test_distill_trains_towards_the_dnn_scores():
         run(1, loss="distill")
     with pytest.raises(ValueError, match="teacher_scores"):
         run(1, loss="distill", teacher=confident[:10])   # not one row per training example
-
-
-def test_dnn_class_scores_are_the_eval_mode_forward():
-    ids, _, table = toy_task()
-    torch.manual_seed(0)
-    dnn = TailoredTextCNN(4, 2, neurons_per_class=2, kernel_sizes=(2, 3), filters=4, dropout=0.5).train()
-    scores = dnn_class_scores(dnn, ids, table, batch_size=5)
-    assert dnn.training                                   # mode restored
-    with torch.no_grad():
-        assert torch.allclose(scores, dnn.eval()(table[ids]), atol=1e-6)
-    assert scores.shape == (48, 2)
 
 
 def test_temperature_from_params_names_the_key():

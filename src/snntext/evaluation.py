@@ -140,16 +140,23 @@ def embed(ids: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def predict(model: nn.Module, ids: torch.Tensor, table: torch.Tensor, batch_size: int, device: torch.device) -> torch.Tensor:
-    """Predicted class per example (argmax of the class scores), in eval mode (dropout off)."""
+def class_scores(model: nn.Module, ids: torch.Tensor, table: torch.Tensor, batch_size: int = 256,
+                 device: torch.device | str = "cpu") -> torch.Tensor:
+    """Class scores [N, C] of a DNN on the exact rates, in eval mode (dropout off; the mode it had
+    is restored), on the CPU: what `predict` takes the argmax of and the distill loss's targets."""
     was_training = model.training
     model.eval()
     table = table.to(device)
     try:
-        out = [model(embed(b, table)).argmax(dim=1).cpu() for b, _ in batches(ids, None, batch_size)]
+        out = [model(embed(b, table)).cpu() for b, _ in batches(ids, None, batch_size)]
     finally:
         model.train(was_training)
-    return torch.cat(out) if out else torch.empty(0, dtype=torch.int64)
+    return torch.cat(out) if out else torch.empty(0, 0)
+
+
+def predict(model: nn.Module, ids: torch.Tensor, table: torch.Tensor, batch_size: int, device: torch.device) -> torch.Tensor:
+    """Predicted class per example: argmax of class_scores (ties: the lower class)."""
+    return class_scores(model, ids, table, batch_size, device).argmax(dim=1) if len(ids) else torch.empty(0, dtype=torch.int64)
 
 
 def accuracy(

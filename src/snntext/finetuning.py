@@ -16,6 +16,7 @@ has bf16 dot products (`bf16_is_fast`); evaluation always runs in fp32.
 from __future__ import annotations
 
 import copy
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -23,10 +24,9 @@ import torch
 from torch.nn import functional as F
 from tqdm import tqdm
 
-import os
-
 from snntext.atomic import write_text_atomic
 from snntext.errors import SnntextError
+from snntext.evaluation import class_scores
 from snntext.models.spiking import SpikingTextCNN, draw_batch_spikes, evaluate_spiking, length_bucketed_batches
 
 LOSSES = ("paper", "count", "distill")
@@ -143,7 +143,7 @@ def finetune(
     device: torch.device | str = "cpu", log=print, teacher_scores: torch.Tensor | None = None,
 ) -> FinetuneResult:
     """Fine-tune `model` in place; on return it holds the weights of the best-dev epoch.
-    teacher_scores: the DNN's class scores [N_train, C] (`dnn_class_scores`), which the distill
+    teacher_scores: the DNN's class scores [N_train, C] (`evaluation.class_scores`), which the distill
     loss needs."""
     if config.loss == "distill" and (teacher_scores is None or len(teacher_scores) != len(train_labels)):
         raise ValueError("the distill loss needs the DNN's class scores on every training example (teacher_scores)")
@@ -208,21 +208,6 @@ def finetune(
     return FinetuneResult(best_epoch, best_acc, history, time.perf_counter() - start)
 
 
-@torch.no_grad()
-def dnn_class_scores(dnn: torch.nn.Module, ids: torch.Tensor, table: torch.Tensor, batch_size: int = 256,
-                     device: torch.device | str = "cpu") -> torch.Tensor:
-    """The DNN's class scores [N, C] on the exact rates, in eval mode, on the CPU: the distill loss's targets."""
-    from snntext.evaluation import batches, embed
-
-    was_training = dnn.training
-    dnn.eval()
-    table = table.to(device)
-    try:
-        return torch.cat([dnn(embed(b, table)).cpu() for b, _ in batches(ids, None, batch_size)])
-    finally:
-        dnn.train(was_training)
-
-
 def finetune_seeds(params) -> list[int]:
     """The seeds fine-tuning and evaluation run with: `seeds` when given, else [`seed`].
 
@@ -272,7 +257,7 @@ def finetune_over_seeds(converted: SpikingTextCNN, data, config: FinetuneConfig,
     if config.loss == "distill":
         if dnn is None:
             raise ValueError("the distill loss needs the tailored DNN (dnn=...)")
-        teacher_scores = dnn_class_scores(dnn, data.train.ids, data.table, device=device)
+        teacher_scores = class_scores(dnn, data.train.ids, data.table, device=device)
     for seed in seeds:
         seed_everything(seed)
         snn = copy.deepcopy(converted).to(device)
