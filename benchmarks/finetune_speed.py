@@ -12,7 +12,8 @@ see what a faster kernel would have to beat: the matmuls or the elementwise neur
 --real DATASET adds the figure that matters for a fine-tuning epoch: the same number of REAL training
 sentences (data/embedded/DATASET, needs the embed stage) run as the reference runs them (random batches
 padded to the dataset's fixed length, as the authors' loader does) and as the finetune stage runs them
-(length-bucketed batches, each trimmed to its longest sentence), for training and for inference.
+(length-bucketed batches, each trimmed to its longest sentence), for training and for inference. The two
+sides take turns in --rounds blocks, each warmed up first.
 """
 from __future__ import annotations
 
@@ -93,7 +94,7 @@ def real_batches(dataset: str, T: int, count: int, batch_size: int = 32, rounds:
 
     The two sides take turns in `rounds` blocks of batches (reference, ours, reference, ...), so that
     a slow drift in the machine's load (on the shared 2-core machine the reference alone moved between
-    64 and 89 samples/s across runs) weighs on both; the per-round ratios show the spread."""
+    64 and 104 samples/s across runs of one day) weighs on both; the per-round ratios show the spread."""
     from snntext import paths
     from snntext.evaluation import load_embedded
     from snntext.models.spiking import draw_batch_spikes, length_bucketed_batches
@@ -131,7 +132,8 @@ def real_batches(dataset: str, T: int, count: int, batch_size: int = 32, rounds:
     def interleaved(train):
         ours.conv_dtype = conv_dtype if train else None   # as the finetune stage: evaluation in fp32
         run_ref, run_ours = runner(ref, False, train), runner(ours, True, train)
-        run_ours(bucketed[:1])   # warm-up
+        run_ref(random_batches[:1])   # warm-up (ours: the TorchScript loops compile on first use)
+        run_ours(bucketed[:1])
         per_round, totals = [], [0.0, 0.0, 0, 0]
         size = -(-count // rounds)
         for start in range(0, count, size):
