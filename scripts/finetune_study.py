@@ -19,7 +19,7 @@ from snntext.conversion import convert
 from snntext.cpu_kernels import pin_portable_cpu_kernels
 from snntext.device import keep_freed_memory
 from snntext.evaluation import class_scores, load_embedded
-from snntext.finetuning import FinetuneConfig, finetune
+from snntext.finetuning import PRECISIONS, FinetuneConfig, finetune
 from snntext.models.checkpoint import load_checkpoint
 
 SETTINGS = [  # (start normalisation, loss, lr, temperature, zero-sum projection while fine-tuning)
@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--timesteps", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dev-draws", type=int, default=1, help="dev accuracy = mean over this many spike draws")
-    parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+    parser.add_argument("--precision", choices=PRECISIONS, default="fp32",
                         help="the training steps' convolutions (finetune.precision); bf16 needs SNNTEXT_PORTABLE_CPU=0 "
                              "on a CPU with bf16 instructions")
     parser.add_argument("--setting", type=parse_setting, action="append",
