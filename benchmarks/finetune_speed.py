@@ -109,8 +109,8 @@ def real_batches(dataset: str, T: int, count: int, batch_size: int = 32, rounds:
     ours.load_state_dict(ref.state_dict(), strict=False)
 
     def runner(model, trim, train):
-        """A function of a block of batches -> (seconds, positions summed), keeping one optimiser and
-        one spike generator across blocks."""
+        """A function of a block of batches -> [seconds, sentences, positions summed], keeping one
+        optimiser and one spike generator across blocks."""
         opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
         spikes_gen = torch.Generator().manual_seed(1)
 
@@ -126,7 +126,7 @@ def real_batches(dataset: str, T: int, count: int, batch_size: int = 32, rounds:
                         opt.zero_grad()
                         loss.backward()
                         opt.step()
-            return time.perf_counter() - start, positions
+            return [time.perf_counter() - start, sum(len(index) for index in batches), positions]
         return run
 
     def interleaved(train):
@@ -134,17 +134,16 @@ def real_batches(dataset: str, T: int, count: int, batch_size: int = 32, rounds:
         run_ref, run_ours = runner(ref, False, train), runner(ours, True, train)
         run_ref(random_batches[:1])   # warm-up (ours: the TorchScript loops compile on first use)
         run_ours(bucketed[:1])
-        per_round, totals = [], [0.0, 0.0, 0, 0]
+        per_round, ref_total, ours_total = [], [0.0, 0, 0], [0.0, 0, 0]
         size = -(-count // rounds)
         for start in range(0, count, size):
-            ref_s, ref_pos = run_ref(random_batches[start:start + size])
-            ours_s, ours_pos = run_ours(bucketed[start:start + size])
-            n_ref = sum(len(b) for b in random_batches[start:start + size])
-            n_ours = sum(len(b) for b in bucketed[start:start + size])
-            per_round.append((n_ours / ours_s) / (n_ref / ref_s))
-            totals = [totals[0] + ref_s, totals[1] + ours_s, totals[2] + ref_pos, totals[3] + ours_pos]
-        n_ref, n_ours = sum(len(b) for b in random_batches), sum(len(b) for b in bucketed)
-        return n_ref / totals[0], n_ours / totals[1], totals[2] / count, totals[3] / count, per_round
+            ref_block = run_ref(random_batches[start:start + size])
+            ours_block = run_ours(bucketed[start:start + size])
+            per_round.append((ours_block[1] / ours_block[0]) / (ref_block[1] / ref_block[0]))
+            ref_total = [a + b for a, b in zip(ref_total, ref_block)]
+            ours_total = [a + b for a, b in zip(ours_total, ours_block)]
+        return (ref_total[1] / ref_total[0], ours_total[1] / ours_total[0], ref_total[2] / count,
+                ours_total[2] / count, per_round)
 
     print(f"real {dataset} batches (D={D}, T={T}, L={L}, {count} batches of {batch_size} each way in {rounds} "
           f"alternating rounds, spike draws included):")
