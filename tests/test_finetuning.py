@@ -111,7 +111,7 @@ def test_dev_draws_average_the_same_draws_every_epoch(monkeypatch):
     by_hand = sum(real(snn, ids[32:], labels[32:], table, timesteps=4, seed=7 + 1000 * k, record_rates=False).accuracy
                   for k in range(3)) / 3
     assert results[3].history[0]["dev_acc"] == by_hand
-    with pytest.raises(ValueError, match="dev_draws must be >= 1"):
+    with pytest.raises(ValueError, match="key 'finetune.dev_draws' must be >= 1, got 0"):
         FinetuneConfig(dev_draws=0)
 
 
@@ -129,6 +129,56 @@ def test_dev_draws_from_params_names_the_key():
     params = Params({"timesteps": 4, "finetune": {**section, "dev_draws": 0}}, Path("params.yaml"))
     with pytest.raises(SnntextError, match=r"params.yaml: key 'finetune.dev_draws' must be >= 1, got 0"):
         FinetuneConfig.from_params(params)
+
+
+@pytest.mark.parametrize("field, value, key", [
+    ("epochs", -1, "finetune.epochs"), ("lr", 0.0, "finetune.lr"), ("weight_decay", -1e-3, "finetune.weight_decay"),
+    ("batch_size", 0, "finetune.batch_size"), ("loss", "mse", "finetune.loss"), ("temperature", -2.0, "finetune.temperature"),
+    ("patience", -1, "finetune.patience"), ("timesteps", 0, "timesteps"), ("eval_batch_size", 0, "finetune.eval_batch_size"),
+    ("max_train_examples", -5, "finetune.max_train_examples"),
+])
+def test_config_out_of_range_names_the_key(field, value, key):
+    """One range check for library callers and params.yaml alike; from_params adds the file."""
+    from pathlib import Path
+
+    from snntext.errors import SnntextError
+    from snntext.params import Params
+
+    with pytest.raises(ValueError, match=f"key '{key}' must be .*, got {value!r}"):
+        FinetuneConfig(**{field: value})
+    if field == "eval_batch_size":          # not a params.yaml key (the stage uses the default)
+        return
+    section = {"epochs": 1, "lr": 1e-3, "weight_decay": 0.0, "batch_size": 8, "loss": "paper", "patience": 0}
+    top = {"timesteps": 4, "finetune": section}
+    if field == "timesteps":
+        top["timesteps"] = value
+    else:
+        section[field] = value
+    if field == "loss":                     # params.choice names the allowed values itself
+        match = r"p.yaml: key 'finetune.loss' is 'mse'; allowed: paper, count, distill"
+    else:
+        match = f"p.yaml: key '{key}' must be"
+    with pytest.raises(SnntextError, match=match):
+        FinetuneConfig.from_params(Params(top, Path("p.yaml")))
+
+
+def test_conv_dtype_is_reset_when_a_training_step_raises(monkeypatch):
+    """An exception mid-epoch leaves the model computing in fp32, as after a finished epoch."""
+    import snntext.finetuning as finetuning
+
+    monkeypatch.setattr(finetuning, "bf16_is_fast", lambda device: True)
+    ids, labels, table = toy_task()
+    snn = convert(TailoredTextCNN(4, 2, neurons_per_class=2, kernel_sizes=(2, 3), filters=4).eval(), "none")
+
+    def failing_loss(*args, **kwargs):
+        assert snn.conv_dtype == torch.bfloat16
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(finetuning, "spike_count_loss", failing_loss)
+    cfg = FinetuneConfig(epochs=1, lr=1e-2, batch_size=16, timesteps=4, precision="bf16")
+    with pytest.raises(RuntimeError, match="boom"):
+        finetune(snn, ids[:32], labels[:32], ids[32:], labels[32:], table, cfg, seed=0, log=lambda m: None)
+    assert snn.conv_dtype is None
 
 
 def test_count_loss_trains():
@@ -176,7 +226,7 @@ def test_precision_from_params_and_where_bf16_is_refused(monkeypatch):
     params = Params({"timesteps": 4, "finetune": {**section, "precision": "fp16"}}, Path("p.yaml"))
     with pytest.raises(SnntextError, match=r"p.yaml: key 'finetune.precision' is 'fp16'; allowed: fp32, bf16"):
         FinetuneConfig.from_params(params)
-    with pytest.raises(ValueError, match="unknown precision"):
+    with pytest.raises(ValueError, match="key 'finetune.precision' must be one of fp32, bf16, got 'fp16'"):
         FinetuneConfig(precision="fp16")
     check_precision("fp32", "cpu")                                   # always allowed
     monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")                 # what the stages pin

@@ -48,9 +48,8 @@ def bf16_is_fast(device: torch.device | str) -> bool:
 
 
 def check_precision(precision: str, device: torch.device | str, source: str = "params.yaml") -> None:
-    """Refuse bf16 where it would run slower than fp32 (or not at all), before any work starts."""
-    if precision not in PRECISIONS:
-        raise SnntextError(f"{source}: key 'finetune.precision' is {precision!r}; allowed: {', '.join(PRECISIONS)}")
+    """Refuse bf16 where it would run slower than fp32 (or not at all), before any work starts. Which
+    values exist is FinetuneConfig's check; this one needs the device, known only once resolved."""
     if precision == "bf16" and not bf16_is_fast(device):
         raise SnntextError(
             f"{source}: key 'finetune.precision' is 'bf16', but {torch.device(device)} has no fast bf16 here "
@@ -92,32 +91,48 @@ class FinetuneConfig:
     precision: str = "fp32"      # the training steps' convolutions: fp32 | bf16 (check_precision)
 
     def __post_init__(self):
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"unknown precision {self.precision!r}; choose one of {', '.join(PRECISIONS)}")
-        if self.loss not in LOSSES:
-            raise ValueError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
-        if self.dev_draws < 1:
-            raise ValueError(f"dev_draws must be >= 1, got {self.dev_draws}")
+        """Every value in range, or a ValueError naming its params.yaml key (from_params adds the file)."""
+        for name, (ok, requirement) in _LIMITS.items():
+            value = getattr(self, name)
+            if not ok(value):
+                key = name if name == "timesteps" else f"finetune.{name}"
+                raise ValueError(f"key '{key}' {requirement}, got {value!r}")
 
     @classmethod
     def from_params(cls, params) -> "FinetuneConfig":
-        """finetune.* of params.yaml (T for training = the top-level `timesteps`); checked types."""
-        dev_draws = params.get("finetune.dev_draws", 1, type_=int)
-        if dev_draws < 1:
-            raise SnntextError(f"{params.source}: key 'finetune.dev_draws' must be >= 1, got {dev_draws}")
-        temperature = params.get("finetune.temperature", 1.0, type_=float)
-        if not temperature > 0:
-            raise SnntextError(f"{params.source}: key 'finetune.temperature' must be > 0, got {temperature}")
-        return cls(
-            epochs=params.get("finetune.epochs", type_=int), lr=params.get("finetune.lr", type_=float),
-            weight_decay=params.get("finetune.weight_decay", type_=float),
-            batch_size=params.get("finetune.batch_size", type_=int), loss=params.choice("finetune.loss", LOSSES),
-            temperature=temperature,
-            patience=params.get("finetune.patience", type_=int),
-            zero_sum_filters=params.get("finetune.zero_sum_filters", False, type_=bool), timesteps=params.get("timesteps", type_=int),
-            max_train_examples=params.get("finetune.max_train_examples", 0, type_=int),
-            dev_draws=dev_draws, precision=params.choice("finetune.precision", PRECISIONS, default="fp32"),
-        )
+        """finetune.* of params.yaml (T for training = the top-level `timesteps`); checked types and ranges."""
+        try:
+            return cls(
+                epochs=params.get("finetune.epochs", type_=int), lr=params.get("finetune.lr", type_=float),
+                weight_decay=params.get("finetune.weight_decay", type_=float),
+                batch_size=params.get("finetune.batch_size", type_=int), loss=params.choice("finetune.loss", LOSSES),
+                temperature=params.get("finetune.temperature", 1.0, type_=float),
+                patience=params.get("finetune.patience", type_=int),
+                zero_sum_filters=params.get("finetune.zero_sum_filters", False, type_=bool),
+                timesteps=params.get("timesteps", type_=int),
+                max_train_examples=params.get("finetune.max_train_examples", 0, type_=int),
+                dev_draws=params.get("finetune.dev_draws", 1, type_=int),
+                precision=params.choice("finetune.precision", PRECISIONS, default="fp32"),
+            )
+        except ValueError as err:
+            raise SnntextError(f"{params.source}: {err}") from None
+
+
+# FinetuneConfig's ranges: field -> (test, what the key must be).
+_LIMITS = {
+    "epochs": (lambda v: v >= 0, "must be >= 0"),
+    "lr": (lambda v: v > 0, "must be > 0"),
+    "weight_decay": (lambda v: v >= 0, "must be >= 0"),
+    "batch_size": (lambda v: v >= 1, "must be >= 1"),
+    "loss": (lambda v: v in LOSSES, f"must be one of {', '.join(LOSSES)}"),
+    "temperature": (lambda v: v > 0, "must be > 0"),
+    "patience": (lambda v: v >= 0, "must be >= 0"),
+    "timesteps": (lambda v: v >= 1, "must be >= 1"),
+    "dev_draws": (lambda v: v >= 1, "must be >= 1"),
+    "eval_batch_size": (lambda v: v >= 1, "must be >= 1"),
+    "max_train_examples": (lambda v: v >= 0, "must be >= 0"),
+    "precision": (lambda v: v in PRECISIONS, f"must be one of {', '.join(PRECISIONS)}"),
+}
 
 
 def write_history_csv(path, history: list[dict]) -> None:
@@ -177,22 +192,24 @@ def finetune(
     for epoch in range(1, config.epochs + 1):
         model.train()
         model.conv_dtype = train_conv_dtype
-        total, seen = 0.0, 0
-        for index in tqdm(length_bucketed_batches(train_ids, config.batch_size, order_gen),
-                          desc=f"finetune epoch {epoch}", unit="batch", leave=False, mininterval=10):
-            spikes = draw_batch_spikes(train_ids[index], table, config.timesteps, spike_gen, model.kernel_sizes)
-            labels = train_labels[index].to(device)
-            counts = model.class_counts(model(spikes, full_length=full_length))
-            teacher = None if teacher_scores is None else teacher_scores[index].to(device)
-            loss = spike_count_loss(counts, labels, config.loss, config.temperature, teacher)
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
-            if config.zero_sum_filters:
-                model.project_filters()
-            total += float(loss.detach()) * len(index)
-            seen += len(index)
-        model.conv_dtype = None
+        try:
+            total, seen = 0.0, 0
+            for index in tqdm(length_bucketed_batches(train_ids, config.batch_size, order_gen),
+                              desc=f"finetune epoch {epoch}", unit="batch", leave=False, mininterval=10):
+                spikes = draw_batch_spikes(train_ids[index], table, config.timesteps, spike_gen, model.kernel_sizes)
+                labels = train_labels[index].to(device)
+                counts = model.class_counts(model(spikes, full_length=full_length))
+                teacher = None if teacher_scores is None else teacher_scores[index].to(device)
+                loss = spike_count_loss(counts, labels, config.loss, config.temperature, teacher)
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                optimiser.step()
+                if config.zero_sum_filters:
+                    model.project_filters()
+                total += float(loss.detach()) * len(index)
+                seen += len(index)
+        finally:   # evaluation, and whoever holds the model after an exception, compute in fp32
+            model.conv_dtype = None
         acc = dev_accuracy()
         history.append({"epoch": epoch, "train_loss": total / seen, "dev_acc": acc,
                         "seconds": time.perf_counter() - start})
