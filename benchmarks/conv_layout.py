@@ -20,6 +20,13 @@ Ways timed here on an MR-shaped batch (T 50 x B 32 = 1600 rows, 33 positions aft
                 kernels, 98 against 86 with AVX-512; in the full fine-tuning step on real MR batches
                 (benchmarks/finetune_speed.py --real mr, AVX2, three interleaved runs) 242-263 against
                 276-293 samples/s: slower where it counts, not adopted
+  channels_last_swapped_grad  the same forward, each weight gradient as a forward convolution with
+                the roles swapped (the T*B rows as input channels, the current gradients as the kernel),
+                so oneDNN runs its forward kernel instead of its slower AVX2 weight-gradient one.
+                Measured 2026-12-02, 2 threads, AVX2 kernels: forward + weight grads 133-142 against
+                129-131 ms (the three swapped convolutions take 47-50 ms on kernels already in place,
+                but each gradient must first be copied from [N, L', F] into [F, N, L'] order, 8-14 ms
+                apiece): not adopted
 
 Every way is checked against conv2d (outputs and weight gradients); the upstream gradients are
 made in each way's own output layout, as the neurons downstream would hand them back.
@@ -119,6 +126,25 @@ class ChannelsLastUnfoldGrads(_UnfoldWeightGrads):
         return full_width_convs(x, weights)
 
 
+class ChannelsLastSwappedGrads(torch.autograd.Function):
+    """full_width_convs forward; each weight gradient as a FORWARD convolution with the roles swapped:
+    dW_k[f, j, d] = sum_{n,p} dI_k[n, p, f] x[n, p+j, d] is the convolution of the image [1, N, L, D]
+    (the N = T*B rows as input channels) with the kernel dI_k as [F, N, L', 1], giving [1, F, k, D].
+    oneDNN runs that with its forward kernel, faster than its AVX2 weight-gradient kernel, but the
+    kernel must first be copied from dI_k's [N, L', F] into [F, N, L'] order."""
+
+    @staticmethod
+    def forward(ctx, x, *weights):
+        ctx.save_for_backward(x)
+        return tuple(full_width_convs(x, weights))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        (x,) = ctx.saved_tensors
+        image = x.unsqueeze(0)                                                  # [1, N, L, D], no copy
+        return (None, *(F.conv2d(image, grad.permute(2, 0, 1).unsqueeze(3))[0].unsqueeze(1) for grad in grads))
+
+
 class Conv1dForwardConv2dGrad(torch.autograd.Function):
     """conv1d forward, weight gradients by Conv2d's backward (one input channel): a candidate."""
 
@@ -144,8 +170,10 @@ WAYS = {
     "conv1d_c2grad": lambda x, ws: Conv1dForwardConv2dGrad.apply(x, *ws),
     "channels_last": full_width_convs,
     "channels_last_unfold_grad": lambda x, ws: ChannelsLastUnfoldGrads.apply(x, *ws),
+    "channels_last_swapped_grad": lambda x, ws: ChannelsLastSwappedGrads.apply(x, *ws),
 }
-POSITIONS_LAST = {"channels_last", "channels_last_unfold_grad"}   # ways whose outputs are [N, positions, F]; the others [N, F, positions]
+# ways whose outputs are [N, positions, F]; the others [N, F, positions]
+POSITIONS_LAST = {"channels_last", "channels_last_unfold_grad", "channels_last_swapped_grad"}
 
 
 def main() -> None:
@@ -182,7 +210,7 @@ def main() -> None:
         out_err = max(float((a - b).abs().max()) for a, b in zip(out, reference))
         grad_err = max(float((a - b).abs().max() / b.abs().max()) for a, b in zip(grads, reference_grads))
         both_ms = 1e3 * timed(lambda: weight_grads(way), args.reps)
-        print(f"  {way:25s} forward {forward_ms:6.0f} ms   forward + weight grads {both_ms:6.0f} ms   "
+        print(f"  {way:26s} forward {forward_ms:6.0f} ms   forward + weight grads {both_ms:6.0f} ms   "
               f"max |out - conv2d| {out_err:.1e}, grad rel. error {grad_err:.1e}")
 
 
