@@ -95,8 +95,11 @@ class FinetuneConfig:
         for name, (ok, requirement) in _LIMITS.items():
             value = getattr(self, name)
             if not ok(value):
-                key = name if name == "timesteps" else f"finetune.{name}"
-                raise ValueError(f"key '{key}' {requirement}, got {value!r}")
+                if name == "eval_batch_size":    # a library setting, not a params.yaml key
+                    where = f"FinetuneConfig.{name}"
+                else:
+                    where = "key 'timesteps'" if name == "timesteps" else f"key 'finetune.{name}'"
+                raise ValueError(f"{where} {requirement}, got {value!r}")
 
     @classmethod
     def from_params(cls, params) -> "FinetuneConfig":
