@@ -95,10 +95,7 @@ class FinetuneConfig:
         for name, (ok, requirement) in _LIMITS.items():
             value = getattr(self, name)
             if not ok(value):
-                if name == "eval_batch_size":    # a library setting, not a params.yaml key
-                    where = f"FinetuneConfig.{name}"
-                else:
-                    where = "key 'timesteps'" if name == "timesteps" else f"key 'finetune.{name}'"
+                where = _NAMES.get(name, f"key 'finetune.{name}'")
                 raise ValueError(f"{where} {requirement}, got {value!r}")
 
     @classmethod
@@ -136,6 +133,9 @@ _LIMITS = {
     "max_train_examples": (lambda v: v >= 0, "must be >= 0"),
     "precision": (lambda v: v in PRECISIONS, f"must be one of {', '.join(PRECISIONS)}"),
 }
+# The fields an error names otherwise than `finetune.<field>`: a top-level key, and a library setting that is
+# no params.yaml key at all (the stage uses its default).
+_NAMES = {"timesteps": "key 'timesteps'", "eval_batch_size": "FinetuneConfig.eval_batch_size"}
 
 
 def write_history_csv(path, history: list[dict]) -> None:
