@@ -1,4 +1,5 @@
-"""Queue, run and collect the hyper-parameter ablations as DVC experiments (threshold, beta, neurons per class).
+"""Queue, run and collect the hyper-parameter ablations as DVC experiments (threshold, beta, neurons per class,
+the embedding window embed.clip_sigma).
 
     python scripts/run_ablations.py --dry-run            # print the commands and a time estimate
     python scripts/run_ablations.py                       # default grid on MR: queue, run, collect
@@ -27,7 +28,8 @@ from snntext.report.ablations import (GRIDS, PARAMS, BASELINE, ablation_points, 
 from snntext.report.metrics import read_metrics_json
 
 STAGES_RERUN = {"threshold": ("convert", "finetune"), "beta": ("convert", "finetune"),
-                "neurons_per_class": ("train_dnn", "convert", "finetune"), None: ()}
+                "neurons_per_class": ("train_dnn", "convert", "finetune"),
+                "embed.clip_sigma": ("embed", "train_dnn", "convert", "finetune"), None: ()}
 
 
 def run(argv: list[str], capture: bool = False) -> str:
@@ -58,7 +60,7 @@ def estimate_seconds(points, datasets: list[str]) -> float | None:
         except (SnntextError, KeyError, TypeError):
             return None
         for point in points:
-            total += sum(seconds[s] for s in STAGES_RERUN[point.param])
+            total += sum(seconds.get(s, 0.0) for s in STAGES_RERUN[point.param])   # embed records none: seconds
     return total
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from snntext.errors import SnntextError
-from snntext.report.ablations import (GRIDS, GridPoint, ablation_points, ablations_markdown, build_grid, format_value,
-                                      parse_exp_show, parse_grid_option, queue_commands)
+from snntext.report.ablations import (GRIDS, ExperimentRow, GridPoint, ablation_points, ablations_markdown, build_grid,
+                                      format_value, param_value, parse_exp_show, parse_grid_option, queue_commands)
 
 CAPTURED = Path(__file__).resolve().parent / "exp_show.json"
 
@@ -19,7 +19,7 @@ def test_grid_is_baseline_then_one_param_at_a_time():
     points = build_grid({"beta": [0.9], "threshold": [0.5, 2.0]})
     assert points == [GridPoint(None), GridPoint("threshold", 0.5), GridPoint("threshold", 2.0), GridPoint("beta", 0.9)]
     assert [p.name("abl") for p in points] == ["abl-baseline", "abl-threshold-0.5", "abl-threshold-2.0", "abl-beta-0.9"]
-    assert len(build_grid(GRIDS["default"])) == 5 and len(build_grid(GRIDS["big"])) == 15
+    assert len(build_grid(GRIDS["default"])) == 6 and len(build_grid(GRIDS["big"])) == 18
 
 
 def test_grid_refuses_unknown_params_and_duplicates():
@@ -66,6 +66,20 @@ def test_ablations_markdown_tables_and_failures():
     rows = parse_exp_show(data, "abl")
     text = ablations_markdown(rows, "abl", {"threshold": "figures/ablation_threshold.png"})
     assert "## threshold" in text and "![threshold](figures/ablation_threshold.png)" in text
-    assert "| MR | 0.5 | – | 77.00 | 76.00 | 40.00 | – | `abl-threshold-0.5` |" in text
+    assert "| MR | 0.5 | – | – | 77.00 | 76.00 | 40.00 | – | `abl-threshold-0.5` |" in text
     assert "- `abl-beta-0.5`: failed to reproduce 'finetune@mr'" in text
     assert "No finished experiments" in ablations_markdown([], "abl", {})
+
+
+def test_nested_param_is_read_at_its_dotted_key():
+    """embed.clip_sigma lives under `embed:` in params.yaml; its points carry the DNN's accuracy too
+    (the window changes the DNN, unlike threshold or beta)."""
+    row = ExperimentRow("abl-embed.clip_sigma-3.0", {"datasets": ["mr"], "threshold": 1.0, "embed": {"clip_sigma": 3.0}},
+                        {"mr": {"train_dnn": {"dnn_test_acc": 0.73}, "convert": {"test_acc": 0.72},
+                                "finetune": {"test_acc": 0.71, "dev_acc": 0.7}}})
+    assert param_value(row.params, "embed.clip_sigma") == 3.0 and param_value(row.params, "embed.oov") is None
+    (point,) = ablation_points([row], "embed.clip_sigma")
+    assert (point["value"], point["dnn_test_acc"], point["test_acc"]) == (3.0, 0.73, 0.71)
+    assert ablation_points([row], "beta") == []
+    text = ablations_markdown([row], "abl", {})
+    assert "## embed.clip_sigma" in text and "| MR | 3.0 | 73.00 | 72.00 | 70.00 | 71.00 | – | – |" in text
