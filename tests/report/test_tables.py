@@ -229,3 +229,17 @@ def test_paired_gap_rows_show_draws_and_interval_only_when_every_dataset_has_the
     _edit(tmp_path / "metrics" / "finetune" / f"{datasets[0]}.json", lambda d: d.pop("paired_gap"))
     table = results_table(load_run_metrics(datasets, tmp_path / "metrics"), load_paper())
     assert "spike draws" not in table and "paired bootstrap" not in table
+
+
+def test_dearer_verdict_quotes_the_measured_input_rates_and_the_break_even():
+    from types import SimpleNamespace
+    from snntext.report.tables import _input_rate_reason
+
+    def run_with(rate):
+        return SimpleNamespace(stages={"finetune": {"energy": {"e_ac_pj": 0.9, "timesteps": 50, "layers": {
+            "conv3": {"input_rate": rate}, "fc": {"input_rate": 0.9}}}}})
+
+    run = {"mr": run_with(0.2304), "chnsenti": run_with(0.449), "sst2": run_with(0.05)}
+    reason = _input_rate_reason(run, ["MR", "ChnSenti"], 4.6)   # SST-2 not dearer: its rate stays out
+    assert "on average 23-45% of the L x D inputs" in reason and "= 10.2%" in reason
+    assert "on average 45% of" in _input_rate_reason(run, ["ChnSenti"], 4.6)
