@@ -240,6 +240,6 @@ def test_dearer_verdict_quotes_the_measured_input_rates_and_the_break_even():
             "conv3": {"input_rate": rate}, "fc": {"input_rate": 0.9}}}}})
 
     run = {"mr": run_with(0.2304), "chnsenti": run_with(0.449), "sst2": run_with(0.05)}
-    reason = _input_rate_reason(run, ["MR", "ChnSenti"], 4.6)   # SST-2 not dearer: its rate stays out
+    reason = _input_rate_reason(run, ["mr", "chnsenti"], 4.6)   # SST-2 not dearer: its rate stays out
     assert "on average 23-45% of the L x D inputs" in reason and "= 10.2%" in reason
-    assert "on average 45% of" in _input_rate_reason(run, ["ChnSenti"], 4.6)
+    assert "on average 45% of" in _input_rate_reason(run, ["chnsenti"], 4.6)

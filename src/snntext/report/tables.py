@@ -283,20 +283,19 @@ def _ordered_layers(names: Iterable[str]) -> list[str]:
 
 
 def _input_rate_reason(run: dict[str, DatasetMetrics], dearer: list[str], e_mac_pj: float) -> str:
-    """Why the SNN is dearer, from the measured input rates: the convolutions over the spike-coded
-    embedding hold nearly all operations, and they cost T x rate x E_AC per MAC against E_MAC."""
-    rates, breakeven = [], []
-    for ds, m in run.items():
-        if display(ds) in dearer:
-            energy = m.stages["finetune"]["energy"]
-            rates.append(100 * next(iter(energy["layers"].values()))["input_rate"])
-            breakeven.append(100 * e_mac_pj / (energy["e_ac_pj"] * energy["timesteps"]))
-    low, high = f"{min(rates):.0f}", f"{max(rates):.0f}"
-    shown = low if low == high else f"{low}-{high}"
-    even = f"{min(breakeven):.1f}" if f"{min(breakeven):.1f}" == f"{max(breakeven):.1f}" else \
-        f"{min(breakeven):.1f}-{max(breakeven):.1f}"
-    return (f"in the input layer, which holds nearly all the operations, on average {shown}% of the L x D inputs (padding "
-            f"included) spike at each time step, and the SNN breaks even only below E_MAC / (E_AC x T) = {even}%.")
+    """Why the SNN is dearer on the datasets `dearer` (keys of `run`), from the measured input rates: the
+    convolutions over the spike-coded embedding hold nearly all operations, and they cost T x rate x E_AC
+    per MAC against E_MAC."""
+    def span(values: list[float], digits: int) -> str:
+        low, high = f"{min(values):.{digits}f}", f"{max(values):.{digits}f}"
+        return low if low == high else f"{low}-{high}"
+
+    energies = [run[ds].stages["finetune"]["energy"] for ds in dearer]
+    rates = [100 * e["layers"][_ordered_layers(e["layers"])[0]]["input_rate"] for e in energies]
+    breakeven = [100 * e_mac_pj / (e["e_ac_pj"] * e["timesteps"]) for e in energies]
+    return (f"in the input layer, which holds nearly all the operations, on average {span(rates, 0)}% of the L x D "
+            f"inputs (padding included) spike at each time step, and the SNN breaks even only below "
+            f"E_MAC / (E_AC x T) = {span(breakeven, 1)}%.")
 
 
 def energy_markdown(run: dict[str, DatasetMetrics], dnn_formula: str, e_mac_pj: float) -> str:
@@ -308,12 +307,12 @@ def energy_markdown(run: dict[str, DatasetMetrics], dnn_formula: str, e_mac_pj: 
         conv = m.stages["convert"]["options"][m.stages["convert"]["chosen"]]["energy"]
         fine = m.stages["finetune"]["energy"]
         if measured(m.stages["finetune"], "energy.ratio_snn_to_dnn").mean > 1:
-            dearer.append(display(ds))
+            dearer.append(ds)
         summary.append([display(ds), int(fine["timesteps"]), millions(dnn["dnn_macs"]), f"{dnn['dnn_energy_uj']:.2f}",
                         millions(conv["total_synops"]), f"{conv['total_uj']:.2f}", f"{conv['ratio_snn_to_dnn']:.2f}",
                         millions(fine["total_synops"]), f"{fine['total_uj']:.2f}",
                         f"{measured(m.stages['finetune'], 'energy.ratio_snn_to_dnn').mean:.2f}"])
-    verdict = (f"Under this accounting the fine-tuned SNN costs MORE than the DNN on {', '.join(dearer)} "
+    verdict = (f"Under this accounting the fine-tuned SNN costs MORE than the DNN on {', '.join(map(display, dearer))} "
                f"(ratio > 1): {_input_rate_reason(run, dearer, e_mac_pj)}"
                if dearer else "Under this accounting the fine-tuned SNN costs less than the DNN on every dataset.")
     rates_rows = []
