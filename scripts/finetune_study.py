@@ -9,7 +9,6 @@ can be chosen on DEV. Needs data/models/<dataset>/dnn.pt and metrics/train_dnn/<
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 import torch
@@ -19,8 +18,10 @@ from snntext.conversion import convert
 from snntext.cpu_kernels import pin_portable_cpu_kernels
 from snntext.device import keep_freed_memory
 from snntext.evaluation import class_scores, load_embedded
-from snntext.finetuning import PRECISIONS, FinetuneConfig, finetune
+from snntext.config import PRECISIONS, FinetuneConfig
+from snntext.finetuning import finetune
 from snntext.models.checkpoint import load_checkpoint
+from snntext.stage_metrics import read_stage_metrics
 
 SETTINGS = [  # (start normalisation, loss, lr, temperature, zero-sum projection while fine-tuning)
     ("none", "paper", 1e-4, 1.0, False),        # the paper's setting
@@ -58,7 +59,7 @@ def main() -> None:
     keep_freed_memory()          # setting at the pipeline's params then repeats the finetune stage's dev curve
     data = load_embedded(paths.embedded_dir(args.dataset))
     dnn, payload = load_checkpoint(paths.models_dir(args.dataset) / "dnn.pt")
-    stats = json.loads(paths.metrics_file("train_dnn", args.dataset).read_text())["dnn_activations"]
+    stats = read_stage_metrics("train_dnn", args.dataset)["dnn_activations"]
     print(f"# Fine-tuning study on {args.dataset}\n")
     print(f"DNN dev {payload['extra'].get('dnn_dev_acc'):.4f}; T={args.timesteps}; {args.train or 'all'} training "
           f"sentences; {args.epochs} epochs; dev accuracy (mean of {args.dev_draws} spike draws) after each epoch "

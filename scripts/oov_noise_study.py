@@ -28,8 +28,8 @@ from snntext import paths
 from snntext.encoding import PAD_ID, UNK_ID, rate_code_mean
 from snntext.evaluation import embed, load_embedded
 from snntext.models.checkpoint import load_checkpoint
-from snntext.params import load_params
-from snntext.training import TrainConfig, train_model
+from snntext.params import load_config
+from snntext.training import train_model
 
 
 @torch.no_grad()
@@ -71,14 +71,14 @@ def main() -> None:
     parser.add_argument("--params", default="params.yaml")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    params = load_params(args.params)
-    seed = params.get("seed", type_=int)
+    config = load_config(args.params)
+    seed = config.run.seed
     columns = ["dev exact", "dev rate-coded", "dev rate-coded, exact OOV",
                "test exact", "test rate-coded", "test rate-coded, exact OOV"]
     print(f"# OOV words and the rate code (T = {args.timesteps}, mean of {args.draws} spike draws)\n")
     print("Accuracy (%) of the tailored DNN. \"exact OOV\": OOV positions fed their exact rate, all other "
           "inputs rate-coded. Written by `scripts/oov_noise_study.py`. DNNs trained with "
-          f"`train_dnn.rate_code_steps` = {params.get('train_dnn.rate_code_steps', 0, type_=int)} "
+          f"`train_dnn.rate_code_steps` = {config.train_dnn.rate_code_steps} "
           "(0 = exact rates).\n")
     print("| dataset | OOV share of tokens | OOV row the DNN was trained with | "
           + " | ".join(columns) + " | s |")
@@ -91,7 +91,7 @@ def main() -> None:
         dnn, _ = load_checkpoint(paths.models_dir(dataset) / "dnn.pt")
         variants = [("pipeline's (`embed.oov` " + str(data.meta.get("oov", "?")) + ")", dnn, data)]
         if args.retrain:
-            config = TrainConfig.from_params(params, "train_dnn", dataset)
+            train_config = config.train_dnn.for_dataset(dataset)
             for kind in ("zero", "binary"):
                 table = data.table.clone()
                 table[UNK_ID] = oov_row(kind, table.shape[1])
@@ -99,8 +99,8 @@ def main() -> None:
         for label, model, variant in variants:
             start = time.perf_counter()
             if model is None:
-                model, _, _ = train_model("tailored", variant, config, seed=seed, device=torch.device("cpu"),
-                                          neurons_per_class=params.get("neurons_per_class", type_=int), progress=False)
+                model, _, _ = train_model("tailored", variant, train_config, seed=seed, device=torch.device("cpu"),
+                                          progress=False)
                 label = f"{label} (retrained)"
             numbers = accuracies(model, variant, variant.table, args.timesteps, args.draws)
             print(f"| {dataset} | {share} | {label} | " + " | ".join(f"{numbers[c]:.2f}" for c in columns)

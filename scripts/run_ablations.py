@@ -25,7 +25,7 @@ from snntext.errors import SnntextError
 from snntext.atomic import write_text_atomic
 from snntext.report.ablations import (GRIDS, PARAMS, BASELINE, ablation_points, ablations_markdown, build_grid,
                                       parse_exp_show, parse_grid_option, queue_commands)
-from snntext.report.metrics import read_metrics_json
+from snntext.stage_metrics import read_stage_metrics
 
 STAGES_RERUN = {"threshold": ("convert", "finetune"), "beta": ("convert", "finetune"),
                 "neurons_per_class": ("train_dnn", "convert", "finetune"),
@@ -53,9 +53,9 @@ def estimate_seconds(points, datasets: list[str]) -> float | None:
     for ds in datasets:
         try:
             seconds = {
-                "train_dnn": (lambda m: m["kim_seconds"] + m["dnn_seconds"])(read_metrics_json(paths.metrics_file("train_dnn", ds))),
-                "convert": sum(o["seconds"] for o in read_metrics_json(paths.metrics_file("convert", ds))["options"].values()),
-                "finetune": read_metrics_json(paths.metrics_file("finetune", ds))["seconds"],
+                "train_dnn": (lambda m: m["kim_seconds"] + m["dnn_seconds"])(read_stage_metrics("train_dnn", ds)),
+                "convert": sum(o["seconds"] for o in read_stage_metrics("convert", ds)["options"].values()),
+                "finetune": read_stage_metrics("finetune", ds)["seconds"],
             }
         except (SnntextError, KeyError, TypeError):
             return None

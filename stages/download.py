@@ -12,7 +12,7 @@ import argparse
 from snntext import cli, paths
 from snntext.data.download import fetch_all, vectors_needed
 from snntext.data.sources import load_registry
-from snntext.params import load_params
+from snntext.params import load_config
 
 
 def main() -> None:
@@ -27,13 +27,9 @@ def main() -> None:
     if args.dataset:
         summary = fetch_all(registry, [args.dataset], [], raw_dir=paths.raw_dataset_dir(args.dataset))
     else:
-        params = load_params(args.params)
-        vectors = vectors_needed(
-            registry, params.get("datasets", type_=list),
-            english=params.get("embed.english", type_=str),
-            chinese=params.get("embed.chinese", type_=str),
-            compare=params.get("embed.compare", default=[], type_=list),
-        )
+        config = load_config(args.params, registry)
+        vectors = vectors_needed(registry, config.run.datasets, english=config.embed.english,
+                                 chinese=config.embed.chinese, compare=config.embed.compare)
         summary = fetch_all(registry, [], vectors, raw_dir=paths.RAW_DIR, archive_dir=paths.DOWNLOAD_CACHE)
         summary.add(fetch_all(registry, [], [], list(registry.resources), raw_dir=paths.RESOURCES_DIR))
     print(f"download: {summary.line()}")

@@ -5,14 +5,13 @@ Reads params embed.english / embed.chinese (vector set per language), embed.oov,
 embed.clip_sigma and the optional embed.compare (extra vector sets for the coverage table).
 Writes metrics/embed/<dataset>.json (coverage, OOV rate, truncation, table mean).
 """
-from snntext.cli import run_stage, stage_parser
+from snntext.cli import run_stage, stage_inputs
 from snntext.embed_dataset import run_embed
-from snntext.params import load_params
 
 
 def main() -> None:
-    args = stage_parser(__doc__.splitlines()[0]).parse_args()
-    metrics = run_embed(args.dataset, load_params(args.params))
+    args, config = stage_inputs(__doc__.splitlines()[0])
+    metrics = run_embed(args.dataset, config.embed)
     cov = metrics["coverage"]
     print(f"embed {args.dataset}: {metrics['vectors']}, vocab {metrics['vocab_size']}, "
           f"token coverage {cov['token_coverage']:.4f}, type coverage {cov['type_coverage']:.4f}, "

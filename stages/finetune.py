@@ -3,37 +3,33 @@
 Reads data/models/<dataset>/snn_converted.pt, data/models/<dataset>/dnn.pt (the distill loss's teacher, the gap's
 reference) and data/embedded/<dataset>/;
 writes data/models/<dataset>/snn.pt (best-dev epoch, first seed), metrics/finetune/<dataset>.json (dev/test
-accuracy at that epoch, ties/silence, firing rates, energy, seconds of all seeds; with several `seeds`, a
-`per_seed` block the reports average; `paired_gap`: the first seed's model on the test set over
-finetune.test_draws spike draws against the DNN, gap with its bootstrap interval) and
+accuracy at that epoch, the gap to the DNN over finetune.test_draws spike draws, energy ratio, pooled firing
+rate), metrics/finetune/<dataset>_detail.json (ties/silence, firing rates, energy, seconds of all seeds; with
+several `seeds`, a `per_seed` block the reports average; `paired_gap`: the first seed's model on the test set
+over finetune.test_draws spike draws against the DNN, gap with its bootstrap interval) and
 metrics/finetune/<dataset>_history.csv (first seed).
 Params: seed, seeds, device, timesteps, finetune.* (threshold/beta/surrogate come with the converted net).
 """
 from __future__ import annotations
 
+import dataclasses
+
 from snntext import paths
-from snntext.cli import run_stage, stage_parser
+from snntext.cli import run_stage, stage_inputs
 from snntext.device import resolve_device
-from snntext.errors import SnntextError
-from snntext.evaluation import load_embedded, predict, write_json_atomic
-from snntext.finetuning import (FinetuneConfig, check_precision, finetune_over_seeds, finetune_seeds,
-                                write_history_csv)
+from snntext.evaluation import load_embedded, predict
+from snntext.finetuning import check_precision, finetune_over_seeds, write_history_csv
 from snntext.models.checkpoint import load_checkpoint, save_checkpoint
 from snntext.paired_gap import paired_gap, snn_correct_over_draws
-from snntext.params import load_params
+from snntext.stage_metrics import write_stage_metrics
 
 
 def main() -> None:
-    args = stage_parser(__doc__.splitlines()[0]).parse_args()
-    params = load_params(args.params)
-    dataset = args.dataset
-    config = FinetuneConfig.from_params(params)
-    seeds = finetune_seeds(params)
-    draws = params.get("finetune.test_draws", 1, type_=int)
-    if draws < 1:
-        raise SnntextError(f"{params.source}: key 'finetune.test_draws' must be >= 1, got {draws}")
-    device = resolve_device(params.get("device", type_=str))
-    check_precision(config.precision, device, params.source)
+    args, settings = stage_inputs(__doc__.splitlines()[0])
+    dataset, config = args.dataset, settings.finetune
+    seeds, draws = settings.run.finetune_seeds, config.test_draws
+    device = resolve_device(settings.run.device)
+    check_precision(config.precision, device, settings.source)
     converted, payload = load_checkpoint(paths.models_dir(dataset) / "snn_converted.pt", map_location=device)
     dnn, _ = load_checkpoint(paths.models_dir(dataset) / "dnn.pt", map_location=device)
     data = load_embedded(paths.embedded_dir(dataset))
@@ -43,7 +39,7 @@ def main() -> None:
                "best_epoch": result.best_epoch, "best_dev_acc_during_training": result.best_dev_acc,
                "epochs_run": len(result.history) - 1, "seconds": round(runs.seconds, 2),
                "energy_uj": report["energy"]["total_uj"], "energy_ratio_snn_to_dnn": report["energy"]["ratio_snn_to_dnn"],
-               "start_normalisation": payload["extra"].get("normalisation"), "config": vars(config),
+               "start_normalisation": payload["extra"].get("normalisation"), "config": dataclasses.asdict(config),
                "seed": seeds[0], "seeds": seeds, **report}
     if len(seeds) > 1:
         metrics["per_seed"] = runs.per_seed
@@ -54,9 +50,11 @@ def main() -> None:
                                          known={seeds[0]: runs.test_predictions},
                                          batch_size=config.eval_batch_size, device=device)
     metrics["paired_gap"] = paired_gap(dnn_correct, snn_correct, seed=seeds[0])
+    metrics["gap_points"] = metrics["paired_gap"]["gap_points"]
+    metrics["pooled_firing_rate"] = report["test"]["firing_rates"]["pooled"]
     save_checkpoint(paths.models_dir(dataset) / "snn.pt", snn, "spiking", snn.config,
                     extra={"dataset": dataset, "seed": seeds[0], "best_epoch": result.best_epoch})
-    write_json_atomic(paths.metrics_file("finetune", dataset), metrics)
+    write_stage_metrics("finetune", dataset, metrics)
     write_history_csv(paths.history_file("finetune", dataset), result.history)
     gap = metrics["paired_gap"]
     print(f"finetune {dataset}: dev {metrics['dev_acc']:.4f} test {metrics['test_acc']:.4f} "

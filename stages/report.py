@@ -1,7 +1,7 @@
 """Stage report: reports/*.md and reports/figures/*.png from the metrics of every stage and dataset.
 
-Reads metrics/{prepare,embed,train_dnn,convert,finetune,sweep}/<dataset>.json (+ the train_dnn and
-finetune history CSVs) for every dataset in params `datasets`, and metrics/attack/<dataset>.json
+Reads metrics/{prepare,embed,train_dnn,convert,finetune,sweep}/<dataset>.json (with the _detail.json
+beside the headline files of train_dnn, convert, finetune and attack; + the train_dnn and finetune history CSVs) for every dataset in params `datasets`, and metrics/attack/<dataset>.json
 where present; the paper's own numbers come from src/snntext/report/paper.yaml. Refuses, naming
 the file, before writing anything if a metrics file is missing or malformed. Writes
 reports/{accuracy,energy,robustness,README}.md, reports/figures/*.png, and the accuracy table into
@@ -10,16 +10,13 @@ README.md between <!-- results:start --> and <!-- results:end --> (skipped when 
 from __future__ import annotations
 
 from snntext import paths
-from snntext.cli import run_stage, stage_parser
-from snntext.params import load_params
+from snntext.cli import run_stage, stage_inputs
 from snntext.report import write_reports
 
 
 def main() -> None:
-    args = stage_parser(__doc__.splitlines()[0], per_dataset=False).parse_args()
-    params = load_params(args.params)
-    datasets = params.get("datasets", type_=list)
-    written = write_reports(datasets, params, metrics_dir=paths.METRICS_DIR, reports_dir=paths.REPORTS_DIR,
+    args, config = stage_inputs(__doc__.splitlines()[0], per_dataset=False)
+    written = write_reports(list(config.run.datasets), config.raw, metrics_dir=paths.METRICS_DIR, reports_dir=paths.REPORTS_DIR,
                             readme=paths.PROJECT_ROOT / "README.md")
     print("report: wrote " + ", ".join(str(p.relative_to(paths.PROJECT_ROOT)) for p in written))
 

@@ -9,36 +9,28 @@ Params: seed, device, sweep.timesteps, sweep.splits, sweep.batch_size.
 from __future__ import annotations
 
 from snntext import paths
-from snntext.cli import run_stage, stage_parser
+from snntext.cli import run_stage, stage_inputs
 from snntext.conversion import rate_coded_dnn_accuracy
 from snntext.device import resolve_device, seed_everything
-from snntext.errors import SnntextError
-from snntext.evaluation import SPLITS, load_embedded, write_json_atomic
+from snntext.evaluation import load_embedded
 from snntext.models.checkpoint import load_checkpoint
-from snntext.params import load_params
-from snntext.sweep import check_timesteps, timestep_sweep, write_sweep_csv
+from snntext.stage_metrics import write_json_atomic
+from snntext.sweep import timestep_sweep, write_sweep_csv
 
 MODELS = {"converted": "snn_converted.pt", "finetuned": "snn.pt"}
 
 
 def main() -> None:
-    args = stage_parser(__doc__.splitlines()[0]).parse_args()
-    params = load_params(args.params)
-    dataset, seed = args.dataset, params.get("seed", type_=int)
-    try:
-        steps = check_timesteps(params.get("sweep.timesteps", type_=list))
-    except ValueError as err:
-        raise SnntextError(f"{params.source}: key 'sweep.timesteps': {err}") from None
-    splits = params.get("sweep.splits", type_=list)
-    if not splits or any(s not in SPLITS for s in splits):
-        raise SnntextError(f"{params.source}: key 'sweep.splits' is {splits!r}; allowed values: {', '.join(SPLITS)}")
-    device = resolve_device(params.get("device", type_=str))
+    args, config = stage_inputs(__doc__.splitlines()[0])
+    dataset, seed = args.dataset, config.run.seed
+    steps, splits = list(config.sweep.timesteps), list(config.sweep.splits)
+    device = resolve_device(config.run.device)
     seed_everything(seed)
     models = {name: load_checkpoint(paths.models_dir(dataset) / file, map_location=device)[0]
               for name, file in MODELS.items()}
     data = load_embedded(paths.embedded_dir(dataset))
     result = timestep_sweep(models, {s: (data.split(s).ids, data.split(s).labels) for s in splits}, data.table,
-                            timesteps=steps, seed=seed, batch_size=params.get("sweep.batch_size", type_=int),
+                            timesteps=steps, seed=seed, batch_size=config.sweep.batch_size,
                             device=device)
     dnn = load_checkpoint(paths.models_dir(dataset) / "dnn.pt", map_location=device)[0]
     result["dnn_rate_coded"] = {   # the DNN on the mean of T input draws: the encoding's own loss at each T

@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from snntext.conversion import NORMALISATIONS, convert
+from snntext.config import NORMALISATIONS
+from snntext.conversion import convert
 from snntext.models.textcnn import TailoredTextCNN
 
 STATS = {"pooled_max": 0.5, "pooled_p999": 0.25, "units_max": 2.0, "units_p999": 1.6}

@@ -13,7 +13,11 @@ import pytest
 from gensim.models import KeyedVectors
 
 from snntext.embed_dataset import embed_splits, read_embedded, run_embed, write_embedded
+from snntext.config import EmbedConfig
 from snntext.errors import SnntextError
+from snntext.params import load_config
+
+from tests.params_helper import write_params
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXTS = {"train": ["good movie", "bad bad plot"], "dev": ["a good zzz"], "test": ["unseen test word"]}
@@ -105,7 +109,7 @@ def test_vocab_token_with_line_break_is_refused(tmp_path):
         write_embedded(result, tmp_path / "out", tmp_path / "m.json")
 
 
-def _tiny_project(root: Path, params_extra: str = "") -> None:
+def _tiny_project(root: Path, params_extra: dict | None = None) -> None:
     """A project root with prepared MR TSVs and a 50-d kumo-format glove-6b-50d, as the real stages leave them."""
     prepared = root / "data" / "prepared" / "mr"
     prepared.mkdir(parents=True)
@@ -117,9 +121,9 @@ def _tiny_project(root: Path, params_extra: str = "") -> None:
     words = ["a", "good", "movie", "bad", ",", "plot"]
     np.save(vectors / "glove_6B_50d_emb.npy", np.random.default_rng(0).normal(size=(6, 50)).astype(np.float32))
     pd.DataFrame({"index": words}).to_parquet(vectors / "glove_6B_index.parquet")
-    (root / "params.yaml").write_text(
-        "embed:\n  english: glove-6b-50d\n  chinese: synonyms-w2v-100d\n  oov: paper\n  clip_sigma: 3.0\n"
-        + params_extra, encoding="utf-8")
+    write_params(root / "params.yaml", {"embed.english": "glove-6b-50d", "embed.chinese": "synonyms-w2v-100d",
+                                        "embed.oov": "paper", "embed.clip_sigma": 3.0, "embed.compare": [],
+                                        **(params_extra or {})})
 
 
 def _run_stage(root: Path, *args: str) -> subprocess.CompletedProcess:
@@ -129,7 +133,7 @@ def _run_stage(root: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_stage_script_end_to_end(tmp_path):
-    _tiny_project(tmp_path, "  compare: [spacy-md-300d, synonyms-w2v-100d]\n")
+    _tiny_project(tmp_path, {"embed.compare": ["spacy-md-300d", "synonyms-w2v-100d"]})
     done = _run_stage(tmp_path, "mr")
     assert done.returncode == 0, done.stderr
     out = read_embedded(tmp_path / "data" / "embedded" / "mr")
@@ -155,27 +159,22 @@ def project(tmp_path, monkeypatch):
 
 
 def test_missing_vectors_name_the_file_and_the_download_stage(project):
-    from snntext.params import load_params
-
     for path in (project / "data" / "raw" / "vectors" / "glove-6b-50d").iterdir():
         path.unlink()
     with pytest.raises(SnntextError, match=r"data/raw/vectors/glove-6b-50d/glove_6B_.*run the download stage"):
-        run_embed("mr", load_params(project / "params.yaml"))
+        run_embed("mr", load_config(project / "params.yaml").embed)
 
 
 def test_vectors_of_other_language_are_rejected(project):
-    from snntext.params import load_params
-
-    params = (project / "params.yaml").read_text().replace("english: glove-6b-50d", "english: synonyms-w2v-100d")
-    (project / "params.yaml").write_text(params)
-    with pytest.raises(SnntextError, match=r"'embed.english' is 'synonyms-w2v-100d', a 'zh' vector set"):
-        run_embed("mr", load_params(project / "params.yaml"))
+    write_params(project / "params.yaml", {"embed.english": "synonyms-w2v-100d"})
+    with pytest.raises(SnntextError, match=r"key 'embed.english' is 'synonyms-w2v-100d', not a 'en' vector set"):
+        load_config(project / "params.yaml")
+    with pytest.raises(SnntextError, match=r"vector set 'synonyms-w2v-100d' is 'zh', dataset 'mr' is 'en'"):
+        run_embed("mr", EmbedConfig(english="synonyms-w2v-100d", chinese="synonyms-w2v-100d"))
 
 
 def test_in_process_run_writes_outputs_and_metrics(project):
-    from snntext.params import load_params
-
-    metrics = run_embed("mr", load_params(project / "params.yaml"))
+    metrics = run_embed("mr", load_config(project / "params.yaml").embed)
     assert metrics["vectors"] == "glove-6b-50d" and metrics["compare"] == {}
     assert (project / "metrics" / "embed" / "mr.json").is_file()
     assert read_embedded(project / "data" / "embedded" / "mr")["table"].shape == (metrics["vocab_size"], 50)

@@ -10,7 +10,7 @@ from torch import nn
 
 from snntext.errors import SnntextError
 from snntext.evaluation import (
-    accuracy, batches, embed, load_embedded, majority_class_accuracy, predict, write_json_atomic,
+    accuracy, batches, embed, load_embedded, majority_class_accuracy, predict,
 )
 
 
@@ -105,13 +105,6 @@ def test_majority_class_accuracy_uses_the_train_majority():
     train = torch.tensor([1, 1, 0, 1, 2])
     assert majority_class_accuracy(train, torch.tensor([1, 0, 0, 0])) == pytest.approx(0.25)
     assert majority_class_accuracy(torch.tensor([0, 1]), torch.tensor([0, 0, 1])) == pytest.approx(2 / 3)
-
-
-def test_write_json_atomic(tmp_path):
-    path = tmp_path / "m" / "x.json"
-    write_json_atomic(path, {"a": 1.5})
-    assert json.loads(path.read_text()) == {"a": 1.5}
-    assert [p.name for p in path.parent.iterdir()] == ["x.json"]
 
 
 def test_class_scores_are_the_eval_mode_forward_and_predict_their_argmax():

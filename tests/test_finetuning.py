@@ -7,6 +7,10 @@ from snntext.conversion import convert
 from snntext.finetuning import FinetuneConfig, finetune, spike_count_loss
 from snntext.models.textcnn import TailoredTextCNN
 
+from snntext.stage_metrics import read_stage_metrics
+
+from tests.params_helper import write_params
+
 
 def test_loss_by_hand():
     counts = torch.tensor([[[2.0, 0.0]], [[0.0, 0.0]]])   # T=2, B=1, C=2
@@ -111,57 +115,59 @@ def test_dev_draws_average_the_same_draws_every_epoch(monkeypatch):
     by_hand = sum(real(snn, ids[32:], labels[32:], table, timesteps=4, seed=7 + 1000 * k, record_rates=False).accuracy
                   for k in range(3)) / 3
     assert results[3].history[0]["dev_acc"] == by_hand
-    with pytest.raises(ValueError, match="key 'finetune.dev_draws' must be >= 1, got 0"):
+    with pytest.raises(ValueError, match="FinetuneConfig.dev_draws must be >= 1, got 0"):
         FinetuneConfig(dev_draws=0)
 
 
-def test_dev_draws_from_params_names_the_key():
+def finetune_from_params(change: dict, top: dict | None = None, source: str = "params.yaml"):
+    """config.finetune from the project's params.yaml with `change` applied to its finetune section
+    (a None value removes the key) and `top` to the top-level keys."""
+    import copy
     from pathlib import Path
 
-    from snntext.errors import SnntextError
-    from snntext.params import Params
+    import yaml
 
-    section = {"epochs": 1, "lr": 1e-3, "weight_decay": 0.0, "batch_size": 8, "loss": "paper", "patience": 0}
-    params = Params({"timesteps": 4, "finetune": {**section, "dev_draws": 2}}, Path("params.yaml"))
-    assert FinetuneConfig.from_params(params).dev_draws == 2
-    params = Params({"timesteps": 4, "finetune": section}, Path("params.yaml"))
-    assert FinetuneConfig.from_params(params).dev_draws == 1               # absent: one draw, as before
-    params = Params({"timesteps": 4, "finetune": {**section, "dev_draws": 0}}, Path("params.yaml"))
+    from snntext.params import config_from_dict
+
+    data = copy.deepcopy(yaml.safe_load((Path(__file__).resolve().parents[1] / "params.yaml").read_text()))
+    for key, value in change.items():
+        if value is None:
+            data["finetune"].pop(key, None)
+        else:
+            data["finetune"][key] = value
+    data.update(top or {})
+    return config_from_dict(data, source, registry=False).finetune
+
+
+def test_dev_draws_from_params_names_the_key():
+    from snntext.errors import SnntextError
+
+    assert finetune_from_params({"dev_draws": 2}).dev_draws == 2
+    assert finetune_from_params({"dev_draws": None}).dev_draws == 1           # absent: one draw, as before
     with pytest.raises(SnntextError, match=r"params.yaml: key 'finetune.dev_draws' must be >= 1, got 0"):
-        FinetuneConfig.from_params(params)
+        finetune_from_params({"dev_draws": 0})
 
 
 @pytest.mark.parametrize("field, value, key", [
     ("epochs", -1, "finetune.epochs"), ("lr", 0.0, "finetune.lr"), ("weight_decay", -1e-3, "finetune.weight_decay"),
     ("batch_size", 0, "finetune.batch_size"), ("loss", "mse", "finetune.loss"), ("temperature", -2.0, "finetune.temperature"),
-    ("patience", -1, "finetune.patience"), ("timesteps", 0, "timesteps"), ("eval_batch_size", 0, None),
-    ("max_train_examples", -5, "finetune.max_train_examples"),
+    ("patience", -1, "finetune.patience"), ("timesteps", 0, "timesteps"), ("eval_batch_size", 0, "convert.eval_batch_size"),
+    ("max_train_examples", -5, "finetune.max_train_examples"), ("test_draws", 0, "finetune.test_draws"),
 ])
 def test_config_out_of_range_names_the_key(field, value, key):
-    """One range check for library callers and params.yaml alike; from_params adds the file."""
-    from pathlib import Path
-
+    """One check per field for library callers (ValueError naming the field) and params.yaml (naming the key)."""
     from snntext.errors import SnntextError
-    from snntext.params import Params
 
-    if key is None:                          # not a params.yaml key (the stage uses the default)
-        with pytest.raises(ValueError, match=f"FinetuneConfig.{field} must be >= 1, got {value!r}"):
-            FinetuneConfig(**{field: value})
-        return
-    with pytest.raises(ValueError, match=f"key '{key}' must be .*, got {value!r}"):
+    with pytest.raises(ValueError, match=f"FinetuneConfig.{field} must be .*, got {value!r}"):
         FinetuneConfig(**{field: value})
-    section = {"epochs": 1, "lr": 1e-3, "weight_decay": 0.0, "batch_size": 8, "loss": "paper", "patience": 0}
-    top = {"timesteps": 4, "finetune": section}
-    if field == "timesteps":
-        top["timesteps"] = value
+    if key == "timesteps":
+        change, top = {}, {"timesteps": value}
+    elif key == "convert.eval_batch_size":
+        change, top = {}, {"convert": {"normalisation": "data_p99.9", "eval_batch_size": value}}
     else:
-        section[field] = value
-    if field == "loss":                     # params.choice names the allowed values itself
-        match = r"p.yaml: key 'finetune.loss' is 'mse'; allowed: paper, count, distill"
-    else:
-        match = f"p.yaml: key '{key}' must be"
-    with pytest.raises(SnntextError, match=match):
-        FinetuneConfig.from_params(Params(top, Path("p.yaml")))
+        change, top = {field: value}, {}
+    with pytest.raises(SnntextError, match=f"p.yaml: key '{key}' must be .*, got {value!r}"):
+        finetune_from_params(change, top, source="p.yaml")
 
 
 def test_conv_dtype_is_reset_when_a_training_step_raises(monkeypatch):
@@ -203,32 +209,21 @@ def test_distill_trains_towards_the_dnn_scores():
 
 
 def test_temperature_from_params_names_the_key():
-    from pathlib import Path
-
     from snntext.errors import SnntextError
-    from snntext.params import Params
 
-    section = {"epochs": 1, "lr": 1e-3, "weight_decay": 0.0, "batch_size": 8, "loss": "distill", "patience": 0}
-    params = Params({"timesteps": 4, "finetune": {**section, "temperature": 2}}, Path("params.yaml"))
-    assert FinetuneConfig.from_params(params).temperature == 2.0
-    params = Params({"timesteps": 4, "finetune": {**section, "temperature": 0}}, Path("params.yaml"))
+    assert finetune_from_params({"temperature": 2}).temperature == 2.0
     with pytest.raises(SnntextError, match=r"params.yaml: key 'finetune.temperature' must be > 0, got 0"):
-        FinetuneConfig.from_params(params)
+        finetune_from_params({"temperature": 0})
 
 
 def test_precision_from_params_and_where_bf16_is_refused(monkeypatch):
-    from pathlib import Path
-
     from snntext.errors import SnntextError
     from snntext.finetuning import bf16_is_fast, check_precision
-    from snntext.params import Params
 
-    section = {"epochs": 1, "lr": 1e-3, "weight_decay": 0.0, "batch_size": 8, "loss": "paper", "patience": 0}
-    assert FinetuneConfig.from_params(Params({"timesteps": 4, "finetune": section}, Path("p.yaml"))).precision == "fp32"
-    params = Params({"timesteps": 4, "finetune": {**section, "precision": "fp16"}}, Path("p.yaml"))
-    with pytest.raises(SnntextError, match=r"p.yaml: key 'finetune.precision' is 'fp16'; allowed: fp32, bf16"):
-        FinetuneConfig.from_params(params)
-    with pytest.raises(ValueError, match="key 'finetune.precision' must be one of fp32, bf16, got 'fp16'"):
+    assert finetune_from_params({"precision": None}).precision == "fp32"
+    with pytest.raises(SnntextError, match=r"p.yaml: key 'finetune.precision' must be one of fp32, bf16, got 'fp16'"):
+        finetune_from_params({"precision": "fp16"}, source="p.yaml")
+    with pytest.raises(ValueError, match="FinetuneConfig.precision must be one of fp32, bf16, got 'fp16'"):
         FinetuneConfig(precision="fp16")
     check_precision("fp32", "cpu")                                   # always allowed
     monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")                 # what the stages pin
@@ -294,21 +289,23 @@ def test_convert_and_finetune_stages_end_to_end(tmp_path):
                     extra={"dnn_dev_acc": 0.5, "dnn_test_acc": 0.5})
     stats = {"pooled_max": 0.4, "pooled_p999": 0.3, "units_max": 1.0, "units_p999": 0.8}
     (tmp_path / "metrics/train_dnn").mkdir(parents=True)
-    (tmp_path / "metrics/train_dnn/toy.json").write_text(json.dumps({"dnn_activations": stats}))
-    (tmp_path / "params.yaml").write_text(
-        "seed: 0\ndevice: cpu\nthreshold: 1.0\nbeta: 1.0\ntimesteps: 6\nsurrogate: fast_sigmoid\nsurrogate_slope: 25\n"
-        "convert: {normalisation: data_p99.9, eval_batch_size: 16}\n"
-        "finetune: {epochs: 2, lr: 0.01, weight_decay: 0.0, batch_size: 16, loss: distill, temperature: 2.0, patience: 0,"
-        " test_draws: 3}\n")
+    (tmp_path / "metrics/train_dnn/toy.json").write_text(json.dumps({"dnn_dev_acc": 0.5}))
+    (tmp_path / "metrics/train_dnn/toy_detail.json").write_text(json.dumps({"dnn_activations": stats}))
+    base = {"seed": 0, "device": "cpu", "threshold": 1.0, "beta": 1.0, "timesteps": 6, "surrogate": "fast_sigmoid",
+            "surrogate_slope": 25, "convert.normalisation": "data_p99.9", "convert.eval_batch_size": 16,
+            "finetune.epochs": 2, "finetune.lr": 0.01, "finetune.weight_decay": 0.0, "finetune.batch_size": 16,
+            "finetune.loss": "distill", "finetune.temperature": 2.0, "finetune.patience": 0, "finetune.test_draws": 3,
+            "finetune.dev_draws": 1}
+    write_params(tmp_path / "params.yaml", base)
     env = dict(os.environ, SNNTEXT_ROOT=str(tmp_path), PYTHONPATH=str(root / "src"))
     for stage in ("convert", "finetune"):
         done = subprocess.run([sys.executable, str(root / "stages" / f"{stage}.py"), "toy"], env=env,
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
-    conv = json.loads((tmp_path / "metrics/convert/toy.json").read_text())
+    conv = read_stage_metrics("convert", "toy", tmp_path / "metrics")
     assert set(conv["options"]) == {"none", "max_weight", "data_max", "data_p99.9"} and conv["chosen"] == "data_p99.9"
     assert "T x input_rate" in conv["options"]["none"]["energy"]["formula"]
-    fine = json.loads((tmp_path / "metrics/finetune/toy.json").read_text())
+    fine = read_stage_metrics("finetune", "toy", tmp_path / "metrics")
     assert 0 <= fine["test_acc"] <= 1 and fine["epochs_run"] == 2 and fine["config"]["loss"] == "distill"
     assert (tmp_path / "metrics/finetune/toy_history.csv").read_text().count("\n") == 4
     assert (tmp_path / "data/models/toy/snn.pt").is_file()
@@ -320,26 +317,24 @@ def test_convert_and_finetune_stages_end_to_end(tmp_path):
     assert gap["dnn_acc"] == pytest.approx(dnn_test)
     assert gap["ci_low_points"] <= gap["gap_points"] <= gap["ci_high_points"]
     # several seeds: one fine-tuning per seed; the first seed's run stays the top-level result
-    params = (tmp_path / "params.yaml").read_text()
-    (tmp_path / "params.yaml").write_text(params + "seeds: [0, 5]\n")
+    write_params(tmp_path / "params.yaml", {**base, "seeds": [0, 5]})
     done = subprocess.run([sys.executable, str(root / "stages/finetune.py"), "toy"], env=env, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    again = json.loads((tmp_path / "metrics/finetune/toy.json").read_text())
+    again = read_stage_metrics("finetune", "toy", tmp_path / "metrics")
     assert set(again["per_seed"]) == {"0", "5"} and again["seeds"] == [0, 5]
     assert again["test_acc"] == fine["test_acc"] == again["per_seed"]["0"]["test_acc"]
     assert set(again["per_seed"]["5"]) >= {"dev_acc", "test_acc", "best_epoch", "energy", "test"}
-    (tmp_path / "params.yaml").write_text(params + "seeds: [0, 0]\n")
+    write_params(tmp_path / "params.yaml", {**base, "seeds": [0, 0]})
     done = subprocess.run([sys.executable, str(root / "stages/finetune.py"), "toy"], env=env, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 2 and "'seeds'" in done.stderr
-    (tmp_path / "params.yaml").write_text(params.replace("test_draws: 3", "test_draws: 0"))
+    write_params(tmp_path / "params.yaml", {**base, "finetune.test_draws": 0})
     done = subprocess.run([sys.executable, str(root / "stages/finetune.py"), "toy"], env=env, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 2 and "'finetune.test_draws'" in done.stderr
-    (tmp_path / "params.yaml").write_text(params)
     # a params error names the key
-    (tmp_path / "params.yaml").write_text((tmp_path / "params.yaml").read_text().replace("data_p99.9", "p50"))
+    write_params(tmp_path / "params.yaml", {**base, "convert.normalisation": "p50"})
     done = subprocess.run([sys.executable, str(root / "stages/convert.py"), "toy"], env=env, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 2 and "convert.normalisation" in done.stderr

@@ -16,6 +16,8 @@ from snntext.models.checkpoint import save_checkpoint
 from snntext.models.spiking import SpikingTextCNN, evaluate_spiking
 from snntext.sweep import accuracy_by_timesteps, check_timesteps, sweep_rows, timestep_sweep, write_sweep_csv
 
+from tests.params_helper import write_params
+
 ROOT = Path(__file__).resolve().parents[1]
 L, D, V, N = 8, 6, 12, 40
 
@@ -84,7 +86,7 @@ def test_bad_timesteps_are_refused(bad):
         check_timesteps(bad)
 
 
-def _tiny_project(root: Path, sweep_block: str) -> None:
+def _tiny_project(root: Path, sweep: dict) -> None:
     ids, labels, table = tiny_data()
     emb = root / "data" / "embedded" / "toy"
     emb.mkdir(parents=True)
@@ -101,7 +103,7 @@ def _tiny_project(root: Path, sweep_block: str) -> None:
     shape = {k: net.config[k] for k in ("embedding_dim", "num_classes", "neurons_per_class", "kernel_sizes", "filters")}
     torch.manual_seed(0)
     save_checkpoint(root / "data" / "models" / "toy" / "dnn.pt", TailoredTextCNN(**shape), "tailored", shape)
-    (root / "params.yaml").write_text(f"seed: 0\ndevice: cpu\nsweep:\n{sweep_block}")
+    write_params(root / "params.yaml", {"seed": 0, "device": "cpu", **{f"sweep.{k}": v for k, v in sweep.items()}})
 
 
 def _run_stage(root: Path) -> subprocess.CompletedProcess:
@@ -111,7 +113,7 @@ def _run_stage(root: Path) -> subprocess.CompletedProcess:
 
 
 def test_stage_writes_json_and_csv(tmp_path):
-    _tiny_project(tmp_path, "  timesteps: [1, 4]\n  splits: [test, dev]\n  batch_size: 4\n")
+    _tiny_project(tmp_path, {"timesteps": [1, 4], "splits": ["test", "dev"], "batch_size": 4})
     done = _run_stage(tmp_path)
     assert done.returncode == 0, done.stderr
     metrics = json.loads((tmp_path / "metrics" / "sweep" / "toy.json").read_text())
@@ -126,7 +128,7 @@ def test_stage_writes_json_and_csv(tmp_path):
 
 
 def test_stage_refuses_bad_params_naming_the_key(tmp_path):
-    _tiny_project(tmp_path, "  timesteps: [0, 4]\n  splits: [test]\n  batch_size: 4\n")
+    _tiny_project(tmp_path, {"timesteps": [0, 4], "splits": ["test"], "batch_size": 4})
     done = _run_stage(tmp_path)
     assert done.returncode == 2 and "sweep.timesteps" in done.stderr and "params.yaml" in done.stderr
     assert not (tmp_path / "metrics").exists()

@@ -3,16 +3,13 @@ from __future__ import annotations
 
 import csv
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from snntext.errors import SnntextError
 from snntext.evaluation import EmbeddedData, Split, accuracy, embed
 from snntext.models.textcnn import TailoredTextCNN
-from snntext.params import Params
 from snntext.training import (
     TrainConfig, activation_statistics, model_config, train_classifier, train_model, write_history_csv,
 )
@@ -60,8 +57,8 @@ def small_config(**overrides) -> TrainConfig:
 
 def test_learns_a_separable_task_and_keeps_the_best_dev_epoch():
     data = separable_data()
-    model, config, result = train_model("tailored", data, small_config(), seed=0, device=CPU,
-                                        neurons_per_class=2, progress=False)
+    model, config, result = train_model("tailored", data, small_config(neurons_per_class=2), seed=0, device=CPU,
+                                        progress=False)
     devs = [row["dev_acc"] for row in result.history]
     assert result.best_dev_acc > 0.9
     assert result.best_epoch == 1 + devs.index(max(devs))
@@ -159,43 +156,6 @@ def test_rate_code_steps_only_reach_the_tailored_net():
     assert tailored[0] != tailored[1]
 
 
-def params(section: dict, name="train_dnn") -> Params:
-    base = dict(epochs=3, lr=1e-3, weight_decay=0.0, batch_size=32, patience=5, dropout=0.5,
-                kernel_sizes=[3, 4, 5], filters=100, zero_sum_filters=True)
-    base.update(section)
-    return Params({name: base}, Path("params.yaml"))
-
-
-def test_train_config_lr_is_a_number_or_a_mapping_per_dataset():
-    assert TrainConfig.from_params(params({"lr": 0.001}), "train_dnn", "mr").lr == 0.001
-    assert TrainConfig.from_params(params({"lr": "1e-3"}), "train_dnn", "mr").lr == 0.001   # YAML 1.1 string
-    by_dataset = params({"lr": {"default": 1e-3, "subj": 5e-4}})
-    assert TrainConfig.from_params(by_dataset, "train_dnn", "subj").lr == 5e-4
-    assert TrainConfig.from_params(by_dataset, "train_dnn", "mr").lr == 1e-3
-    config = TrainConfig.from_params(params({}), "train_dnn", "mr")
-    assert config.kernel_sizes == (3, 4, 5) and config.zero_sum_filters is True
-    assert config.rate_code_steps == 0                        # absent: exact rates, the paper's training
-    assert TrainConfig.from_params(params({"rate_code_steps": 50}), "train_dnn", "mr").rate_code_steps == 50
-    kim = TrainConfig.from_params(params({"rate_code_steps": 50}, name="kim"), "kim", "mr")
-    assert kim.zero_sum_filters is None and kim.rate_code_steps == 0
-
-
-@pytest.mark.parametrize("section, message", [
-    ({"lr": {"subj": 5e-4}}, "train_dnn.lr' has neither 'mr' nor 'default'"),
-    ({"lr": -1.0}, "train_dnn.lr' is out of range"),
-    ({"lr": "fast"}, "train_dnn.lr' must be a number"),
-    ({"lr": {"default": True}}, "train_dnn.lr.default' must be a number"),
-    ({"dropout": 1.0}, "train_dnn.dropout' is out of range"),
-    ({"kernel_sizes": [3, 0]}, "train_dnn.kernel_sizes' must be a list of positive integers"),
-    ({"epochs": "ten"}, "train_dnn.epochs' must be int"),
-    ({"rate_code_steps": -1}, "train_dnn.rate_code_steps' is out of range"),
-    ({"rate_code_steps": 0.5}, "train_dnn.rate_code_steps' must be int"),
-])
-def test_train_config_errors_name_the_key(section, message):
-    with pytest.raises(SnntextError, match=message):
-        TrainConfig.from_params(params(section), "train_dnn", "mr")
-
-
 def test_activation_statistics_match_a_brute_force_count():
     data = separable_data(sizes=(37, 5, 5))
     torch.manual_seed(1)
@@ -212,7 +172,7 @@ def test_activation_statistics_match_a_brute_force_count():
         flat = values.flatten().double().numpy()
         assert stats[f"{name}_max"] == pytest.approx(flat.max(), rel=1e-6)
         assert stats[f"{name}_p999"] == pytest.approx(np.percentile(flat, 99.9), rel=1e-5)
-    assert model_config("tailored", small_config(), 4, 2, 3)["zero_sum_filters"] is True
+    assert model_config("tailored", small_config(neurons_per_class=3), 4, 2)["zero_sum_filters"] is True
 
 
 def test_write_history_csv(tmp_path):

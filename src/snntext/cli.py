@@ -1,4 +1,4 @@
-"""What every stage script shares: reading params.yaml and failing cleanly.
+"""What every stage script shares: its arguments, the checked params, and failing cleanly.
 
 A user error (SnntextError) is printed as one line naming the file or key, with no
 traceback, and the stage exits 2 before heavy work starts.
@@ -10,6 +10,7 @@ import os
 import sys
 from typing import Callable
 
+from snntext.config import Config, dataset_name
 from snntext.errors import SnntextError
 
 
@@ -19,6 +20,21 @@ def stage_parser(description: str, per_dataset: bool = True) -> argparse.Argumen
         parser.add_argument("dataset", help="dataset name (a key of src/snntext/data/sources.yaml)")
     parser.add_argument("--params", default=None, help="params file (default: params.yaml at the project root)")
     return parser
+
+
+def stage_inputs(description: str, per_dataset: bool = True) -> tuple[argparse.Namespace, Config]:
+    """The stage's arguments and every params.yaml key checked (snntext.params); the dataset
+    argument must be a plain name (the stages that read the registry look it up there)."""
+    from snntext.params import load_config
+
+    args = stage_parser(description, per_dataset).parse_args()
+    config = load_config(args.params)
+    if per_dataset:
+        try:
+            dataset_name(args.dataset)
+        except ValueError as err:
+            raise SnntextError(f"dataset argument {args.dataset!r} {err}") from None
+    return args, config
 
 
 def run_stage(main: Callable[[], None]) -> None:

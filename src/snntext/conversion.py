@@ -19,9 +19,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from snntext.models.spiking import SpikingTextCNN, energy_input_rates, evaluate_spiking
+from snntext.config import NORMALISATIONS
+from snntext.models.spiking import SpikingTextCNN
 
-NORMALISATIONS = ("none", "max_weight", "data_max", "data_p99.9")
 _STAT_SUFFIX = {"data_max": "max", "data_p99.9": "p999"}
 
 
@@ -98,29 +98,3 @@ def convert(
         snn.pool_scale.fill_(1.0 / lam_pool)
         snn.fc.weight *= lam_pool / lam_out
     return snn
-
-
-def conversion_report(
-    snn: SpikingTextCNN, data, *, timesteps: int, seed: int, device, batch_size: int = 64,
-    predictions: dict | None = None,
-) -> dict:
-    """Dev/test accuracy, ties/silence, firing rates (test) and SNN energy (test, full L) of one
-    converted network. `data` is an evaluation.EmbeddedData. A `predictions` dict, when given,
-    receives each split's per-sentence predictions (so a caller need not run the split again)."""
-    from snntext.energy import snn_energy
-
-    report = {}
-    for split in ("dev", "test"):
-        part = data.split(split)
-        stats = evaluate_spiking(snn, part.ids, part.labels, data.table, timesteps=timesteps, seed=seed,
-                                 batch_size=batch_size, device=device)
-        report[split] = stats.as_dict()
-        if predictions is not None:
-            predictions[split] = stats.predictions
-    rates = report["test"]["firing_rates"]
-    report["energy"] = snn_energy(
-        data.max_len, data.embedding_dim, timesteps=timesteps, input_rates=energy_input_rates(rates, snn.kernel_sizes),
-        kernel_sizes=snn.kernel_sizes, filters=snn.convs[0].out_channels, num_classes=snn.num_classes,
-        neurons_per_class=snn.neurons_per_class,
-    )
-    return report

@@ -2,17 +2,13 @@
 AVX2 machine does.
 
 Why: ATen, oneDNN and MKL each choose their kernels by the CPU they find, and AVX-512 kernels add in
-another order than AVX2 ones. The last bits differ, the DNN's training drifts apart within an epoch,
-and every metric downstream moves. Measured 2026-12-01, same code, params and thread count (2):
-MR's tailored DNN reached test 73.08% (best epoch 12) on the AVX2 machine that made the previous
-metrics and 73.64% (epoch 21) on an AVX-512 machine. Pinned, the AVX-512 machine reproduced that
-AVX2 run bit for bit for the Kim TextCNN on all six datasets and for the tailored DNN (and all that
-follows from it) on MR and SST-5, at the same speed within noise (2.18 against 2.16 s per epoch);
-the tailored DNN on the other four still drifted after 2-4 epochs (the AVX2 machine ran MKL without
-MKL_CBWR, so MKL may have chosen other kernels there). The thread count matters too: keep it.
+another order than AVX2 ones; DNN training amplifies the last-bit differences until every metric
+downstream moves. PINS holds one variable per library; the thread count matters too, so keep it.
+What the pin was measured to reproduce, and what not: docs/reproducibility.md.
 
-`SNNTEXT_PORTABLE_CPU=0` lets each library use the machine's widest kernels instead. A variable the
-user already set is kept. Other machines (ARM, CUDA) are left alone: their numbers are their own.
+`SNNTEXT_PORTABLE_CPU=0` (SWITCH) lets each library use the machine's widest kernels instead. A
+variable the user already set is kept. Other machines (ARM, CUDA) are left alone: their numbers are
+their own.
 """
 from __future__ import annotations
 

@@ -14,9 +14,9 @@ import random
 import numpy as np
 import torch
 
+from snntext.config import DEVICE_CHOICES
 from snntext.errors import SnntextError
 
-DEVICE_CHOICES = ("auto", "cpu", "cuda")
 
 
 def resolve_device(name: str) -> torch.device:

@@ -23,13 +23,12 @@ import numpy as np
 
 from snntext import paths
 from snntext.atomic import write_bytes_atomic
+from snntext.config import SPLITS, EmbedConfig
 from snntext.embeddings import coverage, load_vectors, vectors_dir
-from snntext.encoding import (OOV_POLICIES, PAD_ID, UNK_ID, build_dataset_table, build_vocab, encode_ids,
+from snntext.encoding import (PAD_ID, UNK_ID, build_dataset_table, build_vocab, encode_ids,
                               table_statistics, vocab_index)
 from snntext.errors import SnntextError
 
-SPLITS = ("train", "dev", "test")
-PARAM_KEY_BY_LANGUAGE = {"en": "embed.english", "zh": "embed.chinese"}
 
 
 def embed_splits(texts: dict[str, list[str]], labels: dict[str, np.ndarray], *, language: str, max_len: int,
@@ -103,24 +102,6 @@ def read_embedded(folder: str | Path) -> dict:
             "meta": json.loads((folder / "meta.json").read_text(encoding="utf-8"))}
 
 
-def _embed_params(params, registry, language: str) -> dict:
-    """The embed.* keys, checked: vector names known and of the dataset's language."""
-    key = PARAM_KEY_BY_LANGUAGE[language]
-    name = params.get(key, type_=str)
-    spec = registry.vector(name)
-    if spec.language != language:
-        raise SnntextError(f"{params.source}: key '{key}' is {name!r}, a '{spec.language}' vector set; "
-                           f"choose one with language '{language}' in {registry.source}")
-    clip_sigma = params.get("embed.clip_sigma", type_=float)
-    if clip_sigma <= 0:
-        raise SnntextError(f"{params.source}: key 'embed.clip_sigma' must be positive, got {clip_sigma}")
-    compare = params.get("embed.compare", default=[], type_=list)
-    if not all(isinstance(n, str) for n in compare):
-        raise SnntextError(f"{params.source}: key 'embed.compare' must be a list of vector names, got {compare!r}")
-    return {"name": name, "spec": spec, "oov": params.choice("embed.oov", OOV_POLICIES),
-            "clip_sigma": clip_sigma, "compare": [registry.vector(n) for n in compare]}
-
-
 def _compare_vectors(specs, language: str, chosen: str, kv) -> dict[str, object]:
     """Load each extra vector set, or say why it is skipped (other language, not downloaded)."""
     out: dict[str, object] = {}
@@ -137,7 +118,7 @@ def _compare_vectors(specs, language: str, chosen: str, kv) -> dict[str, object]
     return out
 
 
-def run_embed(dataset: str, params, registry=None, tokenise=None) -> dict:
+def run_embed(dataset: str, settings: EmbedConfig, registry=None, tokenise=None) -> dict:
     """The embed stage for one dataset: read prepared TSVs and vectors, write outputs; returns metrics."""
     from snntext.data.datasets import read_prepared
     from snntext.data.sources import load_registry
@@ -146,16 +127,20 @@ def run_embed(dataset: str, params, registry=None, tokenise=None) -> dict:
         from snntext.text import tokenise
     registry = registry or load_registry()
     spec = registry.dataset(dataset)
-    settings = _embed_params(params, registry, spec.language)
+    name = settings.vectors_for(spec.language)
+    vector_spec = registry.vector(name)
+    if vector_spec.language != spec.language:
+        raise SnntextError(f"embed: vector set {name!r} is '{vector_spec.language}', dataset {dataset!r} is "
+                           f"'{spec.language}'; set embed.english / embed.chinese in params.yaml")
     frames = read_prepared(paths.prepared_dir(dataset))
-    kv = load_vectors(settings["spec"])
-    compare = _compare_vectors(settings["compare"], spec.language, settings["name"], kv)
+    kv = load_vectors(vector_spec)
+    compare = _compare_vectors([registry.vector(n) for n in settings.compare], spec.language, name, kv)
     result = embed_splits(
         {s: frames[s]["text"].tolist() for s in SPLITS}, {s: frames[s]["label"].to_numpy() for s in SPLITS},
-        language=spec.language, max_len=spec.max_len, kv=kv, clip_sigma=settings["clip_sigma"],
-        oov=settings["oov"], tokenise=tokenise, compare=compare,
+        language=spec.language, max_len=spec.max_len, kv=kv, clip_sigma=settings.clip_sigma,
+        oov=settings.oov, tokenise=tokenise, compare=compare,
     )
-    result["meta"] = {"vectors": settings["name"], **result["meta"]}
-    result["metrics"] = {"vectors": settings["name"], "oov_policy": settings["oov"], **result["metrics"]}
+    result["meta"] = {"vectors": name, **result["meta"]}
+    result["metrics"] = {"vectors": name, "oov_policy": settings.oov, **result["metrics"]}
     write_embedded(result, paths.embedded_dir(dataset), paths.metrics_file("embed", dataset))
     return result["metrics"]

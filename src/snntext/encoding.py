@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from snntext.config import OOV_POLICIES
+
 if TYPE_CHECKING:  # torch is imported where spikes are drawn, so the embed stage does not pay its import time
     import torch
 
 PAD, UNK = "<pad>", "<unk>"
 PAD_ID, UNK_ID = 0, 1
-OOV_POLICIES = ("paper", "zero")
 
 
 def table_statistics(matrix: np.ndarray, chunk_rows: int = 65536) -> tuple[float, float]:

@@ -16,10 +16,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from snntext.atomic import write_text_atomic
+from snntext.config import SPLITS
 from snntext.errors import SnntextError
 
-SPLITS = ("train", "dev", "test")
 IDS_FILE = "ids.npz"
 TABLE_FILE = "table.npy"
 META_FILE = "meta.json"
@@ -172,8 +171,3 @@ def majority_class_accuracy(train_labels: torch.Tensor, eval_labels: torch.Tenso
     """Accuracy of always answering the most frequent TRAIN class (ties: the smaller label)."""
     majority = int(torch.bincount(train_labels).argmax())
     return float((eval_labels == majority).float().mean())
-
-
-def write_json_atomic(path: str | Path, data: dict) -> None:
-    """Write a metrics file (indented JSON) via a temp file in the same folder and a rename."""
-    write_text_atomic(path, json.dumps(data, indent=2) + "\n")

@@ -25,12 +25,12 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from snntext.atomic import write_text_atomic
+from snntext.config import LOSSES, FinetuneConfig
 from snntext.errors import SnntextError
 from snntext.evaluation import class_scores
+from snntext.spiking_evaluation import spiking_report
 from snntext.models.spiking import SpikingTextCNN, draw_batch_spikes, evaluate_spiking, length_bucketed_batches
 
-LOSSES = ("paper", "count", "distill")
-PRECISIONS = ("fp32", "bf16")
 
 
 def bf16_is_fast(device: torch.device | str) -> bool:
@@ -73,69 +73,6 @@ def spike_count_loss(class_counts: torch.Tensor, labels: torch.Tensor, loss: str
         return F.cross_entropy(class_counts.mean(dim=0) / temperature, labels)
     raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
 
-
-@dataclass
-class FinetuneConfig:
-    epochs: int = 5
-    lr: float = 1e-4
-    weight_decay: float = 0.0
-    batch_size: int = 32
-    loss: str = "paper"
-    temperature: float = 1.0     # count and distill losses: logits = mean per-step class counts / temperature
-    patience: int = 0            # stop after this many epochs without a dev gain; 0 = never
-    zero_sum_filters: bool = False  # re-project conv filters to zero weight-sum after every step
-    timesteps: int = 50          # T while training
-    dev_draws: int = 1           # epochs are compared on dev accuracy averaged over this many spike draws
-    eval_batch_size: int = 64
-    max_train_examples: int = 0  # 0 = all; >0 = a seeded subset (for quick studies)
-    precision: str = "fp32"      # the training steps' convolutions: fp32 | bf16 (check_precision)
-
-    def __post_init__(self):
-        """Every value in range, or a ValueError naming its params.yaml key (from_params adds the file)."""
-        for name, (ok, requirement) in _LIMITS.items():
-            value = getattr(self, name)
-            if not ok(value):
-                where = _NAMES.get(name, f"key 'finetune.{name}'")
-                raise ValueError(f"{where} {requirement}, got {value!r}")
-
-    @classmethod
-    def from_params(cls, params) -> "FinetuneConfig":
-        """finetune.* of params.yaml (T for training = the top-level `timesteps`); checked types and ranges."""
-        try:
-            return cls(
-                epochs=params.get("finetune.epochs", type_=int), lr=params.get("finetune.lr", type_=float),
-                weight_decay=params.get("finetune.weight_decay", type_=float),
-                batch_size=params.get("finetune.batch_size", type_=int), loss=params.choice("finetune.loss", LOSSES),
-                temperature=params.get("finetune.temperature", 1.0, type_=float),
-                patience=params.get("finetune.patience", type_=int),
-                zero_sum_filters=params.get("finetune.zero_sum_filters", False, type_=bool),
-                timesteps=params.get("timesteps", type_=int),
-                max_train_examples=params.get("finetune.max_train_examples", 0, type_=int),
-                dev_draws=params.get("finetune.dev_draws", 1, type_=int),
-                precision=params.choice("finetune.precision", PRECISIONS, default="fp32"),
-            )
-        except ValueError as err:
-            raise SnntextError(f"{params.source}: {err}") from None
-
-
-# FinetuneConfig's ranges: field -> (test, what the key must be).
-_LIMITS = {
-    "epochs": (lambda v: v >= 0, "must be >= 0"),
-    "lr": (lambda v: v > 0, "must be > 0"),
-    "weight_decay": (lambda v: v >= 0, "must be >= 0"),
-    "batch_size": (lambda v: v >= 1, "must be >= 1"),
-    "loss": (lambda v: v in LOSSES, f"must be one of {', '.join(LOSSES)}"),
-    "temperature": (lambda v: v > 0, "must be > 0"),
-    "patience": (lambda v: v >= 0, "must be >= 0"),
-    "timesteps": (lambda v: v >= 1, "must be >= 1"),
-    "dev_draws": (lambda v: v >= 1, "must be >= 1"),
-    "eval_batch_size": (lambda v: v >= 1, "must be >= 1"),
-    "max_train_examples": (lambda v: v >= 0, "must be >= 0"),
-    "precision": (lambda v: v in PRECISIONS, f"must be one of {', '.join(PRECISIONS)}"),
-}
-# The fields an error names otherwise than `finetune.<field>`: a top-level key, and a library setting that is
-# no params.yaml key at all (the stage uses its default).
-_NAMES = {"timesteps": "key 'timesteps'", "eval_batch_size": "FinetuneConfig.eval_batch_size"}
 
 
 def write_history_csv(path, history: list[dict]) -> None:
@@ -228,22 +165,6 @@ def finetune(
     return FinetuneResult(best_epoch, best_acc, history, time.perf_counter() - start)
 
 
-def finetune_seeds(params) -> list[int]:
-    """The seeds fine-tuning and evaluation run with: `seeds` when given, else [`seed`].
-
-    The first one is the run whose model and full metrics the stage keeps; the others add
-    mean +- std to the reports (the authors fixed no seed; SpikeBERT reports over 10)."""
-    seed = params.get("seed", type_=int)
-    seeds = params.get("seeds", None)
-    if seeds in (None, []):
-        return [seed]
-    if not isinstance(seeds, list) or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
-        raise SnntextError(f"{params.source}: key 'seeds' must be a list of integers, got {seeds!r}")
-    if len(set(seeds)) != len(seeds):
-        raise SnntextError(f"{params.source}: key 'seeds' lists a seed twice: {seeds!r}")
-    return list(seeds)
-
-
 def seed_entry(result: FinetuneResult, report: dict) -> dict:
     """What one seed contributes to `per_seed`: the numbers the report averages."""
     return {"dev_acc": report["dev"]["accuracy"], "test_acc": report["test"]["accuracy"],
@@ -269,7 +190,6 @@ def finetune_over_seeds(converted: SpikingTextCNN, data, config: FinetuneConfig,
                         log=print, dnn: torch.nn.Module | None = None) -> SeedRuns:
     """Fine-tune a fresh copy of the converted network once per seed and evaluate it with that
     seed's spikes; `dnn` (the tailored DNN) is the teacher of the distill loss."""
-    from snntext.conversion import conversion_report
     from snntext.device import seed_everything
 
     kept, per_seed, start = None, {}, time.perf_counter()
@@ -284,7 +204,7 @@ def finetune_over_seeds(converted: SpikingTextCNN, data, config: FinetuneConfig,
         result = finetune(snn, data.train.ids, data.train.labels, data.dev.ids, data.dev.labels, data.table, config,
                           seed=seed, device=device, log=log, teacher_scores=teacher_scores)
         predictions = {}
-        report = conversion_report(snn, data, timesteps=config.timesteps, seed=seed, device=device,
+        report = spiking_report(snn, data, timesteps=config.timesteps, seed=seed, device=device,
                                    batch_size=config.eval_batch_size, predictions=predictions)
         per_seed[str(seed)] = seed_entry(result, report)
         log(f"seed {seed}: dev {report['dev']['accuracy']:.4f} test {report['test']['accuracy']:.4f}")

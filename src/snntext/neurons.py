@@ -23,9 +23,10 @@ from typing import Callable, Optional
 
 import torch
 from spikingjelly.activation_based import surrogate as sj_surrogate
+
+from snntext.config import SURROGATES
 from spikingjelly.activation_based.neuron import BaseNode
 
-SURROGATES = ("fast_sigmoid", "atan", "sigmoid")
 
 
 def fast_sigmoid_backward(grad_output: torch.Tensor, x: torch.Tensor, slope: float):

@@ -1,56 +1,50 @@
-"""A checked view of params.yaml: every key a stage reads is looked up here, so a
-missing or mistyped key fails at once with its dotted name and the file."""
+"""The only reader of params.yaml: fills the typed configs of snntext.config and checks every key.
+
+`load_config` refuses, with one SnntextError naming the file and the dotted key, any value of the
+wrong type or out of range, any unknown key (with the nearest known one), a dataset name that is
+not a key of the source registry, and a vector set of the wrong language. It imports no torch, so a
+stage (and the `check_params` stage that runs before all others) fails within its first second.
+"""
 from __future__ import annotations
 
+import difflib
+from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from snntext import paths
+from snntext.config import (AttackConfig, Config, ConvertConfig, EmbedConfig, EncodingConfig, FinetuneConfig,
+                            NeuronConfig, PrepareConfig, RunConfig, SweepConfig, TrainConfig)
 from snntext.errors import SnntextError
 
-_MISSING = object()
+# (Config attribute, dataclass, params.yaml section or None for top-level keys, fields params.yaml does not set)
+SECTIONS = (
+    ("run", RunConfig, None, ()),
+    ("neuron", NeuronConfig, None, ()),
+    ("encoding", EncodingConfig, None, ()),
+    ("prepare", PrepareConfig, "prepare", ()),
+    ("embed", EmbedConfig, "embed", ()),
+    ("train_dnn", TrainConfig, "train_dnn", ()),
+    ("kim", TrainConfig, "kim", ("zero_sum_filters", "rate_code_steps", "neurons_per_class")),
+    ("convert", ConvertConfig, "convert", ()),
+    ("finetune", FinetuneConfig, "finetune", ()),
+    ("sweep", SweepConfig, "sweep", ()),
+    ("attack", AttackConfig, "attack", ()),
+)
+_ABSENT = object()
 
 
-class Params:
-    def __init__(self, data: dict, source: Path):
-        self._data = data
-        self.source = Path(source)
-
-    def get(self, dotted: str, default: Any = _MISSING, type_: type | tuple | None = None) -> Any:
-        """Value at a dotted key (e.g. "embed.oov"); raises SnntextError naming key and file."""
-        node: Any = self._data
-        for part in dotted.split("."):
-            if not isinstance(node, dict) or part not in node:
-                if default is not _MISSING:
-                    return default
-                raise SnntextError(f"{self.source}: missing key '{dotted}'")
-            node = node[part]
-        if type_ is not None:
-            if type_ is float and isinstance(node, int) and not isinstance(node, bool):
-                node = float(node)
-            if not isinstance(node, type_) or (isinstance(node, bool) and type_ in (int, float)):
-                want = type_.__name__ if isinstance(type_, type) else " or ".join(t.__name__ for t in type_)
-                raise SnntextError(f"{self.source}: key '{dotted}' must be {want}, got {node!r}")
-        return node
-
-    def choice(self, dotted: str, allowed: list[str] | tuple[str, ...], default: Any = _MISSING) -> str:
-        value = self.get(dotted, default, type_=str)
-        if value not in allowed:
-            raise SnntextError(f"{self.source}: key '{dotted}' is {value!r}; allowed: {', '.join(allowed)}")
-        return value
-
-    def as_dict(self) -> dict:
-        return self._data
-
-
-def load_params(path: str | Path | None = None) -> Params:
+def read_params_file(path: str | Path | None = None) -> tuple[dict, Path]:
+    """params.yaml as a mapping (default: the project's), or a SnntextError naming the file and line."""
     path = Path(path) if path else paths.PARAMS_FILE
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SnntextError(f"{path}: params file not found") from None
+    except UnicodeDecodeError as err:
+        raise SnntextError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as err:
@@ -59,4 +53,101 @@ def load_params(path: str | Path | None = None) -> Params:
         raise SnntextError(f"{path}{where}: not valid YAML ({getattr(err, 'problem', err)})") from None
     if not isinstance(data, dict):
         raise SnntextError(f"{path}: expected a mapping of keys at the top level")
-    return Params(data, path)
+    return data, path
+
+
+def load_config(path: str | Path | None = None, registry=None) -> Config:
+    """Every key of params.yaml checked and typed; registry: the source registry the dataset and
+    vector names are checked against (default: the packaged one; False skips those checks)."""
+    data, path = read_params_file(path)
+    return config_from_dict(data, path, registry)
+
+
+def config_from_dict(data: dict, source: str | Path = "params.yaml", registry=None) -> Config:
+    known = _known_keys()
+    for dotted in _leaf_keys(data):
+        if dotted not in known:
+            near = difflib.get_close_matches(dotted, sorted(known), n=1)
+            hint = f"; did you mean '{near[0]}'?" if near else f"; known keys: {', '.join(sorted(known))}"
+            raise SnntextError(f"{source}: unknown key '{dotted}'{hint}")
+    parts = {}
+    for attr, cls, section, skipped in SECTIONS:
+        values = {}
+        for f in fields(cls):
+            if not f.metadata.get("param", True) or f.name in skipped:
+                continue
+            key = f.metadata.get("key") or f"{section}.{f.name}"
+            raw = _lookup(data, key)
+            if raw is _ABSENT:
+                if f.default is MISSING:
+                    raise SnntextError(f"{source}: missing key '{key}'")
+                continue
+            try:
+                values[f.name] = f.metadata["check"](raw)
+            except ValueError as err:
+                raise SnntextError(f"{source}: key '{key}' {err}, got {raw!r}") from None
+        parts[attr] = cls(**values)
+    config = Config(**parts, source=str(source), raw=data)
+    _check_across(config, registry)
+    return config
+
+
+def _check_across(config: Config, registry) -> None:
+    """What one key cannot tell alone: per-dataset learning rates, registry names, vector languages."""
+    for section in ("train_dnn", "kim"):
+        for dataset in config.run.datasets:
+            try:
+                getattr(config, section).for_dataset(dataset)
+            except ValueError as err:
+                raise SnntextError(f"{config.source}: key '{section}.lr' {err}") from None
+    if registry is False:
+        return
+    if registry is None:
+        from snntext.data.sources import load_registry
+
+        registry = load_registry()
+    for dataset in config.run.datasets:
+        if dataset not in registry.datasets:
+            raise SnntextError(f"{config.source}: key 'datasets' names {dataset!r}, which {registry.source} does not "
+                               f"define; defined: {', '.join(sorted(registry.datasets))}")
+    for language, key in (("en", "embed.english"), ("zh", "embed.chinese")):
+        name = config.embed.vectors_for(language)
+        fits = ", ".join(n for n, v in registry.vectors.items() if v.language == language)
+        if name not in registry.vectors or registry.vectors[name].language != language:
+            raise SnntextError(f"{config.source}: key '{key}' is {name!r}, not a '{language}' vector set of "
+                               f"{registry.source}; choose one of: {fits}")
+    for name in config.embed.compare:
+        if name not in registry.vectors:
+            raise SnntextError(f"{config.source}: key 'embed.compare' names {name!r}, which {registry.source} "
+                               f"does not define; defined: {', '.join(sorted(registry.vectors))}")
+
+
+def _known_keys() -> set[str]:
+    known = set()
+    for _, cls, section, skipped in SECTIONS:
+        for f in fields(cls):
+            if f.metadata.get("param", True) and f.name not in skipped:
+                known.add(f.metadata.get("key") or f"{section}.{f.name}")
+    return known
+
+
+def _leaf_keys(data: dict, prefix: str = "") -> list[str]:
+    """Dotted keys: top-level keys, and the keys of each section (a mapping at the top); a mapping
+    inside a section (train_dnn.lr) is a value."""
+    keys = []
+    for name, value in data.items():
+        dotted = f"{prefix}{name}"
+        if isinstance(value, dict) and not prefix:
+            keys.extend(_leaf_keys(value, dotted + "."))
+        else:
+            keys.append(dotted)
+    return keys
+
+
+def _lookup(data: dict, dotted: str) -> Any:
+    node: Any = data
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return _ABSENT
+        node = node[part]
+    return node

@@ -22,7 +22,8 @@ DOWNLOAD_CACHE = PROJECT_ROOT / ".cache" / "downloads"   # verified archives (<g
 PREPARED_DIR = DATA_DIR / "prepared"      # <dataset>/{train,dev,test}.tsv
 EMBEDDED_DIR = DATA_DIR / "embedded"      # <dataset>/{ids.npz,table.npy,vocab.txt,meta.json}
 MODELS_DIR = DATA_DIR / "models"          # <dataset>/{kim,dnn,snn_converted,snn}.pt
-METRICS_DIR = PROJECT_ROOT / "metrics"    # <stage>/<dataset>.json, small, committed
+METRICS_DIR = PROJECT_ROOT / "metrics"    # <stage>/<dataset>.json (headline) and <dataset>_detail.json, committed
+PARAMS_CHECKED = DATA_DIR / "params_checked.txt"   # the check_params stage's constant output
 REPORTS_DIR = PROJECT_ROOT / "reports"
 
 

@@ -12,12 +12,9 @@ PTB-tokenised, so after lower-case + whitespace split each token is brought to i
    ``can't`` -> ``ca n't`` (GloVe holds ``ca``, ``wo``, ``n't``, ``'s``, ``'re`` ...);
 3. words split at ``-`` and ``/`` (``re-imagining`` -> ``re imagining``), the separators
    dropped; tokens made only of ``-``/``/`` (``--``) are kept.
-Measured against GloVe 6B's 400k words on the full datasets, the share of out-of-vocabulary
-tokens falls from 3.65% to 0.77% (MR), 0.89% to 0.23% (SST-2), 0.90% to 0.24% (SST-5) and
-2.98% to 0.83% (Subj); step 2 gives about three quarters of the gain on MR and Subj, step 3
-nearly all of it on SST. The rules do not look at any vocabulary, so a text
-tokenises the same whatever vectors are chosen. The authors' code instead runs
-``nltk.word_tokenize`` without lower-casing for training and lower-case + whitespace split at
+Why: far fewer out-of-vocabulary tokens (measured: docs/findings.md, "Embeddings"). The rules
+look at no vocabulary, so a text tokenises the same whatever vectors are chosen. The authors' code
+runs ``nltk.word_tokenize`` without lower-casing for training and lower-case + whitespace split at
 attack time; here both use this one function.
 
 Chinese (ChnSenti, Waimai): ``jieba.lcut`` in its default (accurate, HMM) mode with the

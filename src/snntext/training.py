@@ -22,84 +22,14 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from snntext.atomic import write_text_atomic
+from snntext.config import TrainConfig
 from snntext.device import seed_everything
 from snntext.encoding import rate_code_mean
-from snntext.errors import SnntextError
 from snntext.evaluation import EmbeddedData, accuracy, batches, embed
 from snntext.models.checkpoint import build_model
-from snntext.params import Params
 
 EVAL_BATCH_SIZE = 256
 HISTORY_COLUMNS = ("epoch", "model", "train_loss", "dev_acc")
-
-
-@dataclass
-class TrainConfig:
-    """One params.yaml section (train_dnn or kim) resolved for one data set."""
-
-    epochs: int
-    lr: float
-    weight_decay: float
-    batch_size: int
-    patience: int
-    dropout: float
-    kernel_sizes: tuple[int, ...]
-    filters: int
-    zero_sum_filters: bool | None = None   # tailored net only
-    rate_code_steps: int = 0               # tailored net only: train on Binomial(T, x) / T inputs; 0 = exact rates
-
-    @classmethod
-    def from_params(cls, params: Params, section: str, dataset: str) -> "TrainConfig":
-        """Read `section.*`; `lr` is a number or a mapping {default: x, <dataset>: y}."""
-        def key(name: str) -> str:
-            return f"{section}.{name}"
-
-        lr = params.get(key("lr"))
-        if isinstance(lr, dict):
-            if dataset not in lr and "default" not in lr:
-                raise SnntextError(f"{params.source}: key '{key('lr')}' has neither '{dataset}' nor 'default'")
-            lr_key = key(f"lr.{dataset}") if dataset in lr else key("lr.default")
-        else:
-            lr_key = key("lr")
-        kernel_sizes = params.get(key("kernel_sizes"), type_=list)
-        if not kernel_sizes or not all(isinstance(k, int) and not isinstance(k, bool) and k > 0 for k in kernel_sizes):
-            raise SnntextError(f"{params.source}: key '{key('kernel_sizes')}' must be a list of positive integers")
-        config = cls(
-            epochs=params.get(key("epochs"), type_=int),
-            lr=_float(params, lr_key),
-            weight_decay=_float(params, key("weight_decay")),
-            batch_size=params.get(key("batch_size"), type_=int),
-            patience=params.get(key("patience"), type_=int),
-            dropout=params.get(key("dropout"), type_=float),
-            kernel_sizes=tuple(kernel_sizes),
-            filters=params.get(key("filters"), type_=int),
-            zero_sum_filters=params.get(key("zero_sum_filters"), type_=bool) if section == "train_dnn" else None,
-            rate_code_steps=params.get(key("rate_code_steps"), 0, type_=int) if section == "train_dnn" else 0,
-        )
-        checks = {
-            "epochs": config.epochs >= 1, "lr": config.lr > 0, "weight_decay": config.weight_decay >= 0,
-            "batch_size": config.batch_size >= 1, "patience": config.patience >= 0,
-            "dropout": 0 <= config.dropout < 1, "filters": config.filters >= 1,
-            "rate_code_steps": config.rate_code_steps >= 0,
-        }
-        for name, ok in checks.items():
-            if not ok:
-                raise SnntextError(f"{params.source}: key '{key(name)}' is out of range: {getattr(config, name)!r}")
-        return config
-
-
-def _float(params: Params, dotted: str) -> float:
-    """A float key; also takes YAML 1.1's strings like "1e-3" (PyYAML and `dvc exp run -S`
-    read exponent notation without a dot as a string)."""
-    value = params.get(dotted)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            pass
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise SnntextError(f"{params.source}: key '{dotted}' must be a number, got {value!r}")
-    return float(value)
 
 
 @dataclass
@@ -189,23 +119,23 @@ def result_metrics(name: str, model: nn.Module, result: TrainResult, data: Embed
     }
 
 
-def model_config(kind: str, cfg: TrainConfig, embedding_dim: int, num_classes: int, neurons_per_class: int) -> dict:
+def model_config(kind: str, cfg: TrainConfig, embedding_dim: int, num_classes: int) -> dict:
     """Constructor kwargs of a "tailored" or "kim" network (also stored in its checkpoint)."""
     config = {
         "embedding_dim": embedding_dim, "num_classes": num_classes, "kernel_sizes": list(cfg.kernel_sizes),
         "filters": cfg.filters, "dropout": cfg.dropout,
     }
     if kind == "tailored":
-        config.update(neurons_per_class=neurons_per_class, zero_sum_filters=bool(cfg.zero_sum_filters))
+        config.update(neurons_per_class=cfg.neurons_per_class, zero_sum_filters=bool(cfg.zero_sum_filters))
     return config
 
 
 def train_model(
-    kind: str, data: EmbeddedData, cfg: TrainConfig, *, seed: int, device: torch.device,
-    neurons_per_class: int = 10, progress: bool = True,
+    kind: str, data: EmbeddedData, cfg: TrainConfig, *, seed: int, device: torch.device, progress: bool = True,
 ) -> tuple[nn.Module, dict, TrainResult]:
-    """Build a network of `kind` from the seed, train it; returns (best model, its config, result)."""
-    config = model_config(kind, cfg, data.embedding_dim, data.num_classes, neurons_per_class)
+    """Build a network of `kind` from the seed, train it; returns (best model, its config, result).
+    cfg.lr must be resolved for the dataset (TrainConfig.for_dataset)."""
+    config = model_config(kind, cfg, data.embedding_dim, data.num_classes)
     seed_everything(seed)
     model = build_model(kind, config).to(device)
     after_step = model.project_filters if kind == "tailored" and cfg.zero_sum_filters else None

@@ -85,7 +85,8 @@ def test_bert_attack_skips_with_one_line_reason_offline(context, dnn_wrapper, no
 
 
 def test_chinese_runs_only_the_recipes_that_apply():
-    from snntext.attack.recipes import RECIPES, recipe_skip_reason
+    from snntext.attack.recipes import recipe_skip_reason
+    from snntext.config import RECIPES
 
     applies = [r for r in RECIPES if recipe_skip_reason(r, "zh") is None]
     assert applies == ["deepwordbug", "textfooler"]

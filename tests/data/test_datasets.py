@@ -87,6 +87,11 @@ def test_unknown_conflict_policy_names_the_param():
     ("label_review_csv", "bad_label.csv", 3, "label '2'"),
     ("label_review_csv", "missing_field.csv", 4, "expected 2 fields"),
     ("label_review_csv", "wrong_header.csv", 1, "expected 'label,review'"),
+    # an unbalanced quote: Python's csv module would merge every later line into one field
+    ("label_review_csv", "unclosed_quote_end.csv", 6, "a quote opened here is never closed"),
+    ("label_review_csv", "unclosed_quote_middle.csv", 3, "a quote opened here is never closed"),
+    ("label_review_csv", "unclosed_quote_last_line.csv", 4, "a quote opened here is never closed"),
+    ("label_review_csv", "quote_spans_lines.csv", 3, "not closed until line 6, so lines 3-6 would be merged"),
 ])
 def test_malformed_line_names_file_and_line(fmt, name, line, why):
     split = {"split": "train"} if fmt == "label_first" else {}
@@ -97,6 +102,28 @@ def test_malformed_line_names_file_and_line(fmt, name, line, why):
         parse_dataset(spec("bad", fmt, files), FIXTURES)
     message = str(err.value)
     assert f"{name} line {line}:" in message and why in message
+
+
+def test_unclosed_quote_message_names_path_and_line():
+    with pytest.raises(SnntextError) as err:
+        parse_dataset(spec("bad", "label_review_csv", [source("malformed", "unclosed_quote_end.csv")]), FIXTURES)
+    assert str(err.value) == (
+        f"{FIXTURES / 'malformed' / 'unclosed_quote_end.csv'} line 6: a quote opened here is never closed "
+        "(the rest of the file would be merged into one field); fix or remove that line"
+    )
+
+
+def test_quoted_commas_and_doubled_quotes_still_parse():
+    parsed = parse_dataset(spec("ok", "label_review_csv", [source("malformed", "quoted_commas_ok.csv")]), FIXTURES)
+    frame = parsed.splits["all"]
+    assert frame["text"].tolist() == [
+        '距离川沙公路较近,但是公交指示不对,如果是"蔡陆线"的话,会非常麻烦.',
+        "房间小,隔音差",
+        '"干净",安静',
+        '他说"还行"吧',  # a quote inside an unquoted field is literal, not an opening quote
+        "早餐一般,服务好",
+    ]
+    assert frame["label"].tolist() == [1, 0, 1, 0, 1] and parsed.dropped == {}
 
 
 def test_missing_raw_file_says_to_download(tmp_path):

@@ -18,6 +18,8 @@ from snntext.data.download import extract_member, fetch, fetch_all, vector_membe
 from snntext.data.sources import SourceFile, load_registry
 from snntext.errors import SnntextError
 
+from tests.params_helper import write_params
+
 ROOT = Path(__file__).resolve().parents[2]
 BODY = b"the film is a charming and often affecting journey .\n" * 40
 SHA = hashlib.sha256(BODY).hexdigest()
@@ -382,13 +384,13 @@ def test_vectors_needed_follows_dataset_languages(tmp_path):
 
 def test_stage_rejects_unknown_dataset_before_downloading(tmp_path):
     params = tmp_path / "params.yaml"
-    params.write_text(yaml.safe_dump({"datasets": ["mr", "imdb"],
-                                      "embed": {"english": "glove-6b-50d", "chinese": "synonyms-w2v-100d"}}))
+    write_params(params, {"datasets": ["mr", "imdb"]})
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "SNNTEXT_ROOT": str(tmp_path)}
     env.pop("SNNTEXT_MIRROR", None)
     for args in (["imdb"], ["--vectors", "--params", str(params)]):
         proc = subprocess.run([sys.executable, str(ROOT / "stages" / "download.py"), *args],
                               env=env, capture_output=True, text=True, timeout=60)
         assert proc.returncode == 2, proc.stderr
-        assert "unknown dataset 'imdb'" in proc.stderr and "Traceback" not in proc.stderr
+        assert ("unknown dataset 'imdb'" in proc.stderr or "names 'imdb', which" in proc.stderr), proc.stderr
+        assert "Traceback" not in proc.stderr
         assert not (tmp_path / "data").exists()

@@ -5,7 +5,6 @@ from pathlib import Path
 
 from PIL import Image
 
-from snntext.params import Params
 from snntext.report import write_reports
 from snntext.report.figures import ablation_curve, finetune_epochs
 
@@ -25,7 +24,7 @@ def assert_png(path: Path) -> None:
 
 def test_report_writes_four_valid_pngs_linked_from_the_markdown(tmp_path):
     datasets = write_fake_run(tmp_path / "metrics")
-    write_reports(datasets, Params({"seed": 0}, Path("params.yaml")), metrics_dir=tmp_path / "metrics",
+    write_reports(datasets, {"seed": 0}, metrics_dir=tmp_path / "metrics",
                   reports_dir=tmp_path / "reports", environment={"python": "x"})
     figures = sorted((tmp_path / "reports" / "figures").iterdir())
     assert [p.name for p in figures] == ["accuracy_vs_timesteps.png", "dnn_training.png", "finetune_epochs.png",

@@ -38,8 +38,8 @@ from textattack.transformations import (CompositeTransformation, WordSwapEmbeddi
                                         WordSwapRandomCharacterDeletion, WordSwapRandomCharacterInsertion)
 
 from snntext.attack.offline import homoglyph_swap
+from snntext.config import RECIPES
 
-RECIPES = ("deepwordbug", "pwws", "textfooler", "textbugger", "bert_attack")
 RECIPES_BY_LANGUAGE = {"en": RECIPES, "zh": ("deepwordbug", "textfooler")}
 NOT_FOR_CHINESE = {
     "pwws": "WordNet synonyms are English",

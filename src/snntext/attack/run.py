@@ -24,6 +24,7 @@ from textattack.attack_results import FailedAttackResult, SkippedAttackResult, S
 
 from snntext.attack.recipes import RecipeContext, RecipeUnavailable, build_attack
 from snntext.atomic import replaced_folder
+from snntext.config import AttackConfig
 
 CSV_COLUMNS = ("index", "label", "perturbed_label", "original_text", "perturbed_text", "perturbed_word_share",
                "queries")
@@ -140,48 +141,16 @@ MODEL_FILES = {"dnn": "dnn.pt", "kim": "kim.pt", "snn": "snn.pt", "snn_stochasti
 SPIKING_MODELS = ("snn", "snn_stochastic")
 
 
-@dataclass
-class AttackSettings:
-    """The attack.* params (plus seed, timesteps, device), checked."""
-
-    examples: int
-    recipes: list[str]
-    models: list[str]
-    spike_samples: int
-    similarity: float
-    batch_size: int
-    seed: int
-    timesteps: int
-    device: str
-
-    @classmethod
-    def from_params(cls, params) -> "AttackSettings":
-        from snntext.attack.recipes import RECIPES
-        from snntext.errors import SnntextError
-
-        def listed(key: str, allowed) -> list[str]:
-            values = params.get(key, type_=list)
-            bad = [v for v in values if v not in allowed]
-            if bad or not values:
-                raise SnntextError(f"{params.source}: key '{key}' is {values!r}; allowed values: {', '.join(allowed)}")
-            return values
-
-        def positive(key: str, type_=int):
-            value = params.get(key, type_=type_)
-            if value <= 0:
-                raise SnntextError(f"{params.source}: key '{key}' must be positive, got {value}")
-            return value
-
-        similarity = params.get("attack.similarity", type_=float)
-        if not -1.0 <= similarity <= 1.0:
-            raise SnntextError(f"{params.source}: key 'attack.similarity' is a cosine in [-1, 1], got {similarity}")
-        return cls(examples=positive("attack.examples"), recipes=listed("attack.recipes", RECIPES),
-                   models=listed("attack.models", tuple(MODEL_FILES)), spike_samples=positive("attack.spike_samples"),
-                   similarity=similarity, batch_size=positive("attack.batch_size"), seed=params.get("seed", type_=int),
-                   timesteps=positive("timesteps"), device=params.get("device", type_=str))
+def under_attack_means(models: dict) -> dict:
+    """Per model, the accuracy under attack averaged over the recipes that ran (the headline)."""
+    out = {}
+    for name, per_recipe in models.items():
+        values = [m["accuracy_under_attack"] for m in per_recipe.values() if m.get("accuracy_under_attack") is not None]
+        out[name] = round(sum(values) / len(values), 4) if values else None
+    return out
 
 
-def run_attack_stage(dataset: str, settings: AttackSettings, resources, log=print) -> dict:
+def run_attack_stage(dataset: str, settings: AttackConfig, resources, log=print) -> dict:
     """The attack stage for one dataset: load models and data, attack, write metrics + CSVs."""
     from snntext import paths
     from snntext.attack.recipes import RecipeContext, build_word_embedding, load_sentence_model, recipe_skip_reason
@@ -192,7 +161,7 @@ def run_attack_stage(dataset: str, settings: AttackSettings, resources, log=prin
     from snntext.embed_dataset import read_embedded
     from snntext.embeddings import load_vectors
     from snntext.errors import SnntextError
-    from snntext.evaluation import write_json_atomic
+    from snntext.stage_metrics import write_stage_metrics
     from snntext.models.checkpoint import load_checkpoint
 
     start = time.perf_counter()
@@ -234,5 +203,6 @@ def run_attack_stage(dataset: str, settings: AttackSettings, resources, log=prin
                "words_added_to_vocabulary": encoder.added_words, **results,
                "wall_s": round(time.perf_counter() - start, 1)}
     write_csv_folder(paths.attack_dir(dataset), tables)
-    write_json_atomic(paths.metrics_file("attack", dataset), results)
+    results["under_attack"] = under_attack_means(results["models"])
+    write_stage_metrics("attack", dataset, results)
     return results

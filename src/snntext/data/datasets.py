@@ -10,6 +10,10 @@ Facts about the files that shape the readers:
 - ChnSenti has one row with an empty review: dropped, and counted under "empty_text".
 - Waimai has 7 texts present twice with opposite labels: kept or dropped by the
   `prepare.conflicting_duplicates` param, counted either way.
+- In ChnSenti and Waimai no quoted field holds a line break, so a CSV record must be one
+  physical line. That is enforced: an unbalanced `"` would make Python's csv module merge
+  every following line (up to the next `"` or the end of the file) into one field, silently
+  losing rows, so it is an error naming the line where the quote opened.
 """
 from __future__ import annotations
 
@@ -23,13 +27,12 @@ from pathlib import Path
 import pandas as pd
 
 from snntext.atomic import write_text_atomic
+from snntext.config import CONFLICT_POLICIES, SPLITS
 from snntext.data.splits import split_dataset
 from snntext.errors import SnntextError
 from snntext.text import tokenise
 
-STANDARD_SPLITS = ("train", "dev", "test")
-CONFLICT_POLICIES = ("keep", "drop")
-SPLIT_FILES = {split: f"{split}.tsv" for split in STANDARD_SPLITS}
+SPLIT_FILES = {split: f"{split}.tsv" for split in SPLITS}
 
 
 @dataclass
@@ -121,30 +124,66 @@ def _read_label_first(path: Path, source_file, n_labels: int, dropped: Counter) 
     return rows
 
 
+def _unclosed_quote_error(path: Path, lines: list[str], index: int) -> SnntextError:
+    """The error for lines[index] (0-based), which ends inside a quoted field: says where the
+    quote opened and how far the merged field would run (to the next lone `"`, or the end)."""
+    number = index + 1
+    for later in range(index + 1, len(lines)):
+        text, at = lines[later], 0
+        while (at := text.find('"', at)) >= 0:
+            if text.startswith('""', at):  # a doubled quote stays inside the field
+                at += 2
+                continue
+            return SnntextError(
+                f"{path} line {number}: a quote opened here is not closed until line {later + 1}, so lines "
+                f"{number}-{later + 1} would be merged into one field (a quoted review may not span lines); "
+                "fix or remove that line"
+            )
+    return SnntextError(
+        f"{path} line {number}: a quote opened here is never closed "
+        "(the rest of the file would be merged into one field); fix or remove that line"
+    )
+
+
+def _csv_records(path: Path, content: str):
+    """(line number, record) for each physical line of a CSV text; a record may not span lines.
+
+    Lines split on \\n, \\r or \\r\\n, as the csv module splits them; each line is parsed on its
+    own, which gives the same records as one reader over the whole text as long as no quoted
+    field runs past the end of its line - and that is checked: a quote left open at the end of
+    a line (or of the file) is an SnntextError naming that line.
+    """
+    lines = io.StringIO(content, newline="").readlines()
+    for index, line in enumerate(lines):
+        number = index + 1
+        if not line.endswith(("\n", "\r")):
+            line += "\n"  # the last line: inside an open quote the added newline lands in the field
+        try:
+            record = next(csv.reader([line]))
+        except csv.Error as err:
+            raise SnntextError(f"{path} line {number}: {err}") from None
+        if any("\n" in value or "\r" in value for value in record):
+            raise _unclosed_quote_error(path, lines, index)
+        yield number, record
+
+
 def _read_label_review_csv(path: Path, source_file, n_labels: int, dropped: Counter) -> list[tuple[str, int]]:
-    """CSV with header label,review (quoted fields may hold commas and doubled quotes)."""
+    """CSV with header label,review (quoted fields may hold commas and doubled quotes, not line breaks)."""
     try:
         content = path.read_text(encoding=source_file.encoding)
     except UnicodeDecodeError as err:
         raise SnntextError(f"{path}: not valid {source_file.encoding} at byte {err.start}") from None
-    reader = csv.reader(io.StringIO(content.lstrip("\ufeff"), newline=""))
+    records = _csv_records(path, content.lstrip("\ufeff"))
     try:
-        header = [column.strip() for column in next(reader)]
+        _, header = next(records)
     except StopIteration:
         raise SnntextError(f"{path}: empty file; expected a header line 'label,review'") from None
-    except csv.Error as err:
-        raise SnntextError(f"{path} line 1: {err}") from None
+    header = [column.strip() for column in header]
     if header != ["label", "review"]:
         raise SnntextError(f"{path} line 1: header is {','.join(header)!r}, expected 'label,review'")
     rows = []
-    while True:
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as err:
-            raise SnntextError(f"{path} line {reader.line_num}: {err}") from None
-        where = f"{path} line {reader.line_num}"
+    for number, record in records:
+        where = f"{path} line {number}"
         if not record:
             continue  # a blank line carries no row
         if len(record) != 2:
@@ -174,10 +213,10 @@ def _group_of(source_file) -> str:
     split = getattr(source_file, "split", None)
     if split is None:
         return "all"
-    if split not in STANDARD_SPLITS:
+    if split not in SPLITS:
         raise SnntextError(
             f"src/snntext/data/sources.yaml: file {source_file.name} has split {split!r}; "
-            f"allowed: {', '.join(STANDARD_SPLITS)}"
+            f"allowed: {', '.join(SPLITS)}"
         )
     return split
 
@@ -211,10 +250,10 @@ def parse_dataset(spec, raw_dir: str | Path, conflicting_duplicates: str = "keep
             f"src/snntext/data/sources.yaml: dataset {spec.name} mixes files with and without 'split'; "
             "give every file a split or none"
         )
-    if "all" not in grouped and set(grouped) != set(STANDARD_SPLITS):
+    if "all" not in grouped and set(grouped) != set(SPLITS):
         raise SnntextError(
             f"src/snntext/data/sources.yaml: dataset {spec.name} has files for splits {sorted(grouped)}; "
-            f"needs all of {', '.join(STANDARD_SPLITS)}"
+            f"needs all of {', '.join(SPLITS)}"
         )
     splits = {name: _frame(rows) for name, rows in grouped.items()}
 
@@ -262,7 +301,7 @@ def read_split(path: str | Path) -> pd.DataFrame:
 
 def read_prepared(prepared_dir: str | Path) -> dict[str, pd.DataFrame]:
     """train/dev/test frames of one prepared dataset folder (paths.prepared_dir(dataset))."""
-    return {split: read_split(Path(prepared_dir) / SPLIT_FILES[split]) for split in STANDARD_SPLITS}
+    return {split: read_split(Path(prepared_dir) / SPLIT_FILES[split]) for split in SPLITS}
 
 
 # ---------------------------------------------------------------- the prepare step
@@ -295,7 +334,7 @@ def prepare_dataset(
     out_dir/{train,dev,test}.tsv and the stats JSON; returns the stats."""
     parsed = parse_dataset(spec, raw_dir, conflicting_duplicates)
     splits = split_dataset(parsed.splits, test_fraction, dev_fraction, seed)
-    for name in STANDARD_SPLITS:
+    for name in SPLITS:
         write_split(splits[name], Path(out_dir) / SPLIT_FILES[name])
     standard = "all" not in parsed.splits
     stats = {
@@ -307,7 +346,7 @@ def prepare_dataset(
         "dev_fraction": None if standard else dev_fraction,
         "max_len": spec.max_len,
         "total": int(sum(len(frame) for frame in splits.values())),
-        "splits": {name: split_stats(splits[name], list(spec.labels), spec.language, spec.max_len) for name in STANDARD_SPLITS},
+        "splits": {name: split_stats(splits[name], list(spec.labels), spec.language, spec.max_len) for name in SPLITS},
         "duplicate_texts": parsed.duplicate_texts,
         "duplicate_rows": parsed.duplicate_rows,
         "conflicting_duplicates": {

@@ -16,10 +16,10 @@ from typing import Any
 import yaml
 
 from snntext import paths
+from snntext.config import SPLITS
 from snntext.errors import SnntextError
 
 LANGUAGES = ("en", "zh")
-SPLITS = ("train", "dev", "test")
 # Parsers in snntext.data.datasets, loaders in snntext.embeddings: one per format.
 DATASET_FORMATS = ("polarity_files", "label_first", "label_review_csv")
 VECTOR_FORMATS = ("kumo_npy", "word2vec_binary", "spacy_vectors", "glove_text", "word2vec_text")

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from snntext.config import SPLITS
 from snntext.errors import SnntextError
 
-SPLITS = ("train", "dev", "test")
 
 
 def _check_fraction(value: float, key: str, allow_zero: bool) -> None:

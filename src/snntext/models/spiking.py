@@ -38,21 +38,13 @@ from snntext.neurons import LeakyNode
 
 def full_width_convs(x: torch.Tensor, weights) -> list[torch.Tensor]:
     """Every (k x D) convolution of input [N, L, D] as a convolution with D input channels over a
-    1 x L map, all in channels-last memory: currents [N, L-k+1, F] per kernel, positions before
-    channels (what the convolution writes in that layout, so no copy on either side).
+    1 x L map, in channels-last memory: for each weight [F, 1, k, D], currents [N, L-k+1, F].
 
-    Why not Conv2d with one input channel (what the weights are stored as): it runs far from matmul
-    speed. Why not one matmul against all k x F kernel rows plus shifted adds: it writes an
-    [N*L, sum k*F] intermediate, ~270 MB per MR batch, and the shifted adds read it back; the
-    convolution with D channels was 2.9-3.6x faster forward (benchmarks/conv_layout.py). Why
-    channels-last: [N, L, D] already IS the channels-last layout of [N, D, 1, L], so the input is
-    used as it lies, and the currents come out as [N, L-k+1, F], which the neurons take as they
-    lie too. The channels-first 1-D convolution (until 2026-12-01) had to copy the input transposed
-    and left every neuron map as [N, F, L-k+1]; with the same kernels (outputs and weight gradients
-    equal to the bit) forward + weight gradients went from 136 to 96 ms per MR-shaped batch on 2
-    threads (`channels_last` against `conv1d` in benchmarks/conv_layout.py).
-    Tried and dropped: weight gradients as shifted matmuls (no faster: the gradient's transposed
-    copy costs what the matmuls save).
+    Why this form: [N, L, D] already is the channels-last layout of [N, D, 1, L], so the input is used
+    as it lies, and the currents come out positions before channels, as the neurons take them: no
+    copy on either side. Outputs and weight gradients equal Conv2d with one input channel (how the
+    weights are stored), which runs far from matmul speed. Timings, and the ways tried and dropped:
+    benchmarks/README.md (benchmarks/conv_layout.py).
     """
     n, length, dim = x.shape
     channels_last = x.reshape(n, 1, length, dim).permute(0, 3, 1, 2)              # [N, D, 1, L], no copy
@@ -96,10 +88,10 @@ class SpikingTextCNN(nn.Module):
         self.out_neurons = node()
         self.register_buffer("pool_scale", torch.ones(()))
         self.record_rates = False
-        # Dtype the convolutions compute in (None: the input's). torch.bfloat16 cuts their cost by a third
-        # where the hardware has bf16 dot products (AVX512_BF16 / AMX, recent GPUs): spikes are 0/1, exact in
-        # bf16; weights round to 8 significant bits; the currents come back in the input's dtype, so the
-        # membranes still integrate in fp32. Set for training only (finetune.precision), not saved.
+        # Dtype the convolutions compute in (None: the input's). torch.bfloat16 pays where the hardware has
+        # bf16 dot products (AVX512_BF16 / AMX, recent GPUs; measured in benchmarks/README.md): spikes are 0/1,
+        # exact in bf16; weights round to 8 significant bits; the currents come back in the input's dtype, so
+        # the membranes still integrate in fp32. Set for training only (finetune.precision), not saved.
         self.conv_dtype: torch.dtype | None = None
         self.spike_counts: dict[str, float] = {}   # layer -> spikes seen since reset_counts()
         self.slot_counts: dict[str, float] = {}    # layer -> neuron-steps seen (full length)

@@ -18,7 +18,7 @@ from typing import Any
 from snntext.atomic import write_text_atomic
 from snntext.cpu_kernels import SWITCH as PORTABLE_CPU_SWITCH
 from snntext.errors import SnntextError
-from snntext.report.metrics import load_run_metrics
+from snntext.report.metrics import load_run_metrics, lookup
 from snntext.report.tables import (FIGURES, accuracy_markdown, energy_markdown, load_paper, results_table,
                                    robustness_markdown, run_readme_markdown)
 
@@ -40,11 +40,15 @@ SETTINGS = (  # (label, params key) shown in reports/README.md
 VERSIONED = ("torch", "spikingjelly", "textattack", "dvc", "numpy", "matplotlib", "gensim")
 
 
-def run_settings(params) -> list[tuple[str, Any]]:
-    """(label, value) of the params that matter; keys absent from params.yaml are shown as 'not set'."""
+def run_settings(params: dict) -> list[tuple[str, Any]]:
+    """(label, value) of the params that matter, as params.yaml gave them (after snntext.params
+    checked the file); keys absent from it are shown as 'not set'."""
     out = []
     for label, key in SETTINGS:
-        value = params.get(key, default=None)
+        try:
+            value = lookup(params, key)
+        except KeyError:
+            value = None
         if value is None and key == "seeds":
             continue
         out.append((label, "not set" if value is None else value))
@@ -118,7 +122,7 @@ def update_readme_results(readme: Path, table_markdown: str) -> bool:
     return True
 
 
-def render_markdown(run, params, environment: dict[str, str]) -> dict[str, str]:
+def render_markdown(run, params: dict, environment: dict[str, str]) -> dict[str, str]:
     """file name -> Markdown of every report document (nothing written)."""
     from snntext.energy import DNN_FORMULA, E_MAC_PJ
 
@@ -154,9 +158,10 @@ def write_figures(run, figures_dir: Path) -> list[Path]:
     ]
 
 
-def write_reports(datasets: list[str], params, *, metrics_dir: Path, reports_dir: Path, readme: Path | None = None,
+def write_reports(datasets: list[str], params: dict, *, metrics_dir: Path, reports_dir: Path, readme: Path | None = None,
                   environment: dict[str, str] | None = None) -> list[Path]:
-    """Check every metrics file, then write reports/*.md and reports/figures/*.png; returns the paths written."""
+    """Check every metrics file, then write reports/*.md and reports/figures/*.png; returns the paths written.
+    `params`: params.yaml as read (Config.raw), shown in reports/README.md."""
     run = load_run_metrics(list(datasets), Path(metrics_dir))
     documents = render_markdown(run, params, environment if environment is not None else environment_info())
     block = readme_results(run)

@@ -143,6 +143,12 @@ def _get(metrics: dict, stage: str, *keys: str) -> float | None:
     return value if isinstance(value, (int, float)) else None
 
 
+def _pooled_rate(metrics: dict) -> float | None:
+    """The fine-tuned SNN's pooled-layer firing rate: a headline key since the detail split, nested before."""
+    rate = _get(metrics, "finetune", "pooled_firing_rate")
+    return rate if rate is not None else _get(metrics, "finetune", "test", "firing_rates", "pooled")
+
+
 def param_value(params: dict, param: str) -> Any:
     """`params` (params.yaml as a dict) at `param`, a dotted key for nested ones; None when absent."""
     try:
@@ -166,7 +172,7 @@ def ablation_points(rows: list[ExperimentRow], param: str) -> list[dict]:
                            "converted_test_acc": _get(metrics, "convert", "test_acc"),
                            "test_acc": _get(metrics, "finetune", "test_acc"),
                            "dev_acc": _get(metrics, "finetune", "dev_acc"),
-                           "pooled_rate": _get(metrics, "finetune", "test", "firing_rates", "pooled"),
+                           "pooled_rate": _pooled_rate(metrics),
                            "energy_ratio": _get(metrics, "finetune", "energy_ratio_snn_to_dnn")})
     return points
 

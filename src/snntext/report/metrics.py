@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from snntext.errors import SnntextError
+from snntext.stage_metrics import HEADLINE, detail_file
 
 REQUIRED_STAGES = ("prepare", "embed", "train_dnn", "convert", "finetune", "sweep")
 OPTIONAL_STAGES = ("attack",)   # the user may leave the attack stage out of a run
@@ -184,8 +185,11 @@ def load_dataset_metrics(dataset: str, metrics_dir: Path) -> DatasetMetrics:
         path = metrics_dir / stage / f"{dataset}.json"
         if stage in OPTIONAL_STAGES and not path.exists():
             continue
-        data = read_metrics_json(path)
-        _check_stage(stage, data, path)
+        data, where = read_metrics_json(path), path
+        if stage in HEADLINE:   # the headline numbers and the detail they summarise (snntext.stage_metrics)
+            detail = detail_file(stage, dataset, metrics_dir)
+            data, where = {**read_metrics_json(detail), **data}, f"{path} (with {detail.name})"
+        _check_stage(stage, data, where)
         result.stages[stage], result.files[stage] = data, path
     for stage, columns in HISTORY_COLUMNS.items():
         result.histories[stage] = read_history_csv(metrics_dir / stage / f"{dataset}_history.csv", columns)
