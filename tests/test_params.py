@@ -70,13 +70,13 @@ BAD = [
     # --- top level: neuron, encoding ---
     ("threshold", 0, "must be > 0"),
     ("threshold", -1, "must be > 0"),
-    ("threshold", "high", "must be a number"),
-    ("threshold", True, "must be a number"),
-    ("threshold", None, "must be a number"),
-    ("threshold", [1.0], "must be a number"),
+    ("threshold", "high", "must be a finite number"),
+    ("threshold", True, "must be a finite number"),
+    ("threshold", None, "must be a finite number"),
+    ("threshold", [1.0], "must be a finite number"),
     ("beta", 1.5, "must be > 0 and <= 1"),
     ("beta", 0, "must be > 0 and <= 1"),
-    ("beta", "x", "must be a number"),
+    ("beta", "x", "must be a finite number"),
     ("timesteps", 0, "must be >= 1"),
     ("timesteps", -50, "must be >= 1"),
     ("timesteps", 2.5, "must be an integer"),
@@ -87,11 +87,11 @@ BAD = [
     ("surrogate", 1, "must be one of"),
     ("surrogate_slope", 0, "must be > 0"),
     ("surrogate_slope", -25, "must be > 0"),
-    ("surrogate_slope", "steep", "must be a number"),
+    ("surrogate_slope", "steep", "must be a finite number"),
     # --- prepare ---
     ("prepare.test_fraction", 1.0, "must be > 0 and < 1"),
     ("prepare.test_fraction", 0, "must be > 0 and < 1"),
-    ("prepare.test_fraction", "tenth", "must be a number"),
+    ("prepare.test_fraction", "tenth", "must be a finite number"),
     ("prepare.dev_fraction", -0.1, "must be >= 0 and < 1"),
     ("prepare.dev_fraction", 1.0, "must be >= 0 and < 1"),
     ("prepare.conflicting_duplicates", "merge", "must be one of keep, drop"),
@@ -105,7 +105,7 @@ BAD = [
     ("embed.oov", "drop", "must be one of paper, zero"),
     ("embed.clip_sigma", 0, "must be > 0"),
     ("embed.clip_sigma", -1.5, "must be > 0"),
-    ("embed.clip_sigma", "wide", "must be a number"),
+    ("embed.clip_sigma", "wide", "must be a finite number"),
     ("embed.compare", ["nosuch-vectors"], "names 'nosuch-vectors', which"),
     ("embed.compare", "spacy-md-300d", "must be a list"),
     ("embed.compare", [""], "must be a non-empty string"),
@@ -117,8 +117,8 @@ BAD = [
     ("train_dnn.batch_size", 0, "must be >= 1"),
     ("train_dnn.lr", 0, "must be > 0"),
     ("train_dnn.lr", -1e-3, "must be > 0"),
-    ("train_dnn.lr", "fast", "must be a number"),
-    ("train_dnn.lr", True, "must be a number"),
+    ("train_dnn.lr", "fast", "must be a finite number"),
+    ("train_dnn.lr", True, "must be a finite number"),
     ("train_dnn.lr", {}, "must be a number or a mapping"),
     ("train_dnn.lr", {"mr": 0.001}, "neither 'sst2' nor 'default'"),   # datasets include sst2
     ("train_dnn.lr", {"default": 0}, "entry 'default' must be > 0"),
@@ -153,7 +153,7 @@ BAD = [
     # --- finetune ---
     ("finetune.epochs", -1, "must be >= 0"),
     ("finetune.lr", 0, "must be > 0"),
-    ("finetune.lr", "fast", "must be a number"),
+    ("finetune.lr", "fast", "must be a finite number"),
     ("finetune.weight_decay", -1, "must be >= 0"),
     ("finetune.batch_size", 0, "must be >= 1"),
     ("finetune.loss", "mse", "must be one of paper, count, distill"),
@@ -182,8 +182,12 @@ BAD = [
     ("attack.spike_samples", 0, "must be >= 1"),
     ("attack.similarity", 2, "must be >= -1 and <= 1"),
     ("attack.similarity", -1.5, "must be >= -1 and <= 1"),
-    ("attack.similarity", "high", "must be a number"),
+    ("attack.similarity", "high", "must be a finite number"),
     ("attack.batch_size", 0, "must be >= 1"),
+    # non-finite numbers, and a per-dataset learning rate for a dataset the registry does not know
+    ("threshold", float("inf"), "must be a finite number"),
+    ("embed.clip_sigma", ".inf", "must be a finite number"),
+    ("train_dnn.lr", {"default": 1e-3, "sts2": 5e-4}, "names 'sts2', which"),
 ]
 
 
@@ -367,3 +371,21 @@ def test_non_utf8_file_is_refused(tmp_path):
     path.write_bytes(b"seed: 0\nthreshold: \xff\n")
     with pytest.raises(SnntextError, match=r"not UTF-8 text"):
         load_config(path)
+
+
+def test_a_key_given_twice_names_the_line(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("seed: 0\nbeta: 1\nbeta: 0.5\n", encoding="utf-8")
+    with pytest.raises(SnntextError, match=rf"{re.escape(str(path))} line 3: not valid YAML \(key 'beta' is given twice\)"):
+        load_config(path)
+
+
+@pytest.mark.parametrize("section, value", [("embed", None), ("prepare", 5), ("finetune", [1])])
+def test_a_section_that_is_not_a_mapping_says_so(section, value):
+    message = refusal(with_value(section, value))
+    assert message.startswith(f"params.yaml: key '{section}' must be a section (a mapping of keys)"), message
+
+
+def test_a_dataset_name_with_a_trailing_newline_is_refused():
+    message = refusal(with_value("datasets", ["mr\n"]))
+    assert message.startswith("params.yaml: key 'datasets' item 0"), message

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -183,3 +184,39 @@ def test_write_history_csv(tmp_path):
     rows = list(csv.DictReader(path.open()))
     assert [(r["epoch"], r["model"]) for r in rows] == [("1", "kim"), ("1", "dnn"), ("2", "dnn")]
     assert float(rows[2]["dev_acc"]) == 0.8
+
+
+def test_train_dnn_stage_twice_gives_identical_checkpoint_bytes(tmp_path):
+    """Run times live in the metrics only: the same params give the same .pt bytes, so DVC re-runs
+    nothing downstream of an unchanged training."""
+    import hashlib
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.params_helper import write_params
+
+    root = Path(__file__).resolve().parents[1]
+    data = separable_data(sizes=(40, 12, 12))
+    emb = tmp_path / "data" / "embedded" / "toy"
+    emb.mkdir(parents=True)
+    np.save(emb / "table.npy", data.table.numpy())
+    np.savez(emb / "ids.npz", **{f"{s}_ids": data.split(s).ids.numpy().astype(np.int32) for s in ("train", "dev", "test")},
+             **{f"{s}_labels": data.split(s).labels.numpy() for s in ("train", "dev", "test")})
+    (emb / "meta.json").write_text(json.dumps({"labels": ["neg", "pos"]}))
+    small = {"epochs": 2, "patience": 0, "batch_size": 16, "kernel_sizes": [2, 3], "filters": 4}
+    write_params(tmp_path / "params.yaml", {"device": "cpu", "neurons_per_class": 2, "train_dnn.rate_code_steps": 4,
+                                            **{f"{section}.{k}": v for section in ("train_dnn", "kim")
+                                               for k, v in small.items()}})
+    env = dict(os.environ, SNNTEXT_ROOT=str(tmp_path), PYTHONPATH=str(root / "src"))
+    digests, seconds = [], []
+    for _ in range(2):
+        done = subprocess.run([sys.executable, str(root / "stages" / "train_dnn.py"), "toy"], env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        digests.append({name: hashlib.sha256((tmp_path / "data/models/toy" / name).read_bytes()).hexdigest()
+                        for name in ("kim.pt", "dnn.pt")})
+        seconds.append(json.loads((tmp_path / "metrics/train_dnn/toy_detail.json").read_text())["dnn_seconds"])
+    assert digests[0] == digests[1]
+    assert all(s > 0 for s in seconds)   # the timings are still measured, in the metrics

@@ -37,18 +37,20 @@ def stage_inputs(description: str, per_dataset: bool = True) -> tuple[argparse.N
     return args, config
 
 
-def run_stage(main: Callable[[], None]) -> None:
+def run_stage(main: Callable[[], None], uses_torch: bool = True) -> None:
     """Run a stage's main; a SnntextError becomes one clear line and exit status 2.
 
     CPU kernels are pinned to AVX2 first (snntext.cpu_kernels), so that a machine with AVX-512
-    computes what an AVX2 machine does (how far that was measured to hold: see that module)."""
-    from snntext.cpu_kernels import pin_portable_cpu_kernels
-    from snntext.device import keep_freed_memory
-
+    computes what an AVX2 machine does (docs/reproducibility.md). uses_torch=False (check_params)
+    skips that and torch's import, so a bad params.yaml is refused in a fraction of a second."""
     os.environ.setdefault("DVC_NO_ANALYTICS", "1")
-    keep_freed_memory()
     try:
-        pin_portable_cpu_kernels()
+        if uses_torch:
+            from snntext.cpu_kernels import pin_portable_cpu_kernels
+            from snntext.device import keep_freed_memory
+
+            keep_freed_memory()
+            pin_portable_cpu_kernels()
         main()
     except SnntextError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -8,6 +8,7 @@ torch nor textattack, so every value can be refused in the first second of a sta
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable
@@ -23,7 +24,7 @@ OOV_POLICIES = ("paper", "zero")
 CONFLICT_POLICIES = ("keep", "drop")
 RECIPES = ("deepwordbug", "pwws", "textfooler", "textbugger", "bert_attack")
 ATTACK_MODELS = ("dnn", "kim", "snn", "snn_stochastic")
-DATASET_NAME = re.compile(r"^[a-z0-9_]+$")   # goes into the stages' shell commands: no quoting needed
+DATASET_NAME = re.compile(r"[a-z0-9_]+")   # goes into the stages' shell commands: no quoting needed
 MAX_SEED = 2**32 - 1                          # numpy's SeedSequence takes 0 .. 2**32 - 1
 
 Check = Callable[[Any], Any]   # returns the value (converted, e.g. int -> float, list -> tuple) or raises ValueError
@@ -41,8 +42,8 @@ def _as_number(value: Any) -> float:
             return float(value)
         except ValueError:
             pass
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        raise ValueError("must be a number")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError("must be a finite number")
     return float(value)
 
 
@@ -60,6 +61,8 @@ def number(gt: float | None = None, ge: float | None = None, lt: float | None = 
            le: float | None = None) -> Check:
     def check(value):
         value = _as_number(value)
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number")
         bad = ((gt is not None and not value > gt) or (ge is not None and not value >= ge)
                or (lt is not None and not value < lt) or (le is not None and not value <= le))
         if bad:
@@ -119,7 +122,7 @@ def optional(check: Check, empty: Any) -> Check:
 
 
 def dataset_name(value: Any) -> str:
-    if not isinstance(value, str) or not DATASET_NAME.match(value):
+    if not isinstance(value, str) or not DATASET_NAME.fullmatch(value):
         raise ValueError("must be a dataset name of lowercase letters, digits and '_' (a key of the registry)")
     return value
 
@@ -133,6 +136,8 @@ def text(value: Any) -> str:
 def learning_rate(value: Any) -> float | tuple[tuple[str, float], ...]:
     """A positive number, or a mapping {default: x, <dataset>: y} (kept as sorted pairs: frozen)."""
     positive = number(gt=0)
+    if isinstance(value, tuple) and all(isinstance(p, tuple) and len(p) == 2 for p in value):
+        value = dict(value)   # already checked once: the dataclass re-runs its checks on construction
     if isinstance(value, dict):
         if not value:
             raise ValueError("must be a number or a mapping {default: <number>, <dataset>: <number>}")
@@ -249,7 +254,7 @@ class TrainConfig(_Checked):
             return self
         rates = dict(self.lr)
         if dataset not in rates and "default" not in rates:
-            raise ValueError(f"lr has neither '{dataset}' nor 'default'")
+            raise ValueError(f"has neither '{dataset}' nor 'default', got {dict(rates)!r}")
         return dataclasses.replace(self, lr=rates.get(dataset, rates.get("default")))
 
 

@@ -36,6 +36,19 @@ SECTIONS = (
 _ABSENT = object()
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """safe_load, except that a key given twice in one mapping is an error (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"key {key!r} is given twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 def read_params_file(path: str | Path | None = None) -> tuple[dict, Path]:
     """params.yaml as a mapping (default: the project's), or a SnntextError naming the file and line."""
     path = Path(path) if path else paths.PARAMS_FILE
@@ -46,7 +59,7 @@ def read_params_file(path: str | Path | None = None) -> tuple[dict, Path]:
     except UnicodeDecodeError as err:
         raise SnntextError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
     try:
-        data = yaml.safe_load(text) or {}
+        data = yaml.load(text, Loader=_UniqueKeyLoader) or {}
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
@@ -65,6 +78,10 @@ def load_config(path: str | Path | None = None, registry=None) -> Config:
 
 def config_from_dict(data: dict, source: str | Path = "params.yaml", registry=None) -> Config:
     known = _known_keys()
+    sections = {section for _, _, section, _ in SECTIONS if section}
+    for name in sections:
+        if name in data and not isinstance(data[name], dict):
+            raise SnntextError(f"{source}: key '{name}' must be a section (a mapping of keys), got {data[name]!r}")
     for dotted in _leaf_keys(data):
         if dotted not in known:
             near = difflib.get_close_matches(dotted, sorted(known), n=1)
@@ -106,6 +123,12 @@ def _check_across(config: Config, registry) -> None:
         from snntext.data.sources import load_registry
 
         registry = load_registry()
+    for section in ("train_dnn", "kim"):
+        lr = getattr(config, section).lr
+        for name, _ in lr if isinstance(lr, tuple) else ():
+            if name != "default" and name not in registry.datasets:
+                raise SnntextError(f"{config.source}: key '{section}.lr' names {name!r}, which {registry.source} "
+                                   f"does not define; defined: {', '.join(sorted(registry.datasets))}")
     for dataset in config.run.datasets:
         if dataset not in registry.datasets:
             raise SnntextError(f"{config.source}: key 'datasets' names {dataset!r}, which {registry.source} does not "

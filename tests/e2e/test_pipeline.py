@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from snntext.stage_metrics import HEADLINE, read_stage_metrics
+
 from tests.e2e import tiny_project
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,18 +97,19 @@ def test_dvc_repro_runs_every_stage_on_tiny_data(tmp_path):
         assert sum(s["count"] for s in prepared["splits"].values()) == 240
         embedded = json.loads((metrics / "embed" / f"{ds}.json").read_text())
         assert embedded["coverage"]["token_coverage"] > 0.9
-        dnn = json.loads((metrics / "train_dnn" / f"{ds}.json").read_text())
+        dnn = read_stage_metrics("train_dnn", ds, metrics)
         # the tiny task is learnable; Kim (biases, max pooling) learns more slowly on [0,1] inputs, as on real data
         assert dnn["dnn_dev_acc"] > 0.75 and dnn["kim_dev_acc"] > 0.6, dnn
         assert dnn["dnn_rate_code_steps"] == 8
-        converted = json.loads((metrics / "convert" / f"{ds}.json").read_text())
+        converted = read_stage_metrics("convert", ds, metrics)
         assert set(converted["options"]) == {"none", "max_weight", "data_max", "data_p99.9"}
-        tuned = json.loads((metrics / "finetune" / f"{ds}.json").read_text())
+        tuned = read_stage_metrics("finetune", ds, metrics)
+        assert set(json.loads((metrics / "finetune" / f"{ds}.json").read_text())) == set(HEADLINE["finetune"])
         assert tuned["test_acc"] > 0.6, tuned
         assert tuned["energy"]["total_uj"] > 0
         assert set(tuned["per_seed"]) == {"0", "1"}
         assert tuned["paired_gap"]["draws"] == 2 and tuned["paired_gap"]["sentences"] == prepared["splits"]["test"]["count"]
-        attacked = json.loads((metrics / "attack" / f"{ds}.json").read_text())
+        attacked = read_stage_metrics("attack", ds, metrics)
         assert set(attacked["models"]) == {"dnn", "snn"}
         swept = json.loads((metrics / "sweep" / f"{ds}.json").read_text())
         assert swept["timesteps"] == [1, 4, 8]
@@ -126,3 +129,12 @@ def test_dvc_repro_runs_every_stage_on_tiny_data(tmp_path):
     # nothing left to do: the lock file matches what ran
     status = _run(["dvc", "status"], repo, env)
     assert "up to date" in status.stdout, status.stdout
+    # a bad value stops at the check_params stage: no stage runs, no output is removed or rewritten
+    before = {p: p.read_bytes() for p in sorted(metrics.rglob("*")) + sorted((repo / "data" / "models").rglob("*.pt"))
+              if p.is_file()}
+    (repo / "params.yaml").write_text(yaml.safe_dump({**TINY_PARAMS, "threshold": 0}, sort_keys=False), encoding="utf-8")
+    failed = subprocess.run(["dvc", "repro"], cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+    assert failed.returncode != 0
+    assert "key 'threshold' must be > 0, got 0" in failed.stdout + failed.stderr
+    assert "Running stage 'convert@" not in failed.stdout
+    assert {p: p.read_bytes() for p in before if p.is_file()} == before
