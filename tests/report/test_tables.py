@@ -15,8 +15,10 @@ import yaml
 
 from snntext.errors import SnntextError
 from snntext.report import README_END, README_START, update_readme_results, write_reports
+from snntext.report.accuracy import results_table
+from snntext.report.markdown import pct
 from snntext.report.metrics import Measured, load_run_metrics, measured
-from snntext.report.tables import load_paper, pct, results_table
+from snntext.report.paper import load_paper
 
 from tests.report.fake_metrics import write_fake_run
 
@@ -245,7 +247,7 @@ def test_paired_gap_rows_show_draws_and_interval_only_when_every_dataset_has_the
 
 def test_dearer_verdict_quotes_the_measured_input_rates_and_the_break_even():
     from types import SimpleNamespace
-    from snntext.report.tables import _input_rate_reason
+    from snntext.report.energy import _input_rate_reason
 
     def run_with(rate):
         return SimpleNamespace(stages={"finetune": {"energy": {"e_ac_pj": 0.9, "timesteps": 50, "layers": {

@@ -1,9 +1,10 @@
 """The report: reports/*.md and reports/figures/*.png from the metrics files of a run.
 
 `write_reports` reads and checks every metrics file first (snntext.report.metrics), so a missing
-or malformed file stops it before anything is written; then it renders the Markdown
-(snntext.report.tables) and the figures (snntext.report.figures), each file written atomically,
-and copies the accuracy table into the project README between its results markers.
+or malformed file stops it before anything is written; then it renders the Markdown (one module
+per document: accuracy, energy, robustness, run_readme) and the figures (snntext.report.figures),
+each file written atomically, and copies the accuracy table into the project README between its
+results markers.
 """
 from __future__ import annotations
 
@@ -18,9 +19,13 @@ from typing import Any
 from snntext.atomic import write_text_atomic
 from snntext.cpu_kernels import SWITCH as PORTABLE_CPU_SWITCH
 from snntext.errors import SnntextError
+from snntext.report.accuracy import accuracy_markdown, results_table
+from snntext.report.energy import energy_markdown
+from snntext.report.markdown import FIGURES
 from snntext.report.metrics import load_run_metrics, lookup
-from snntext.report.tables import (FIGURES, accuracy_markdown, energy_markdown, load_paper, results_table,
-                                   robustness_markdown, run_readme_markdown)
+from snntext.report.paper import load_paper
+from snntext.report.robustness import robustness_markdown
+from snntext.report.run_readme import run_readme_markdown
 
 README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 SETTINGS = (  # (label, params key) shown in reports/README.md

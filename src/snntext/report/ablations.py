@@ -18,7 +18,7 @@ from typing import Any
 
 from snntext.errors import SnntextError
 from snntext.report.metrics import lookup
-from snntext.report.tables import display, markdown_table, pct
+from snntext.report.markdown import display, markdown_table, pct
 
 PARAMS = ("threshold", "beta", "neurons_per_class", "embed.clip_sigma")
 GRIDS = {  # values besides the committed baseline (threshold 1.0, beta 1.0, neurons_per_class 10, clip_sigma 1.5)

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from snntext.atomic import atomic_path  # noqa: E402
-from snntext.report.tables import LAYER_ORDER, display  # noqa: E402
+from snntext.report.markdown import LAYER_ORDER, display  # noqa: E402
 
 COLOURS = plt.get_cmap("tab10").colors
 _SAVE = dict(format="png", dpi=110, metadata={"Software": None})
