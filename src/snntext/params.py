@@ -123,26 +123,25 @@ def _check_across(config: Config, registry) -> None:
         from snntext.data.sources import load_registry
 
         registry = load_registry()
-    for section in ("train_dnn", "kim"):
-        lr = getattr(config, section).lr
-        for name, _ in lr if isinstance(lr, tuple) else ():
-            if name != "default" and name not in registry.datasets:
-                raise SnntextError(f"{config.source}: key '{section}.lr' names {name!r}, which {registry.source} "
-                                   f"does not define; defined: {', '.join(sorted(registry.datasets))}")
-    for dataset in config.run.datasets:
-        if dataset not in registry.datasets:
-            raise SnntextError(f"{config.source}: key 'datasets' names {dataset!r}, which {registry.source} does not "
-                               f"define; defined: {', '.join(sorted(registry.datasets))}")
+    names = [(f"{section}.lr", name, registry.datasets) for section in ("train_dnn", "kim")
+             for name, _ in _pairs(getattr(config, section).lr) if name != "default"]
+    names += [("datasets", name, registry.datasets) for name in config.run.datasets]
+    names += [("embed.compare", name, registry.vectors) for name in config.embed.compare]
+    for key, name, defined in names:
+        if name not in defined:
+            raise SnntextError(f"{config.source}: key '{key}' names {name!r}, which {registry.source} does not "
+                               f"define; defined: {', '.join(sorted(defined))}")
     for language, key in (("en", "embed.english"), ("zh", "embed.chinese")):
         name = config.embed.vectors_for(language)
         fits = ", ".join(n for n, v in registry.vectors.items() if v.language == language)
         if name not in registry.vectors or registry.vectors[name].language != language:
             raise SnntextError(f"{config.source}: key '{key}' is {name!r}, not a '{language}' vector set of "
                                f"{registry.source}; choose one of: {fits}")
-    for name in config.embed.compare:
-        if name not in registry.vectors:
-            raise SnntextError(f"{config.source}: key 'embed.compare' names {name!r}, which {registry.source} "
-                               f"does not define; defined: {', '.join(sorted(registry.vectors))}")
+
+
+def _pairs(lr) -> tuple:
+    """A per-dataset learning rate's (name, value) pairs; none for a single number."""
+    return lr if isinstance(lr, tuple) else ()
 
 
 def _known_keys() -> set[str]:
