@@ -39,7 +39,7 @@ def _as_number(value: Any) -> float:
     """int or float; also YAML 1.1's "1e-3" strings (PyYAML and `dvc exp run -S` read them as str)."""
     if isinstance(value, str):
         try:
-            return float(value)
+            value = float(value)
         except ValueError:
             pass
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -61,8 +61,6 @@ def number(gt: float | None = None, ge: float | None = None, lt: float | None = 
            le: float | None = None) -> Check:
     def check(value):
         value = _as_number(value)
-        if not math.isfinite(value):
-            raise ValueError("must be a finite number")
         bad = ((gt is not None and not value > gt) or (ge is not None and not value >= ge)
                or (lt is not None and not value < lt) or (le is not None and not value <= le))
         if bad:
@@ -323,12 +321,3 @@ class Config:
     attack: AttackConfig
     source: str = "params.yaml"
     raw: dict = field(default_factory=dict, compare=False, repr=False)   # the file as read, for the report
-
-    def setting(self, dotted: str, default: Any = None) -> Any:
-        """The value params.yaml gave at a dotted key (None/default when absent), for display."""
-        node: Any = self.raw
-        for part in dotted.split("."):
-            if not isinstance(node, dict) or part not in node:
-                return default
-            node = node[part]
-        return node

@@ -18,7 +18,6 @@ from snntext.config import DEVICE_CHOICES
 from snntext.errors import SnntextError
 
 
-
 def resolve_device(name: str) -> torch.device:
     """The torch device for the params value `device`: auto | cpu | cuda."""
     if name not in DEVICE_CHOICES:

@@ -30,7 +30,6 @@ from snntext.encoding import (PAD_ID, UNK_ID, build_dataset_table, build_vocab, 
 from snntext.errors import SnntextError
 
 
-
 def embed_splits(texts: dict[str, list[str]], labels: dict[str, np.ndarray], *, language: str, max_len: int,
                  kv, clip_sigma: float, oov: str, tokenise: Callable[[str, str], list[str]],
                  compare: dict[str, object] | None = None) -> dict:

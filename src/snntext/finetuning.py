@@ -32,7 +32,6 @@ from snntext.spiking_evaluation import spiking_report
 from snntext.models.spiking import SpikingTextCNN, draw_batch_spikes, evaluate_spiking, length_bucketed_batches
 
 
-
 def bf16_is_fast(device: torch.device | str) -> bool:
     """Whether bf16 convolutions beat fp32 ones here: a CUDA device with bf16, or a CPU whose oneDNN
     may use its bf16 instructions (AVX512_BF16 or AMX; not with the stages' AVX2 pin, under which
@@ -72,7 +71,6 @@ def spike_count_loss(class_counts: torch.Tensor, labels: torch.Tensor, loss: str
     if loss == "count":
         return F.cross_entropy(class_counts.mean(dim=0) / temperature, labels)
     raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
-
 
 
 def write_history_csv(path, history: list[dict]) -> None:

@@ -28,7 +28,6 @@ from snntext.config import SURROGATES
 from spikingjelly.activation_based.neuron import BaseNode
 
 
-
 def fast_sigmoid_backward(grad_output: torch.Tensor, x: torch.Tensor, slope: float):
     """SuperSpike / snnTorch fast sigmoid: dS/dx = 1 / (1 + slope*|x|)^2 (spikingjelly has none:
     its SoftSign(alpha) is alpha/2 times larger)."""

@@ -14,7 +14,6 @@ from snntext.config import SPLITS
 from snntext.errors import SnntextError
 
 
-
 def _check_fraction(value: float, key: str, allow_zero: bool) -> None:
     is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if not is_number or not ((value >= 0 if allow_zero else value > 0) and value < 1):
