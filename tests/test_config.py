@@ -48,7 +48,7 @@ BAD_FIELDS = [
     (FinetuneConfig, {}, "precision", "fp16", "must be one of fp32, bf16"),
     (SweepConfig, {"timesteps": [1]}, "splits", ["val"], "must be one of train, dev, test"),
     (AttackConfig, ATTACK, "similarity", 2, "must be >= -1 and <= 1"),
-    (AttackConfig, ATTACK, "recipes", ["pso"], "must be one of deepwordbug"),
+    (AttackConfig, ATTACK, "recipes", ["hotflip"], "must be one of deepwordbug"),
 ]
 
 

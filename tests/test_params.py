@@ -175,7 +175,7 @@ BAD = [
     ("sweep.batch_size", 0, "must be >= 1"),
     # --- attack ---
     ("attack.examples", 0, "must be >= 1"),
-    ("attack.recipes", ["pso"], "item 0 ('pso') must be one of deepwordbug"),
+    ("attack.recipes", ["hotflip"], "item 0 ('hotflip') must be one of deepwordbug"),
     ("attack.recipes", [], "must be a non-empty list"),
     ("attack.recipes", ["pwws", "pwws"], "lists a value twice"),
     ("attack.models", ["bert"], "must be one of dnn, kim, snn, snn_stochastic"),
@@ -184,6 +184,10 @@ BAD = [
     ("attack.similarity", -1.5, "must be >= -1 and <= 1"),
     ("attack.similarity", "high", "must be a finite number"),
     ("attack.batch_size", 0, "must be >= 1"),
+    ("attack.backend", "dask", "must be one of local, ray"),
+    ("attack.workers", -1, "must be >= 0"),
+    ("attack.shard_size", 0, "must be >= 1"),
+    ("attack.retries", -1, "must be >= 0"),
     # non-finite numbers, and a per-dataset learning rate for a dataset the registry does not know
     ("threshold", float("inf"), "must be a finite number"),
     ("embed.clip_sigma", ".inf", "must be a finite number"),

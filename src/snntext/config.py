@@ -22,8 +22,9 @@ LOSSES = ("paper", "count", "distill")
 PRECISIONS = ("fp32", "bf16")
 OOV_POLICIES = ("paper", "zero")
 CONFLICT_POLICIES = ("keep", "drop")
-RECIPES = ("deepwordbug", "pwws", "textfooler", "textbugger", "bert_attack")
+RECIPES = ("deepwordbug", "pwws", "textfooler", "textbugger", "pso", "bert_attack")
 ATTACK_MODELS = ("dnn", "kim", "snn", "snn_stochastic")
+ATTACK_BACKENDS = ("local", "ray")   # snntext.attack.shards
 DATASET_NAME = re.compile(r"[a-z0-9_]+")   # goes into the stages' shell commands: no quoting needed
 MAX_SEED = 2**32 - 1                          # numpy's SeedSequence takes 0 .. 2**32 - 1
 
@@ -299,6 +300,10 @@ class AttackConfig(_Checked):
     similarity: float = checked(number(ge=-1, le=1))   # a cosine
     spike_samples: int = checked(integer(1), 1)
     batch_size: int = checked(integer(1), 128)
+    backend: str = checked(one_of(ATTACK_BACKENDS), "local")   # local: this process | ray: Ray tasks
+    workers: int = checked(integer(0), 0)          # Ray tasks at a time; 0 = one per CPU core
+    shard_size: int = checked(integer(1), 10)      # examples per shard (the unit of retry and resume)
+    retries: int = checked(integer(0), 2)          # times a failed shard is run again before the stage fails
     seed: int = checked(integer(0, MAX_SEED), 0, key="seed")
     timesteps: int = checked(integer(1), 50, key="timesteps")
     device: str = checked(one_of(DEVICE_CHOICES), "auto", key="device")

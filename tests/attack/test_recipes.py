@@ -42,7 +42,7 @@ def test_word_embedding_nn_matrix_starts_with_the_word(offline_resources, tiny_p
     assert len(set(neighbours) & set(POSITIVE + ["nice"])) >= 2  # sentiment dimension dominates
 
 
-@pytest.mark.parametrize("recipe", ["deepwordbug", "pwws", "textfooler", "textbugger"])
+@pytest.mark.parametrize("recipe", ["deepwordbug", "pwws", "textfooler", "textbugger", "pso"])
 def test_recipe_runs_offline(recipe, context, dnn_wrapper, no_network, tmp_path):
     from snntext.attack.recipes import RecipeUnavailable
     from snntext.attack.run import attack_examples
@@ -76,20 +76,12 @@ def test_textfooler_swaps_only_vector_neighbours_and_a_tenth_of_words(context, d
     assert outcome.metrics["attacked"] == 1
 
 
-def test_bert_attack_skips_with_one_line_reason_offline(context, dnn_wrapper, no_network):
-    from snntext.attack.recipes import RecipeUnavailable, build_attack
-
-    with pytest.raises(RecipeUnavailable) as info:
-        build_attack("bert_attack", dnn_wrapper, context)
-    assert "bert-base-uncased" in str(info.value) and "\n" not in str(info.value)
-
-
 def test_chinese_runs_only_the_recipes_that_apply():
     from snntext.attack.recipes import recipe_skip_reason
     from snntext.config import RECIPES
 
     applies = [r for r in RECIPES if recipe_skip_reason(r, "zh") is None]
-    assert applies == ["deepwordbug", "textfooler"]
+    assert applies == ["deepwordbug", "textfooler", "pso"]
     assert all(recipe_skip_reason(r, "en") is None for r in RECIPES)
 
 
@@ -122,3 +114,73 @@ def test_windowed_similarity_scores_texts_without_a_modified_index_whole(context
     assert scores.shape == (3,) and float(scores[0]) == pytest.approx(float(scores[2]))
     assert all(0.3 < float(x) <= 1.0 + 1e-6 for x in scores)
     assert constraint.window_size == 15
+
+
+def test_pso_builds_with_the_papers_search_and_the_authors_constraints(context, dnn_wrapper, tiny_pipeline):
+    from textattack.constraints.overlap import MaxWordsPerturbed
+    from textattack.search_methods import ParticleSwarmOptimization
+    from textattack.transformations import WordSwapEmbedding
+
+    from snntext.attack.recipes import PreloadedSBERT, RecipeContext, build_attack, recipe_skip_reason
+
+    english = build_attack("pso", dnn_wrapper, context)
+    search = english.search_method
+    assert isinstance(search, ParticleSwarmOptimization)
+    assert (search.pop_size, search.max_iters, search.post_turn_check, search.max_turn_retries) == (60, 20, True, 20)
+    assert isinstance(english.transformation, WordSwapEmbedding) and english.transformation.max_candidates == 15
+    assert english.transformation.embedding is context.embedding
+    share = [c.max_percent for c in english.constraints if isinstance(c, MaxWordsPerturbed)]
+    assert share == [0.1] and any(isinstance(c, PreloadedSBERT) for c in english.constraints)
+
+    chinese_ctx = RecipeContext(language="zh", embedding=context.embedding, batch_size=16)  # no sentence model
+    chinese = build_attack("pso", dnn_wrapper, chinese_ctx)
+    assert isinstance(chinese.search_method, ParticleSwarmOptimization)
+    assert not any(isinstance(c, PreloadedSBERT) for c in chinese.constraints)
+    assert recipe_skip_reason("pso", "zh") is None and recipe_skip_reason("pso", "en") is None
+
+
+def test_pso_leaves_the_random_state_to_the_caller(context, dnn_wrapper):
+    """PSO draws from np.random's global generator, which attack_examples seeds per run."""
+    import numpy as np
+
+    from snntext.attack.recipes import build_attack
+
+    np.random.seed(123)
+    np.random.uniform()
+    _, keys, position, *_ = np.random.get_state()
+    build_attack("pso", dnn_wrapper, context)
+    _, keys_after, position_after, *_ = np.random.get_state()
+    assert (keys_after == keys).all() and position_after == position
+
+
+def test_pso_is_repeatable_under_the_callers_seed(context, dnn_wrapper, no_network):
+    from snntext.attack.run import attack_examples
+
+    first, second = (attack_examples("pso", dnn_wrapper, context, EXAMPLES[:2], seed=3) for _ in range(2))
+    assert first.adversarial == second.adversarial
+    assert first.metrics["queries"] == second.metrics["queries"]
+
+
+def test_pso_keeps_only_swaps_whose_words_line_up(offline_resources):
+    """A vocabulary entry TextAttack does not see as one word changes the word count; PSO asserts
+    equal lengths. The other cases are real jieba re-segmentations: the word count stays, but
+    TextAttack's newly modified indices name other words, or point past the end (IndexError in
+    PSO on ChnSenti)."""
+    from textattack.shared import AttackedText
+
+    from snntext.attack.recipes import KeepsWordPositions
+
+    keeps = KeepsWordPositions()._check_constraint
+    english = AttackedText("the movie is good and the cast is great")
+    assert keeps(english.replace_word_at_index(3, "fine"), english)
+    assert not keeps(english.replace_word_at_index(3, "--"), english)        # no word for TextAttack
+    assert not keeps(english.replace_word_at_index(3, "so good"), english)   # two words
+
+    chinese = AttackedText("这部电影很好看但是结局太差了")
+    assert chinese.words == ["这部", "电影", "很", "好看", "但是", "结局", "太差", "了"]
+    assert keeps(chinese.replace_word_at_index(5, "故事"), chinese)
+    past_the_end = chinese.replace_word_at_index(7, "太差")
+    assert len(past_the_end.words) == 8 and past_the_end.attack_attrs["newly_modified_indices"] == {8, 9}
+    assert not keeps(past_the_end, chinese)
+    merged = chinese.replace_word_at_index(2, "很好")      # jieba: 电影 / 很 / 好好看
+    assert len(merged.words) == 8 and not keeps(merged, chinese)

@@ -36,7 +36,8 @@ TINY_PARAMS = {
     "finetune": {"epochs": 2, "lr": 1.0e-3, "weight_decay": 0.0, "batch_size": 16, "loss": "paper",
                  "temperature": 1.0, "patience": 0, "zero_sum_filters": True, "test_draws": 2},
     "attack": {"examples": 3, "recipes": ["deepwordbug", "textfooler"], "models": ["dnn", "snn"],
-               "spike_samples": 1, "similarity": 0.85, "batch_size": 64},
+               "spike_samples": 1, "similarity": 0.85, "batch_size": 64,
+               "backend": "ray", "workers": 2, "shard_size": 2, "retries": 1},   # the Ray path, end to end
     "sweep": {"timesteps": [1, 4, 8], "splits": ["test", "dev"], "batch_size": 64},
 }
 

@@ -75,19 +75,41 @@ def dataset_metrics(name: str, base: float, language: str, vectors: str) -> dict
     }
 
 
-def attack_metrics(name: str) -> dict:
-    def result(clean, under, success, share, queries):
-        return {"examples": 20, "attacked": 18, "successful": 9, "failed": 9, "skipped": 2, "clean_accuracy": clean,
-                "accuracy_under_attack": under, "success_rate": success, "avg_perturbed_word_share": share,
+# One outcome per attacked example (S flipped, F robust, K wrong already), the same 20 examples
+# everywhere: the DNN is wrong on the last 4, the deterministic SNN on the last 5.
+ATTACK_OUTCOMES = {
+    "en": {"dnn": {"deepwordbug": "S" * 12 + "F" * 4 + "K" * 4, "pwws": "S" * 14 + "F" * 2 + "K" * 4},
+           "snn": {"deepwordbug": "F" * 7 + "S" * 8 + "K" * 5, "pwws": "F" * 6 + "S" * 9 + "K" * 5},
+           "snn_stochastic": {"deepwordbug": "F" * 9 + "S" * 5 + "K" * 6, "pwws": "F" * 8 + "S" * 6 + "K" * 6}},
+    "zh": {"dnn": {"deepwordbug": "F" * 10 + "S" * 8 + "K" * 2},
+           "snn": {"deepwordbug": "F" * 9 + "S" * 9 + "K" * 2},
+           "snn_stochastic": {"deepwordbug": "F" * 10 + "S" * 7 + "K" * 3}},
+}
+
+
+def attack_metrics(name: str, language: str = "en", outcomes: bool = True) -> dict:
+    """As the attack stage writes them; outcomes=False: a run from before per-example outcomes were kept."""
+    def result(text: str, share: float, queries: float) -> dict:
+        s, f, k = (text.count(c) for c in "SFK")
+        return {"examples": len(text), "attacked": s + f, "successful": s, "failed": f, "skipped": k,
+                "clean_accuracy": (s + f) / len(text), "accuracy_under_attack": f / len(text),
+                "success_rate": s / (s + f) if s + f else None, "avg_perturbed_word_share": share,
                 "avg_queries": queries, "queries": 900, "wall_s": 12.0, "queries_per_s": 75.0}
-    return {"dataset": name, "language": "en", "examples": 20, "timesteps": 50, "spike_samples": 1, "similarity": 0.7,
-            "models": {"dnn": {"deepwordbug": result(0.8, 0.2, 0.75, 0.12, 40.5), "pwws": result(0.8, 0.1, 0.875, 0.08, 60.0)},
-                       "snn": {"deepwordbug": result(0.75, 0.35, 0.5333, 0.15, 42.0), "pwws": result(0.75, 0.3, 0.6, 0.1, 61.25)},
-                       "snn_stochastic": {"deepwordbug": result(0.7, 0.45, 0.3571, 0.2, 44.0),
-                                          "pwws": result(0.7, 0.4, None, None, None)}},
-            "skipped_recipes": {"bert_attack": "bert-base-uncased not in the local Hugging Face cache"},
+    strings = ATTACK_OUTCOMES[language]
+    models = {model: {recipe: result(text, 0.08 + 0.04 * i, 40.5 + 10 * i)
+                      for recipe, text in per_model.items()} for i, (model, per_model) in enumerate(strings.items())}
+    skipped = {"bert_attack": "bert-base-uncased not in the local Hugging Face cache"}
+    if language == "zh":
+        skipped["pwws"] = "WordNet has no Chinese synonyms"
+    data = {"dataset": name, "language": language, "examples": 20, "timesteps": 50, "spike_samples": 1,
+            "similarity": 0.7, "models": models, "skipped_recipes": skipped,
             "throughput_queries_per_s": {"dnn": 900.0, "snn": 35.5}, "wall_s": 321.0,
-            "under_attack": {"dnn": 0.15, "snn": 0.325, "snn_stochastic": 0.425}}
+            "under_attack": {model: sum(r["accuracy_under_attack"] for r in per_model.values()) / len(per_model)
+                             for model, per_model in models.items()}}
+    if outcomes:
+        data["outcomes"] = strings
+        data["indices"] = list(range(3, 23))
+    return data
 
 
 TRAIN_HISTORY = "epoch,model,train_loss,dev_acc\n" + "".join(
@@ -96,8 +118,10 @@ FINETUNE_HISTORY = "epoch,train_loss,dev_acc,seconds\n0,,0.700000,0.00\n" + "".j
     f"{e},{0.5 / e:.6f},{0.7 + 0.01 * e:.6f},100.00\n" for e in range(1, 5))
 
 
-def write_fake_run(metrics_dir: Path, *, attack: tuple[str, ...] = ("mr",)) -> list[str]:
-    """Write the metrics of datasets mr and chnsenti under metrics_dir; attack metrics only for `attack`."""
+def write_fake_run(metrics_dir: Path, *, attack: tuple[str, ...] = ("mr",),
+                   attack_outcomes: tuple[str, ...] | None = None) -> list[str]:
+    """Write the metrics of datasets mr and chnsenti under metrics_dir; attack metrics only for `attack`,
+    with per-example outcomes for the datasets in `attack_outcomes` (default: all attacked)."""
     specs = {"mr": (0.76, "en", "glove-6b-50d"), "chnsenti": (0.85, "zh", "synonyms-w2v-100d")}
     for name, (base, language, vectors) in specs.items():
         for stage, data in dataset_metrics(name, base, language, vectors).items():
@@ -105,7 +129,8 @@ def write_fake_run(metrics_dir: Path, *, attack: tuple[str, ...] = ("mr",)) -> l
         (metrics_dir / "train_dnn" / f"{name}_history.csv").write_text(TRAIN_HISTORY)
         (metrics_dir / "finetune" / f"{name}_history.csv").write_text(FINETUNE_HISTORY)
         if name in attack:
-            write_metrics(metrics_dir, "attack", name, attack_metrics(name))
+            with_outcomes = attack_outcomes is None or name in attack_outcomes
+            write_metrics(metrics_dir, "attack", name, attack_metrics(name, language, with_outcomes))
     return list(specs)
 
 

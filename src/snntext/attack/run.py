@@ -1,4 +1,4 @@
-"""Running the attacks: one dataset x model x recipe at a time, and the whole attack stage.
+"""Running the attacks: every recipe on every model, one example at a time, and the whole attack stage.
 
 Metrics per run (cf. the authors' SimplifidResult; s successful, f failed, k skipped = already
 misclassified, n = s + f + k examples):
@@ -6,24 +6,34 @@ misclassified, n = s + f + k examples):
   avg_perturbed_word_share = mean over successful attacks of changed words / words (TextAttack's words),
   avg_queries = mean model queries per attacked (non-skipped) example (TextAttack's count, cache hits free),
   queries = texts actually run through the model, wall_s, queries_per_s = queries / wall_s.
-Successful adversarial examples are kept for inspection (CSV).
-Import after snntext.attack.offline.prepare_offline().
+Successful adversarial examples are kept for inspection (CSV), and every cell's outcome per
+example (S successful, F failed, K skipped) for the paired statistics (snntext.attack.statistics).
+
+An example's result depends on nothing but the example: the random generators (Python's and
+NumPy's, which the character edits and PSO draw from, and the stochastic SNN's) are seeded from
+(seed, test row, recipe) before each attack, the same for every model (so random recipes draw the
+same candidates against each model), and every cache is emptied between examples. Examples can
+therefore be attacked in shards, in any order, on any worker (snntext.attack.shards), with the
+result of the serial run. Import after snntext.attack.offline.prepare_offline().
 """
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from time import perf_counter
 
 import numpy as np
 import torch
 from textattack.attack_results import FailedAttackResult, SkippedAttackResult, SuccessfulAttackResult
 
+from snntext.attack.caching import CachedSentenceModel, RecipeCaches
 from snntext.attack.recipes import RecipeContext, RecipeUnavailable, build_attack
-from snntext.atomic import replaced_folder
+from snntext.atomic import write_text_atomic
 from snntext.config import AttackConfig
 
 CSV_COLUMNS = ("index", "label", "perturbed_label", "original_text", "perturbed_text", "perturbed_word_share",
@@ -36,14 +46,25 @@ class AttackOutcome:
     adversarial: list[dict] = field(default_factory=list)
 
 
+MODEL_FILES = {"dnn": "dnn.pt", "kim": "kim.pt", "snn": "snn.pt", "snn_stochastic": "snn.pt"}
+SPIKING_MODELS = ("snn", "snn_stochastic")
+STATUS = {SkippedAttackResult: "K", SuccessfulAttackResult: "S", FailedAttackResult: "F"}
+
+
 def select_examples(n_total: int, count: int, seed: int) -> list[int]:
     """The first `count` indices of a permutation of range(n_total) fixed by `seed`."""
     order = np.random.default_rng(seed).permutation(n_total)
     return [int(i) for i in order[: min(count, n_total)]]
 
 
+def example_seed(seed: int, index: int, recipe: str) -> int:
+    """The seed of one example's attack by one recipe (the same for every model)."""
+    digest = hashlib.sha256(f"{seed}\x00{index}\x00{recipe}".encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "little") & (2**63 - 1)
+
+
 def _seed_all(seed: int) -> None:
-    """The character-edit transformations draw from Python's and NumPy's global generators."""
+    """The character-edit transformations and PSO draw from Python's and NumPy's global generators."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -53,46 +74,155 @@ def _ratio(num: float, den: float) -> float | None:
     return num / den if den else None
 
 
+def _cell(result, label: int, model_queries: int, wall: float) -> dict:
+    """One model x recipe x example: status, queries, and the adversarial text when it succeeded."""
+    status = STATUS.get(type(result))
+    if status is None:   # e.g. MaximizedAttackResult: not produced by untargeted classification
+        raise TypeError(f"unexpected attack result {type(result).__name__}")
+    cell = {"status": status, "model_queries": model_queries, "wall_s": round(wall, 4)}
+    if status != "K":
+        cell["queries"] = result.perturbed_result.num_queries
+    if status == "S":
+        original, perturbed = result.original_result.attacked_text, result.perturbed_result.attacked_text
+        cell["perturbed_word_share"] = round(len(original.all_words_diff(perturbed)) / max(1, len(original.words)), 6)
+        cell["perturbed_text"] = perturbed.text
+        cell["perturbed_label"] = int(result.perturbed_result.output)
+    return cell
+
+
+class AttackSession:
+    """Every recipe built on every model once per process; attacks one example at a time.
+
+    share_caches=False turns off the work sharing of snntext.attack.caching (the benchmark's baseline).
+    """
+
+    def __init__(self, wrappers: dict, recipes: list[str], ctx: RecipeContext, seed: int, share_caches: bool = True):
+        self.wrappers = wrappers
+        self.ctx = ctx
+        self.seed = int(seed)
+        self.share_caches = share_caches
+        self.skipped: dict[str, str] = {}
+        self.attacks: dict[tuple[str, str], object] = {}
+        self.caches: list[RecipeCaches] = []
+        if share_caches and ctx.sentence_model is not None and not isinstance(ctx.sentence_model, CachedSentenceModel):
+            ctx.sentence_model = CachedSentenceModel(ctx.sentence_model)
+        for recipe in recipes:
+            caches = RecipeCaches() if share_caches else None
+            try:
+                built = {name: build_attack(recipe, wrapper, ctx) for name, wrapper in wrappers.items()}
+            except RecipeUnavailable as err:
+                self.skipped[recipe] = str(err)
+                continue
+            for name, attack in built.items():
+                if caches is not None:
+                    caches.attach(attack)
+                self.attacks[(recipe, name)] = attack
+            if caches is not None:
+                self.caches.append(caches)
+        self.recipes = [r for r in recipes if r not in self.skipped]
+        for wrapper in wrappers.values():
+            wrapper.memo = {} if share_caches else None
+
+    @classmethod
+    def from_job(cls, job) -> "AttackSession":
+        """Built in the worker from an AttackJob (snntext.attack.job)."""
+        from textattack.shared import WordEmbedding
+
+        from snntext.attack.recipes import load_sentence_model
+        from snntext.attack.wrappers import DNNWrapper, SNNWrapper, TextEncoder
+
+        settings = job.settings
+        encoder = TextEncoder.from_embedded(job.embedded, vectors=job.vectors)
+        ctx = RecipeContext(language=job.language, similarity=settings.similarity, wordnet_problem=job.wordnet_problem,
+                            batch_size=settings.batch_size)
+        if job.embedding is not None:
+            matrix, words, nn_matrix = job.embedding
+            ctx.embedding = WordEmbedding(matrix, {w: i for i, w in enumerate(words)}, dict(enumerate(words)), nn_matrix)
+        if job.sentence_model is not None:
+            ctx.sentence_model = load_sentence_model(job.sentence_model, device=job.device)
+        wrappers = {}
+        for name, model in job.models.items():
+            model = model.to(job.device)
+            if name in SPIKING_MODELS:
+                wrappers[name] = SNNWrapper(model, encoder, settings.timesteps, model.num_classes, seed=settings.seed,
+                                            stochastic=name == "snn_stochastic", spike_samples=settings.spike_samples,
+                                            device=job.device, batch_size=settings.batch_size)
+            else:
+                wrappers[name] = DNNWrapper(model, encoder, device=job.device, batch_size=settings.batch_size)
+        return cls(wrappers, list(settings.recipes), ctx, settings.seed, share_caches=job.share_caches)
+
+    def clear(self) -> None:
+        """Empty every cache: the next example starts as in a fresh process."""
+        for caches in self.caches:
+            caches.clear()
+        if isinstance(self.ctx.sentence_model, CachedSentenceModel):
+            self.ctx.sentence_model.clear()
+        for wrapper in self.wrappers.values():
+            if wrapper.memo is not None:
+                wrapper.memo.clear()
+
+    def attack_example(self, position: int, index: int, text: str, label: int) -> dict:
+        """Every recipe on every model for one example: {position, index, label, cells, skipped}."""
+        self.clear()
+        cells: dict[str, dict] = {name: {} for name in self.wrappers}
+        for recipe in self.recipes:
+            seed = example_seed(self.seed, index, recipe)
+            for name, wrapper in self.wrappers.items():
+                _seed_all(seed)
+                wrapper.reseed(seed)
+                before, start = wrapper.queries, perf_counter()
+                result = self.attacks[(recipe, name)].attack(text, int(label))
+                cells[name][recipe] = _cell(result, int(label), wrapper.queries - before, perf_counter() - start)
+        return {"position": int(position), "index": int(index), "label": int(label), "text": text, "cells": cells,
+                "skipped": dict(self.skipped)}
+
+
+def summarise(records: list[dict]) -> tuple[dict, dict, dict[str, list[dict]]]:
+    """Records of attack_example in position order -> (metrics per model and recipe, outcome strings
+    per model and recipe, adversarial rows per "<model>__<recipe>")."""
+    models: dict = {}
+    outcomes: dict = {}
+    tables: dict[str, list[dict]] = {}
+    if not records:
+        return models, outcomes, tables
+    n = len(records)
+    for name, per_recipe in records[0]["cells"].items():
+        models[name], outcomes[name] = {}, {}
+        for recipe in per_recipe:
+            cells = [r["cells"][name][recipe] for r in records]
+            codes = "".join(c["status"] for c in cells)
+            s, f, k = codes.count("S"), codes.count("F"), codes.count("K")
+            shares = [c["perturbed_word_share"] for c in cells if c["status"] == "S"]
+            queries = [c["queries"] for c in cells if c["status"] != "K"]
+            model_queries = sum(c["model_queries"] for c in cells)
+            wall = sum(c["wall_s"] for c in cells)
+            models[name][recipe] = {
+                "examples": n, "attacked": s + f, "successful": s, "failed": f, "skipped": k,
+                "clean_accuracy": _ratio(s + f, n), "accuracy_under_attack": _ratio(f, n), "success_rate": _ratio(s, s + f),
+                "avg_perturbed_word_share": float(np.mean(shares)) if shares else None,
+                "avg_queries": float(np.mean(queries)) if queries else None,
+                "queries": model_queries, "wall_s": round(wall, 3),
+                "queries_per_s": round(model_queries / wall, 1) if wall else None,
+            }
+            outcomes[name][recipe] = codes
+            tables[f"{name}__{recipe}"] = [
+                {"index": r["index"], "label": r["label"], "perturbed_label": c["perturbed_label"],
+                 "original_text": r["text"], "perturbed_text": c["perturbed_text"],
+                 "perturbed_word_share": round(c["perturbed_word_share"], 4), "queries": c["queries"]}
+                for r, c in zip(records, cells) if c["status"] == "S"]
+    return models, outcomes, tables
+
+
 def attack_examples(recipe: str, wrapper, ctx: RecipeContext, examples: list[tuple[str, int]], seed: int,
-                    indices: list[int] | None = None) -> AttackOutcome:
+                    indices: list[int] | None = None, share_caches: bool = True) -> AttackOutcome:
     """Attack each (text, label) with `recipe` on `wrapper`; RecipeUnavailable if it cannot run."""
-    attack = build_attack(recipe, wrapper, ctx)
-    _seed_all(seed)
+    session = AttackSession({"model": wrapper}, [recipe], ctx, seed, share_caches=share_caches)
+    if recipe in session.skipped:
+        raise RecipeUnavailable(session.skipped[recipe])
     indices = indices if indices is not None else list(range(len(examples)))
-    counts = {"successful": 0, "failed": 0, "skipped": 0}
-    shares, queries, adversarial = [], [], []
-    queries_before, start = wrapper.queries, time.perf_counter()
-    for index, (text, label) in zip(indices, examples):
-        result = attack.attack(text, int(label))
-        if isinstance(result, SkippedAttackResult):
-            counts["skipped"] += 1
-            continue
-        queries.append(result.perturbed_result.num_queries)
-        if isinstance(result, SuccessfulAttackResult):
-            counts["successful"] += 1
-            original, perturbed = result.original_result.attacked_text, result.perturbed_result.attacked_text
-            share = len(original.all_words_diff(perturbed)) / max(1, len(original.words))
-            shares.append(share)
-            adversarial.append({
-                "index": index, "label": int(label), "perturbed_label": int(result.perturbed_result.output),
-                "original_text": text, "perturbed_text": perturbed.text, "perturbed_word_share": round(share, 4),
-                "queries": result.perturbed_result.num_queries,
-            })
-        elif isinstance(result, FailedAttackResult):
-            counts["failed"] += 1
-        else:  # e.g. MaximizedAttackResult: not produced by untargeted classification
-            raise TypeError(f"unexpected attack result {type(result).__name__}")
-    wall = time.perf_counter() - start
-    n, s, f = len(examples), counts["successful"], counts["failed"]
-    model_queries = wrapper.queries - queries_before
-    metrics = {
-        "examples": n, "attacked": s + f, **counts,
-        "clean_accuracy": _ratio(s + f, n), "accuracy_under_attack": _ratio(f, n), "success_rate": _ratio(s, s + f),
-        "avg_perturbed_word_share": float(np.mean(shares)) if shares else None,
-        "avg_queries": float(np.mean(queries)) if queries else None,
-        "queries": model_queries, "wall_s": round(wall, 3), "queries_per_s": round(model_queries / wall, 1) if wall else None,
-    }
-    return AttackOutcome(metrics, adversarial)
+    records = [session.attack_example(p, i, text, label) for p, (i, (text, label)) in enumerate(zip(indices, examples))]
+    models, _, tables = summarise(records)
+    return AttackOutcome(models["model"][recipe], tables[f"model__{recipe}"])
 
 
 def csv_text(rows: list[dict]) -> str:
@@ -103,42 +233,14 @@ def csv_text(rows: list[dict]) -> str:
     return buffer.getvalue()
 
 
-def write_csv_folder(folder: Path, tables: dict[str, list[dict]]) -> None:
-    """Replace `folder` with one CSV per name (<model>__<recipe>.csv), all or nothing."""
-    with replaced_folder(folder) as staging:
-        for name, rows in tables.items():
-            (staging / f"{name}.csv").write_text(csv_text(rows), encoding="utf-8")
-
-
-def run_attacks(wrappers: dict, recipes: list[str], ctx: RecipeContext, examples: list[tuple[str, int]],
-                indices: list[int], seed: int, log=print) -> tuple[dict, dict[str, list[dict]]]:
-    """Every model x recipe on the same examples: (metrics, {"<model>__<recipe>": adversarial rows})."""
-    results: dict = {"models": {}, "skipped_recipes": {}, "throughput_queries_per_s": {}}
-    tables: dict[str, list[dict]] = {}
-    for model_name, wrapper in wrappers.items():
-        per_recipe, total_queries, total_wall = {}, 0, 0.0
-        for recipe in recipes:
-            try:
-                outcome = attack_examples(recipe, wrapper, ctx, examples, seed, indices)
-            except RecipeUnavailable as err:
-                results["skipped_recipes"][recipe] = str(err)
-                log(f"  {model_name:15s} {recipe:12s} skipped: {err}")
-                continue
-            m = outcome.metrics
-            per_recipe[recipe] = m
-            tables[f"{model_name}__{recipe}"] = outcome.adversarial
-            total_queries += m["queries"]
-            total_wall += m["wall_s"]
-            log(f"  {model_name:15s} {recipe:12s} clean {m['clean_accuracy']:.3f} under attack "
-                f"{m['accuracy_under_attack']:.3f} success {m['success_rate'] if m['success_rate'] is not None else float('nan'):.3f} "
-                f"queries {m['queries']} in {m['wall_s']:.1f}s ({m['queries_per_s']} q/s)")
-        results["models"][model_name] = per_recipe
-        results["throughput_queries_per_s"][model_name] = round(total_queries / total_wall, 1) if total_wall else None
-    return results, tables
-
-
-MODEL_FILES = {"dnn": "dnn.pt", "kim": "kim.pt", "snn": "snn.pt", "snn_stochastic": "snn.pt"}
-SPIKING_MODELS = ("snn", "snn_stochastic")
+def write_csv_files(folder: Path, tables: dict[str, list[dict]]) -> None:
+    """One CSV per "<model>__<recipe>" in `folder` (each written atomically); CSVs of cells not run go."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, rows in tables.items():
+        write_text_atomic(folder / f"{name}.csv", csv_text(rows))
+    for stale in folder.glob("*.csv"):
+        if stale.stem not in tables:
+            stale.unlink()
 
 
 def under_attack_means(models: dict) -> dict:
@@ -150,23 +252,39 @@ def under_attack_means(models: dict) -> dict:
     return out
 
 
-def run_attack_stage(dataset: str, settings: AttackConfig, resources, log=print) -> dict:
-    """The attack stage for one dataset: load models and data, attack, write metrics + CSVs."""
+def throughput(models: dict) -> dict:
+    """Per model: texts run through it per second of attack time, over all recipes."""
+    out = {}
+    for name, per_recipe in models.items():
+        queries = sum(m["queries"] for m in per_recipe.values())
+        wall = sum(m["wall_s"] for m in per_recipe.values())
+        out[name] = round(queries / wall, 1) if wall else None
+    return out
+
+
+def code_digest() -> str:
+    """sha256 over the package's Python sources: a shard made by other code is not reused."""
+    from snntext.attack.shards import file_digest
+
+    return file_digest(sorted(Path(__file__).resolve().parents[1].rglob("*.py")))
+
+
+def build_job(dataset: str, settings: AttackConfig, resources, *, share_caches: bool = True, log=print):
+    """Load what the attack of `dataset` needs (models, data, vectors, neighbour table) into an AttackJob."""
     from snntext import paths
-    from snntext.attack.recipes import RecipeContext, build_word_embedding, load_sentence_model, recipe_skip_reason
-    from snntext.attack.wrappers import DNNWrapper, SNNWrapper, TextEncoder
+    from snntext.attack.job import AttackJob
+    from snntext.attack.recipes import (NEEDS_EMBEDDING, NEEDS_SENTENCE_MODEL, build_word_embedding, minilm_path,
+                                        recipe_skip_reason)
+    from snntext.attack.shards import file_digest, fingerprint
     from snntext.data.datasets import read_prepared
     from snntext.data.sources import load_registry
-    from snntext.device import resolve_device, seed_everything
+    from snntext.device import resolve_device
     from snntext.embed_dataset import read_embedded
     from snntext.embeddings import load_vectors
     from snntext.errors import SnntextError
-    from snntext.stage_metrics import write_stage_metrics
     from snntext.models.checkpoint import load_checkpoint
 
-    start = time.perf_counter()
     device = resolve_device(settings.device)
-    seed_everything(settings.seed)
     registry = load_registry()
     language = registry.dataset(dataset).language
     embedded = read_embedded(paths.embedded_dir(dataset))
@@ -175,34 +293,73 @@ def run_attack_stage(dataset: str, settings: AttackConfig, resources, log=print)
         raise SnntextError(f"{paths.prepared_dir(dataset)}: test split has {len(test)} rows but the embedded data "
                            f"{len(embedded['arrays']['test_labels'])}; rerun the embed stage")
     vectors = load_vectors(registry.vector(embedded["meta"]["vectors"]))
-    encoder = TextEncoder.from_embedded(embedded, vectors=vectors)
     indices = select_examples(len(test), settings.examples, settings.seed)
-    examples = [(test["text"].iloc[i], int(test["label"].iloc[i])) for i in indices]
-
+    examples = [(str(test["text"].iloc[i]), int(test["label"].iloc[i])) for i in indices]
     runnable = [r for r in settings.recipes if recipe_skip_reason(r, language) is None]
-    ctx = RecipeContext(language=language, similarity=settings.similarity, wordnet_problem=resources.wordnet_problem,
-                        batch_size=settings.batch_size)
-    if {"textfooler", "textbugger"} & set(runnable):
-        ctx.embedding = build_word_embedding(vectors, must_include=embedded["vocab"][2:])
-    if language == "en" and {"textfooler", "textbugger", "bert_attack"} & set(runnable):
-        ctx.sentence_model = load_sentence_model(device=device)
+    embedding = None
+    if NEEDS_EMBEDDING & set(runnable):
+        table = build_word_embedding(vectors, must_include=embedded["vocab"][2:])
+        words = [table._index2word[i] for i in range(len(table._index2word))]
+        embedding = (np.asarray(table.embedding_matrix), words, np.asarray(table.nn_matrix))
+    sentence_model = minilm_path() if language == "en" and NEEDS_SENTENCE_MODEL & set(runnable) else None
+    checkpoints = sorted({paths.models_dir(dataset) / MODEL_FILES[name] for name in settings.models})
+    models = {name: load_checkpoint(paths.models_dir(dataset) / MODEL_FILES[name], map_location="cpu")[0]
+              for name in settings.models}
+    key = fingerprint({
+        "dataset": dataset, "seed": settings.seed, "timesteps": settings.timesteps, "recipes": settings.recipes,
+        "models": settings.models, "spike_samples": settings.spike_samples, "similarity": settings.similarity,
+        "batch_size": settings.batch_size, "device": str(device), "share_caches": share_caches,
+        "wordnet": resources.wordnet_problem is None,
+        "inputs": file_digest(checkpoints + sorted(p for p in paths.embedded_dir(dataset).iterdir() if p.is_file())),
+        "code": code_digest(),
+    })
+    return AttackJob(key=key, language=language, models=models,
+                     embedded={k: embedded[k] for k in ("vocab", "table", "meta")}, examples=examples, indices=indices,
+                     settings=settings, cache_dir=str(resources.nltk_data.parent), vectors=vectors, embedding=embedding,
+                     sentence_model=sentence_model, wordnet_problem=resources.wordnet_problem, device=str(device),
+                     share_caches=share_caches)
 
-    wrappers = {}
-    for name in settings.models:
-        model, _ = load_checkpoint(paths.models_dir(dataset) / MODEL_FILES[name], map_location=device)
-        if name in SPIKING_MODELS:
-            wrappers[name] = SNNWrapper(model, encoder, settings.timesteps, model.num_classes, seed=settings.seed,
-                                        stochastic=name == "snn_stochastic", spike_samples=settings.spike_samples,
-                                        device=device, batch_size=settings.batch_size)
-        else:
-            wrappers[name] = DNNWrapper(model, encoder, device=device, batch_size=settings.batch_size)
-    log(f"attack {dataset}: {len(examples)} examples, models {', '.join(wrappers)}, recipes {', '.join(settings.recipes)}")
-    results, tables = run_attacks(wrappers, settings.recipes, ctx, examples, indices, settings.seed, log=log)
-    results = {"dataset": dataset, "language": language, "examples": len(examples), "timesteps": settings.timesteps,
-               "spike_samples": settings.spike_samples, "similarity": settings.similarity,
-               "words_added_to_vocabulary": encoder.added_words, **results,
-               "wall_s": round(time.perf_counter() - start, 1)}
-    write_csv_folder(paths.attack_dir(dataset), tables)
-    results["under_attack"] = under_attack_means(results["models"])
+
+def run_attack_stage(dataset: str, settings: AttackConfig, resources, log=print) -> dict:
+    """The attack stage for one dataset: attack in shards (resuming any kept), write metrics + CSVs."""
+    from snntext import paths
+    from snntext.attack.shards import ShardStore, plan_shards, run_shards
+    from snntext.attack.statistics import recipe_statistics
+    from snntext.device import seed_everything
+    from snntext.stage_metrics import write_stage_metrics
+
+    start = time.perf_counter()
+    seed_everything(settings.seed)
+    job = build_job(dataset, settings, resources, log=log)
+    store = ShardStore(paths.attack_dir(dataset) / "shards", job.key)
+    pruned = store.prune()
+    if pruned:
+        log(f"  {pruned} shard file(s) of another configuration removed")
+    shards = plan_shards(len(job.examples), settings.shard_size)
+    workers = f" ({settings.workers or 'one per core'} workers)" if settings.backend == "ray" else ""
+    log(f"attack {dataset}: {len(job.examples)} examples in {len(shards)} shards, backend {settings.backend}"
+        f"{workers}, models "
+        f"{', '.join(settings.models)}, recipes {', '.join(settings.recipes)}")
+    run = run_shards(job, shards, store, backend=settings.backend, workers=settings.workers,
+                     retries=settings.retries, log=log)
+    models, outcomes, tables = summarise(run.records)
+    for name, per_recipe in models.items():
+        for recipe, m in per_recipe.items():
+            log(f"  {name:15s} {recipe:12s} clean {m['clean_accuracy']:.3f} under attack {m['accuracy_under_attack']:.3f} "
+                f"queries {m['queries']} in {m['wall_s']:.1f}s")
+    skipped = run.records[0]["skipped"] if run.records else {}
+    results = {"dataset": dataset, "language": job.language, "examples": len(job.examples),
+               "timesteps": settings.timesteps, "spike_samples": settings.spike_samples,
+               "similarity": settings.similarity, "models": models, "skipped_recipes": skipped,
+               "throughput_queries_per_s": throughput(models),
+               "statistics": recipe_statistics(outcomes, reference="dnn" if "dnn" in outcomes else next(iter(outcomes)),
+                                               seed=settings.seed) if len(outcomes) > 1 else {},
+               "outcomes": outcomes, "indices": job.indices,
+               "shards": {"count": len(shards), "size": settings.shard_size, "reused": run.reused,
+                          "attacked": run.attacked, "retries": run.retries, "backend": settings.backend,
+                          "workers": settings.workers},
+               "attack_wall_s": run.wall_s, "wall_s": round(time.perf_counter() - start, 1)}
+    write_csv_files(paths.attack_dir(dataset), tables)
+    results["under_attack"] = under_attack_means(models)
     write_stage_metrics("attack", dataset, results)
     return results

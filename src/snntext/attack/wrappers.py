@@ -100,7 +100,11 @@ def text_seed(text: str, seed: int) -> int:
 
 
 class _CountingWrapper(ModelWrapper):
-    """Shared by both wrappers: batching and a count of texts actually run through the model."""
+    """Shared by both wrappers: batching, a count of texts actually run through the model, and an
+    optional per-text memo of scores (`memo = {}`; only for a model whose score depends on the text
+    alone), which lets the recipes attacking one example reuse each other's queries."""
+
+    deterministic = True
 
     def __init__(self, model: nn.Module, encoder: TextEncoder, device: torch.device | str, batch_size: int):
         self.model = model.eval()
@@ -108,17 +112,29 @@ class _CountingWrapper(ModelWrapper):
         self.device = torch.device(device)
         self.batch_size = int(batch_size)
         self.queries = 0
+        self.memo: dict[str, np.ndarray] | None = None
 
     def _scores(self, texts: list[str]) -> torch.Tensor:
         raise NotImplementedError
+
+    def _run(self, texts: list[str]) -> np.ndarray:
+        out = [self._scores(texts[i:i + self.batch_size]).float().cpu() for i in range(0, len(texts), self.batch_size)]
+        self.queries += len(texts)
+        return torch.cat(out).numpy() if out else np.zeros((0, 0), dtype=np.float32)
 
     @torch.no_grad()
     def __call__(self, text_input_list: list[str]) -> np.ndarray:
         texts = [str(t) for t in text_input_list]
         self.model.eval()
-        out = [self._scores(texts[i:i + self.batch_size]).float().cpu() for i in range(0, len(texts), self.batch_size)]
-        self.queries += len(texts)
-        return torch.cat(out).numpy() if out else np.zeros((0, 0), dtype=np.float32)
+        if self.memo is None or not self.deterministic:
+            return self._run(texts)
+        missing = list(dict.fromkeys(t for t in texts if t not in self.memo))
+        if missing:
+            self.memo.update(zip(missing, self._run(missing)))
+        return np.stack([self.memo[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
+
+    def reseed(self, seed: int) -> None:
+        """Restart the wrapper's own randomness (only the stochastic SNN has any)."""
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """Predicted class per text (argmax of the scores, first class on ties)."""
@@ -180,6 +196,11 @@ class SNNWrapper(_CountingWrapper):
         self.stochastic = bool(stochastic)
         self.spike_samples = int(spike_samples)
         self.generator = torch.Generator(device=self.device).manual_seed(self.seed)
+        self.deterministic = not self.stochastic
+
+    def reseed(self, seed: int) -> None:
+        """The stochastic variant's draws restart from `seed` (the runner reseeds per example and recipe)."""
+        self.generator.manual_seed(int(seed))
 
     def spikes_for(self, texts: list[str], rates: torch.Tensor) -> torch.Tensor:
         """Deterministic spike trains [T, B, L, D]: text i's from its own text_seed generator."""

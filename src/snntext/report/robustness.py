@@ -1,30 +1,219 @@
-"""reports/robustness.md: how the SNN and the DNNs hold up under TextAttack's adversarial recipes.
+"""reports/robustness.md: is the SNN more robust to TextAttack's adversarial recipes than the DNN, beyond noise?
 
-Per dataset, recipe and model: clean accuracy, accuracy under attack, success rate, perturbed
-words and queries, plus the recipes skipped and how the offline attack setup differs from the originals.
+First the overall view (every dataset and recipe) with bootstrap intervals and a verdict read from
+the interval of the paired SNN − DNN difference, beside the paper's claim; then each dataset and
+recipe; then the recipes skipped and the attack runs. The intervals come from the per-example
+outcomes the attack stage keeps (snntext.attack.statistics); an older run without them is shown
+with point estimates only.
 """
 from __future__ import annotations
 
+from snntext.attack.statistics import LESS, MORE, pooled_statistics, recipe_statistics
+from snntext.errors import SnntextError
 from snntext.report.markdown import MISSING, display, markdown_table, pct
 from snntext.report.metrics import DatasetMetrics
+from snntext.stage_metrics import detail_file
 
+REFERENCE = "dnn"
 MODEL_NAMES = {"kim": "Kim TextCNN", "dnn": "Tailored DNN", "snn": "SNN (deterministic)",
                "snn_stochastic": "SNN (stochastic)"}
+SUBJECTS = {"kim": "Kim's TextCNN", "dnn": "the tailored DNN", "snn": "the deterministic SNN",
+            "snn_stochastic": "the stochastic SNN"}   # in sentences
+MODEL_ORDER = ("dnn", "snn", "snn_stochastic", "kim")
 OFFLINE_SUBSTITUTIONS = (
     "Attacks run with TextAttack fully offline (src/snntext/attack/recipes.py): the Universal Sentence "
     "Encoder is replaced by SBERT all-MiniLM-L6-v2 with a cosine threshold of {similarity}; counter-fitted "
     "GloVe neighbours are replaced by nearest neighbours in this pipeline's own pre-trained vectors; WordNet "
-    "is Debian's WordNet 3.0; BERT-Attack runs only when bert-base-uncased is in the local cache. On Chinese "
+    "is Debian's WordNet 3.0; BERT-Attack runs only when bert-base-uncased is in the local cache. TextAttack's "
+    "PSO (Zang et al. 2020) searches over HowNet sememe substitutes, which cannot be had offline, so here PSO "
+    "runs over the same 15 nearest neighbours in the pipeline's own vectors as TextFooler (which is also what "
+    "the authors' code did, replacing HowNet by embedding swaps). On Chinese "
     "datasets only the character-edit and vector-neighbour recipes apply. The SNN sees T = {timesteps} steps; "
     "its stochastic variant draws fresh spikes for every query ({spike_samples} spike sample(s) averaged)."
 )
+# Quoted, not measured (as the accuracy numbers in paper.yaml): the claim and where it comes from.
+PAPER_CLAIM = (
+    "Paper's claim: the SNN is more robust to adversarial attacks than the DNN, \"+13.55% robust accuracy\" at "
+    "T = 50, as quoted by secondary summaries of Lv, Xu & Zheng (ICLR 2023); the paper's own robustness table "
+    "was not recovered (shared/notes/paper-digest.md section 4.3), so which recipes, datasets and numbers of "
+    "examples that figure covers, and whether it is in points, is unknown."
+)
+NO_OUTCOMES = ("Intervals need the per-example outcomes of a newer attack stage (key `outcomes` in "
+               "`metrics/attack/<dataset>_detail.json`); rerun `dvc repro attack` to get them.")
+METHOD = (
+    "Intervals: {level:.0%} percentile bootstrap over the attacked examples ({resamples} resamples, seed {seed}; "
+    "src/snntext/attack/statistics.py). Every model and recipe of a dataset is attacked on the same test examples, "
+    "and each resample is applied to all of them at once: a difference between two models is paired (what makes "
+    "an example hard for both cancels), and the overall view resamples each dataset's examples on its own. "
+    "Verdict, from the interval of the difference in accuracy under attack (model − tailored DNN, in points): "
+    "more robust when it lies above 0, less robust below 0, no detectable difference when it contains 0. "
+    "Means over recipes weigh each (dataset, recipe) cell the same and use the recipes every model ran; their "
+    "success rate is successful / attacked summed over those cells."
+)
 
 
-def _attack_row(ds: str, recipe: str, model: str, r: dict) -> list[str]:
-    share = r["avg_perturbed_word_share"]
-    return [display(ds), f"`{recipe}`", MODEL_NAMES.get(model, model), int(r["examples"]), pct(r["clean_accuracy"]),
-            pct(r["accuracy_under_attack"]), pct(r["success_rate"]), pct(share),
-            MISSING if r["avg_queries"] is None else f"{r['avg_queries']:.1f}"]
+def _model_order(models) -> list[str]:
+    return sorted(models, key=lambda m: (MODEL_ORDER.index(m) if m in MODEL_ORDER else len(MODEL_ORDER), m))
+
+
+def _points(value: float) -> str:
+    """Signed points, 2 decimals; a difference that rounds to zero is shown unsigned."""
+    text = f"{value:+.2f}"
+    return "0.00" if text in ("+0.00", "-0.00") else text.replace("-", "−")
+
+
+def _with_interval(entry: dict | None) -> str:
+    """A share with its interval, in percent: 20.00 [15.00, 25.00]."""
+    if entry is None or entry["value"] is None:
+        return MISSING
+    if entry["low"] is None:
+        return pct(entry["value"])
+    return f"{pct(entry['value'])} [{pct(entry['low'])}, {pct(entry['high'])}]"
+
+
+def _difference(versus: dict, model: str) -> list[str]:
+    """[difference in points with its paired interval, verdict] against the reference."""
+    if model == REFERENCE:
+        return ["reference", MISSING]
+    if model not in versus:
+        return [MISSING, MISSING]
+    d = versus[model]["difference_points"]
+    return [f"{_points(d['value'])} [{_points(d['low'])}, {_points(d['high'])}]", versus[model]["verdict"]]
+
+
+def _examples_text(sizes: list[int]) -> str:
+    low, high = min(sizes), max(sizes)
+    return str(low) if low == high else f"{low}–{high}"
+
+
+def verdict_sentence(model: str, versus: dict, examples: str) -> str:
+    """One plain sentence read from the paired interval of `model` − reference."""
+    d, verdict = versus["difference_points"], versus["verdict"]
+    subject = SUBJECTS.get(model, model)
+    subject = subject[0].upper() + subject[1:]
+    reference = SUBJECTS[REFERENCE]
+    interval = f"[{_points(d['low'])}, {_points(d['high'])}]"
+    if verdict in (MORE, LESS):
+        side = "above" if verdict == MORE else "below"
+        return (f"{subject}'s accuracy under attack is {abs(d['value']):.2f} points {interval} {side} "
+                f"{reference}'s: {verdict}.")
+    return (f"{subject}'s accuracy under attack cannot be told apart from {reference}'s at {examples} examples "
+            f"per cell: {_points(d['value'])} points {interval}, an interval that contains 0.")
+
+
+def _statistics(attacked: dict[str, dict], run: dict[str, DatasetMetrics]) -> tuple[dict, dict | None]:
+    """Per dataset recipe_statistics (datasets with outcomes only; without differences where the
+    tailored DNN was not attacked) and the pooled view over those with the DNN and a recipe every
+    model ran; a bad outcome string stops the report naming the detail file."""
+    per_dataset = {}
+    for ds, a in attacked.items():
+        outcomes = a.get("outcomes")
+        if outcomes is None:
+            continue
+        attacked_models = list(outcomes) if isinstance(outcomes, dict) else []
+        reference = REFERENCE if REFERENCE in attacked_models or not attacked_models else attacked_models[0]
+        try:
+            stats = recipe_statistics(outcomes, reference=reference, dataset=ds)
+        except ValueError as err:
+            path = detail_file("attack", ds, run[ds].files["attack"].parent.parent)
+            raise SnntextError(f"{path}: key 'outcomes': {err}; rerun the attack stage") from None
+        if reference != REFERENCE:   # attack.models left the DNN out: nothing to pair with
+            for entry in [*stats["recipes"].values(), stats["all_recipes"] or {"vs_reference": {}}]:
+                entry["vs_reference"] = {}
+        per_dataset[ds] = stats
+    poolable = {ds: attacked[ds]["outcomes"] for ds, stats in per_dataset.items()
+                if stats["all_recipes"] and stats["reference"] == REFERENCE}
+    pooled = pooled_statistics(poolable, reference=REFERENCE) if poolable else None
+    return per_dataset, pooled
+
+
+def _overall_section(attacked: dict, per_dataset: dict, pooled: dict | None) -> list[str]:
+    parts = ["## Overall: all datasets and recipes", ""]
+    if pooled is None:
+        why = NO_OUTCOMES if not per_dataset else ("no dataset has the tailored DNN and a recipe that every model "
+                                                   "ran, so there is nothing to pair.")
+        return parts + ["No intervals and no verdict: " + why, "", PAPER_CLAIM]
+    pooled_sets = pooled["datasets"]
+    examples = _examples_text([s["examples"] for s in pooled_sets.values()])
+    models = _model_order(pooled["models"])
+    rows = [[MODEL_NAMES.get(m, m), *(_with_interval(pooled["models"][m][k]) for k in
+                                      ("clean_accuracy", "accuracy_under_attack", "success_rate")),
+             *_difference(pooled["vs_reference"], m)] for m in models]
+    sentences = [verdict_sentence(m, pooled["vs_reference"][m], examples) for m in models if m != REFERENCE]
+    cells = f"{pooled['cells']} (dataset, recipe) cell{'s' if pooled['cells'] > 1 else ''}"
+    parts += [
+        f"Mean over {cells} ({', '.join(display(ds) for ds in pooled_sets)}), {examples} examples per cell; "
+        f"percent, {pooled['level']:.0%} intervals in brackets.",
+        "",
+        markdown_table(["Model", "Clean acc", "Acc under attack", "Success rate",
+                        "Under attack − tailored DNN (points, paired)", "Verdict"], rows, "lrrrrl"),
+        "",
+        *(f"- {s}" for s in sentences),
+        "",
+        PAPER_CLAIM + _ours(pooled),
+    ]
+    old = [display(ds) for ds in attacked if ds not in per_dataset]
+    if old:
+        parts += ["", f"Left out of the overall view (attacked before per-example outcomes were kept): "
+                      f"{', '.join(old)}. " + NO_OUTCOMES]
+    unpaired = [display(ds) for ds in per_dataset if ds not in pooled_sets]
+    if unpaired:
+        parts += ["", f"Left out of the overall view (the tailored DNN was not attacked, or no recipe ran for "
+                      f"every model): {', '.join(unpaired)}."]
+    return parts
+
+
+def _ours(pooled: dict) -> str:
+    """What this run measured for the SNNs, to read beside the paper's claim."""
+    ours = [f"{MODEL_NAMES[m]} {_difference(pooled['vs_reference'], m)[0]} points"
+            for m in ("snn", "snn_stochastic") if m in pooled["vs_reference"]]
+    return f" Measured here (SNN − tailored DNN, accuracy under attack): {'; '.join(ours)}." if ours else ""
+
+
+def _recipe_rows(a: dict, stats: dict | None) -> list[list[str]]:
+    """One row per recipe and model (then the all-recipes mean per model): with intervals from
+    `stats`, or the attack stage's point estimates when its outcomes are absent."""
+    models = _model_order(dict.fromkeys([*a["models"], *(a.get("outcomes") or {})]))
+    recipes = list(dict.fromkeys([*(r for per_model in a["models"].values() for r in per_model),
+                                  *(stats["recipes"] if stats else ())]))
+    rows = []
+    for recipe in recipes:
+        cell = stats["recipes"].get(recipe) if stats else None
+        for model in models:
+            result = a["models"].get(model, {}).get(recipe)
+            measured = cell["models"].get(model) if cell else None
+            if result is None and measured is None:
+                continue
+            share = result and result["avg_perturbed_word_share"]
+            queries = result and result["avg_queries"]
+            extra = [pct(share), MISSING if queries is None else f"{queries:.1f}"]
+            if measured is None:   # point estimates only
+                rows.append([f"`{recipe}`", MODEL_NAMES.get(model, model), pct(result["clean_accuracy"]),
+                             pct(result["accuracy_under_attack"]), pct(result["success_rate"]), MISSING, MISSING,
+                             *extra])
+                continue
+            rows.append([f"`{recipe}`", MODEL_NAMES.get(model, model), pct(measured["clean_accuracy"]["value"]),
+                         _with_interval(measured["accuracy_under_attack"]), _with_interval(measured["success_rate"]),
+                         *_difference(cell["vs_reference"], model), *extra])
+    overall = stats and stats["all_recipes"]
+    if overall:
+        label = f"all recipes, mean ({len(overall['recipes'])})"
+        for model in _model_order(overall["models"]):
+            measured = overall["models"][model]
+            rows.append([f"**{label}**", MODEL_NAMES.get(model, model), pct(measured["clean_accuracy"]["value"]),
+                         _with_interval(measured["accuracy_under_attack"]), _with_interval(measured["success_rate"]),
+                         *_difference(overall["vs_reference"], model), MISSING, MISSING])
+    return rows
+
+
+def _dataset_section(ds: str, a: dict, stats: dict | None) -> list[str]:
+    examples = stats["examples"] if stats else int(a.get("examples", 0))
+    parts = [f"### {display(ds)}", "", f"**{examples} test examples per cell**"
+             + ("" if stats else " (point estimates only). " + NO_OUTCOMES), "",
+             markdown_table(["Recipe", "Model", "Clean acc", "Acc under attack", "Success rate",
+                             "Under attack − tailored DNN (points, paired)", "Verdict", "Perturbed words",
+                             "Avg queries"], _recipe_rows(a, stats), "llrrrrlrr")]
+    return parts + [""]
 
 
 def robustness_markdown(run: dict[str, DatasetMetrics]) -> str:
@@ -35,33 +224,41 @@ def robustness_markdown(run: dict[str, DatasetMetrics]) -> str:
         return "\n".join(head + ["", "No attack metrics: the `attack` stage did not run for any dataset of this "
                                  f"run ({', '.join(display(d) for d in run)}; no `metrics/attack/<dataset>.json`). "
                                  "Run `dvc repro attack` to fill this report.", ""])
+    per_dataset, pooled = _statistics(attacked, run)
     settings = sorted({(a.get("similarity", MISSING), a.get("timesteps", MISSING), a.get("spike_samples", MISSING))
-                       for a in attacked.values()})
+                       for a in attacked.values()}, key=str)
     similarity, timesteps, samples = (" / ".join(str(s[i]) for s in settings) for i in range(3))
-    rows, skipped, throughput = [], [], []
+    sizes = ", ".join(f"{display(ds)} {per_dataset[ds]['examples'] if ds in per_dataset else int(a.get('examples', 0))}"
+                      for ds, a in attacked.items())
+    skipped, throughput = [], []
     for ds, a in attacked.items():
-        recipes = list(dict.fromkeys(r for per_model in a["models"].values() for r in per_model))
-        for recipe in recipes:
-            for model, per_model in a["models"].items():
-                if recipe in per_model:
-                    rows.append(_attack_row(ds, recipe, model, per_model[recipe]))
         for recipe, reason in a["skipped_recipes"].items():
             skipped.append(f"- {display(ds)}, `{recipe}`: {reason}")
         rates = a.get("throughput_queries_per_s") or {}
         throughput.append(f"- {display(ds)}: {int(a.get('examples', 0))} test examples, wall time {a['wall_s']:.0f} s"
                           + ("; queries/s " + ", ".join(f"{MODEL_NAMES.get(k, k)} {v:.1f}" for k, v in rates.items())
                              if rates else ""))
-    not_run = [display(ds) for ds in run if ds not in attacked]
     parts = head + [
         "",
+        f"**Test examples per cell** (each model and recipe of a dataset is attacked on the same ones): {sizes}.",
+        "",
+        *_overall_section(attacked, per_dataset, pooled),
+        "",
+        "## Per dataset and recipe",
+        "",
+        "Clean accuracy = (successful + failed) / examples; accuracy under attack = failed / examples; success "
+        "rate = successful / (successful + failed); perturbed words = mean share of words changed by successful "
+        "attacks; queries = mean model queries per attacked example. Percent except queries; intervals in brackets.",
+        "",
+    ]
+    if pooled is not None:
+        parts += [METHOD.format(level=pooled["level"], resamples=pooled["resamples"], seed=pooled["seed"]), ""]
+    for ds, a in attacked.items():
+        parts += _dataset_section(ds, a, per_dataset.get(ds))
+    parts += [
+        "## How the attacks differ from the originals",
+        "",
         OFFLINE_SUBSTITUTIONS.format(similarity=similarity, timesteps=timesteps, spike_samples=samples),
-        "",
-        "Per recipe: clean accuracy = (successful + failed) / examples; accuracy under attack = failed / examples; "
-        "success rate = successful / (successful + failed); perturbed words = mean share of words changed by "
-        "successful attacks; queries = mean model queries per attacked example. All in percent except queries.",
-        "",
-        markdown_table(["Dataset", "Recipe", "Model", "Examples", "Clean acc", "Acc under attack", "Success rate",
-                        "Perturbed words", "Avg queries"], rows, "lllrrrrrr"),
         "",
         "## Recipes skipped",
         "",
@@ -71,6 +268,7 @@ def robustness_markdown(run: dict[str, DatasetMetrics]) -> str:
         "",
         *throughput,
     ]
+    not_run = [display(ds) for ds in run if ds not in attacked]
     if not_run:
         parts += ["", f"Not attacked in this run (no metrics file): {', '.join(not_run)}."]
     return "\n".join(parts + [""])
