@@ -155,6 +155,10 @@ class AttackSession:
         """Empty every cache: the next example starts as in a fresh process."""
         for caches in self.caches:
             caches.clear()
+        for attack in self.attacks.values():
+            # TextAttack empties it after a search, but not after a skipped example: a later example with the
+            # same text would reuse that score (and the stochastic SNN that draw)
+            attack.goal_function.clear_cache()
         if isinstance(self.ctx.sentence_model, CachedSentenceModel):
             self.ctx.sentence_model.clear()
         for wrapper in self.wrappers.values():
