@@ -47,7 +47,8 @@ def _copy_project(dest: Path) -> None:
                            text=True, check=True).stdout.split("\n")
     for name in filter(None, files):
         src = ROOT / name
-        if not src.is_file() or name.startswith(("metrics/", "reports/")) or name == "dvc.lock":
+        committed_input = name == "metrics/energy_grid.json"   # the report's, written by scripts/run_energy_grid.py
+        if not src.is_file() or (name.startswith(("metrics/", "reports/")) and not committed_input) or name == "dvc.lock":
             continue
         target = dest / name
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -142,3 +142,21 @@ def write_metrics(metrics_dir: Path, stage: str, name: str, data: dict) -> None:
         path = metrics_dir / stage / f"{name}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(data, indent=2))
+
+
+def fake_grid(settings: dict[str, tuple[int, float]], bases: dict[str, float] | None = None) -> dict:
+    """metrics/energy_grid.json of a fake energy grid: setting -> (T, accuracy shift from the DNN), on the
+    fake run's datasets (mr, chnsenti); the SNN's input rate is 0.5 everywhere, as in the fake run."""
+    from snntext.report.frontier import grid_point
+
+    bases = bases or {"mr": 0.76, "chnsenti": 0.85}
+    points = []
+    for name, (T, shift) in settings.items():
+        for ds, base in bases.items():
+            fine = dataset_metrics(ds, base, "en", "glove-6b-50d")["finetune"]
+            fine["energy"] = energy(0.5, 0.04, T)
+            fine["paired_gap"] = {**fine["paired_gap"], "snn_acc_mean": base + shift, "gap_points": 100 * shift,
+                                  "ci_low_points": 100 * shift - 1.0, "ci_high_points": 100 * shift + 1.0}
+            points.append(grid_point(name, ds, fine, {"dnn_test_acc": base}, epoch_seconds=[10.0 * T / 50 + 1.0]))
+    return {"settings": {name: {"what": f"T = {T}", "overrides": {"timesteps": T}} for name, (T, _) in settings.items()},
+            "points": points, "note": "fake grid"}

@@ -20,6 +20,7 @@ from snntext.atomic import write_text_atomic
 from snntext.cpu_kernels import SWITCH as PORTABLE_CPU_SWITCH
 from snntext.errors import SnntextError
 from snntext.report.accuracy import accuracy_markdown, results_table
+from snntext.report import frontier
 from snntext.report.energy import energy_markdown
 from snntext.report.markdown import FIGURES
 from snntext.report.metrics import load_run_metrics, lookup
@@ -127,14 +128,38 @@ def update_readme_results(readme: Path, table_markdown: str) -> bool:
     return True
 
 
-def render_markdown(run, params: dict, environment: dict[str, str]) -> dict[str, str]:
+def frontier_points(run, grid: dict | None) -> list[dict]:
+    """The committed run's points (setting `default`) and the energy grid's, on the run's datasets."""
+    grid_points = [p for p in (grid or {}).get("points", []) if p["dataset"] in run and p["setting"] != frontier.DEFAULT]
+    if any(p["setting"] == frontier.GRID_DEFAULT for p in grid_points):
+        return grid_points
+    return frontier.run_points(run) + grid_points
+
+
+def frontier_section(run, params: dict, grid: dict | None) -> str:
+    points = frontier_points(run, grid)
+    if not points:
+        return ""
+    if not grid or not grid["points"]:
+        return ("## Accuracy against energy: the frontier\n\nNo energy grid has been run on these metrics yet: "
+                "`PYTHONPATH=src python scripts/run_energy_grid.py` runs it (metrics/energy_grid.json).\n")
+    reference = frontier.reference_accuracy(points, {ds: m.stages["train_dnn"]["dnn_test_acc"] for ds, m in run.items()})
+    settings = {frontier.DEFAULT: {"what": "the committed run (T = 50)"}, **grid["settings"]}
+    coded = {ds: {int(t): float(a) - m.stages["train_dnn"]["dnn_test_acc"]   # the loss, against the same DNN
+                  for t, a in m.stages["sweep"].get("dnn_rate_coded", {}).get("test", {}).items()} for ds, m in run.items()}
+    return frontier.frontier_markdown(points, reference, list(run), settings=settings, figure=FIGURES["frontier"],
+                                      grid_info=grid, params=params, rate_coded_dnn=coded)
+
+
+def render_markdown(run, params: dict, environment: dict[str, str], grid: dict | None = None) -> dict[str, str]:
     """file name -> Markdown of every report document (nothing written)."""
     from snntext.energy import DNN_FORMULA, E_MAC_PJ
 
     paper = load_paper()
+    section = frontier_section(run, params, grid)
     return {
         "accuracy.md": accuracy_markdown(run, paper, embedding_dims(run)),
-        "energy.md": energy_markdown(run, DNN_FORMULA, E_MAC_PJ),
+        "energy.md": energy_markdown(run, DNN_FORMULA, E_MAC_PJ) + (f"\n{section}" if section else ""),
         "robustness.md": robustness_markdown(run),
         "README.md": run_readme_markdown(run, run_settings(params), environment),
     }
@@ -147,7 +172,7 @@ def readme_results(run) -> str:
                       "robustness: `reports/energy.md`, `reports/robustness.md`."])
 
 
-def write_figures(run, figures_dir: Path) -> list[Path]:
+def write_figures(run, figures_dir: Path, grid: dict | None = None) -> list[Path]:
     from snntext.report import figures
 
     root = figures_dir.parent
@@ -160,7 +185,11 @@ def write_figures(run, figures_dir: Path) -> list[Path]:
         figures.finetune_epochs({ds: m.histories["finetune"] for ds, m in run.items()}, root / FIGURES["finetune"]),
         figures.dnn_training({ds: m.histories["train_dnn"] for ds, m in run.items()}, root / FIGURES["dnn"]),
         figures.firing_rates(rates, root / FIGURES["rates"]),
-    ]
+    ] + ([figures.energy_frontier(frontier.figure_series(
+            frontier_points(run, grid), frontier.reference_accuracy(frontier_points(run, grid), dnn_test), list(run)),
+                                  root / FIGURES["frontier"], default=frontier.baseline_name(frontier_points(run, grid)),
+                                  target_ratio=frontier.TARGET_RATIO, target_gap=frontier.TARGET_GAP_POINTS)]
+         if grid and grid["points"] else [])
 
 
 def write_reports(datasets: list[str], params: dict, *, metrics_dir: Path, reports_dir: Path, readme: Path | None = None,
@@ -168,10 +197,11 @@ def write_reports(datasets: list[str], params: dict, *, metrics_dir: Path, repor
     """Check every metrics file, then write reports/*.md and reports/figures/*.png; returns the paths written.
     `params`: params.yaml as read (Config.raw), shown in reports/README.md."""
     run = load_run_metrics(list(datasets), Path(metrics_dir))
-    documents = render_markdown(run, params, environment if environment is not None else environment_info())
+    grid = frontier.load_grid(Path(metrics_dir) / frontier.GRID_FILE)
+    documents = render_markdown(run, params, environment if environment is not None else environment_info(), grid)
     block = readme_results(run)
     reports_dir = Path(reports_dir)
-    written = write_figures(run, reports_dir / "figures")
+    written = write_figures(run, reports_dir / "figures", grid)
     for name, text in documents.items():
         write_text_atomic(reports_dir / name, text)
         written.append(reports_dir / name)

@@ -11,7 +11,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter, ScalarFormatter  # noqa: E402
 
 from snntext.atomic import atomic_path  # noqa: E402
 from snntext.report.markdown import LAYER_ORDER, display  # noqa: E402
@@ -152,5 +152,40 @@ def ablation_curve(series: dict[str, list[tuple[float, float]]], path: str | Pat
                        label=f"{display(ds)} ({secondary_label})")
         right.set_ylabel(f"{secondary_label} (%)")
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    return save_png(fig, path)
+
+
+def energy_frontier(series: dict[str, dict], path: str | Path, *, default: str = "default",
+                    target_ratio: float = 0.5, target_gap: float = 1.5) -> Path:
+    """Test accuracy against energy per sentence, per dataset: the DNN, every SNN setting (error bar:
+    std over spike draws), the default setting ringed, the non-dominated points joined; the target
+    region (ratio <= target_ratio, within target_gap points of the DNN) shaded."""
+    fig, axes = _grid(len(series))
+    for ax, (ds, s) in zip(axes, series.items()):
+        dnn = s["dnn"]
+        ax.axvspan(0, target_ratio * dnn["energy_uj"], ymin=0, ymax=1, color="0.92", zorder=0)
+        ax.axhline(100 * dnn["accuracy"] - target_gap, color="0.6", lw=0.8, ls=":")
+        ax.plot([dnn["energy_uj"]], [100 * dnn["accuracy"]], "*", ms=11, color=colour(3), label="tailored DNN", zorder=3)
+        for p in s["snn"]:
+            ax.errorbar([p["energy_uj"]], [100 * p["accuracy"]], yerr=[100 * p["std"]], fmt="o", ms=4, color=colour(0),
+                        mfc="white" if p["name"] == default else colour(0), capsize=2, zorder=2)
+            ax.annotate(p["name"], (p["energy_uj"], 100 * p["accuracy"]), textcoords="offset points", xytext=(3, 3),
+                        fontsize=6)
+        front = s["front"]
+        ax.plot([p["energy_uj"] for p in front], [100 * p["accuracy"] for p in front], "-", lw=1, color=colour(2),
+                label="frontier", zorder=1)
+        ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_title(display(ds), fontsize=9)
+        ax.set_xlabel("energy per sentence (µJ)", fontsize=8)
+        ax.set_ylabel("test accuracy (%)", fontsize=8)
+        ax.tick_params(labelsize=7)
+    if series:
+        axes[0].legend(fontsize=7, loc="lower right")
+    fig.suptitle(f"SNN settings against the DNN (shaded: at most {target_ratio:g}x its energy; dotted: "
+                 f"{target_gap:g} points below it)", fontsize=9)
     fig.tight_layout()
     return save_png(fig, path)

@@ -14,7 +14,8 @@ DISPLAY = {"mr": "MR", "sst2": "SST-2", "sst5": "SST-5", "subj": "Subj", "chnsen
 LAYER_ORDER = ("input", "conv3", "conv4", "conv5", "pool3", "pool4", "pool5", "pooled", "fc", "out")
 # relative to reports/: written by snntext.report.write_figures, linked from the documents
 FIGURES = {"timesteps": "figures/accuracy_vs_timesteps.png", "finetune": "figures/finetune_epochs.png",
-           "dnn": "figures/dnn_training.png", "rates": "figures/firing_rates.png"}
+           "dnn": "figures/dnn_training.png", "rates": "figures/firing_rates.png",
+           "frontier": "figures/energy_frontier.png"}
 MISSING = "–"
 
 

@@ -1,0 +1,150 @@
+"""The energy frontier: non-dominated points, the target verdict, the grid file, the report section."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from snntext.errors import SnntextError
+from snntext.report import write_reports
+from snntext.report.frontier import (GRID_FILE, SETTINGS, frontier_markdown, load_grid, pareto_front,
+                                     setting, setting_summary)
+
+from tests.report.fake_metrics import fake_grid, write_fake_run
+from tests.report.test_tables import ENVIRONMENT, PARAMS
+
+REFERENCE = {"mr": 0.76, "chnsenti": 0.85}
+
+
+def test_pareto_front_drops_points_beaten_on_both_axes():
+    points = [{"energy_uj": 10, "accuracy": 0.80, "name": "dnn"}, {"energy_uj": 2, "accuracy": 0.70, "name": "a"},
+              {"energy_uj": 3, "accuracy": 0.69, "name": "dominated"}, {"energy_uj": 5, "accuracy": 0.78, "name": "b"},
+              {"energy_uj": 12, "accuracy": 0.79, "name": "dearer and worse"}]
+    assert [p["name"] for p in pareto_front(points)] == ["a", "b", "dnn"]
+
+
+def test_target_needs_every_dataset_within_gap_and_ratio():
+    # fake energies: ratio = T x 0.5 x 0.9 / 4.6 on the conv layers, about 0.098 T
+    grid = fake_grid({"T4": (4, -0.01), "T4-bad": (4, -0.02), "T8": (8, 0.0)})
+    summary = setting_summary(grid["points"], REFERENCE, ["mr", "chnsenti"])
+    assert summary["T4"]["meets"] and summary["T4"]["worst_ratio"] <= 0.5
+    assert summary["T4"]["worst_gap"] == pytest.approx(-1.0)
+    assert not summary["T4-bad"]["meets"]          # 2 points below the DNN
+    assert not summary["T8"]["meets"]              # ratio about 0.78
+    partial = [p for p in grid["points"] if not (p["setting"] == "T4" and p["dataset"] == "chnsenti")]
+    assert not setting_summary(partial, REFERENCE, ["mr", "chnsenti"])["T4"]["meets"]   # one dataset missing
+
+
+def test_markdown_states_the_winner_or_the_honest_miss():
+    args = dict(settings={}, figure="figures/energy_frontier.png", grid_info={}, params=PARAMS)
+    met = frontier_markdown(fake_grid({"T4": (4, -0.01), "T8": (8, 0.0)})["points"], REFERENCE,
+                            ["mr", "chnsenti"], **args)
+    assert "**The target is met** by `T4`" in met
+    missed = frontier_markdown(fake_grid({"T4": (4, -0.03), "T8": (8, 0.0)})["points"], REFERENCE,
+                               ["mr", "chnsenti"], **args)
+    assert "not met by any measured setting" in missed
+    assert "Best ratio within 1.5 points on every dataset: `T8`" in missed
+    assert "Best worst-gap at ratio ≤ 0.5 on every dataset: `T4`" in missed
+
+
+def test_report_with_a_grid_draws_the_frontier(tmp_path):
+    datasets = write_fake_run(tmp_path / "metrics")
+    (tmp_path / "metrics" / GRID_FILE).write_text(json.dumps(fake_grid({"T4": (4, -0.01), "T8": (8, 0.0)})))
+    written = write_reports(datasets, PARAMS, metrics_dir=tmp_path / "metrics", reports_dir=tmp_path / "reports",
+                            environment=ENVIRONMENT)
+    assert tmp_path / "reports" / "figures" / "energy_frontier.png" in written
+    energy = (tmp_path / "reports" / "energy.md").read_text()
+    assert "## Accuracy against energy: the frontier" in energy
+    assert "| `T4` | 4 | 75.00 ± 1.00 | −1.00 [−2.00, +0.00] |" in energy   # MR: DNN 76, SNN 75
+    assert "## What the headline formula leaves out" in energy
+    assert "## Fine-tuning cost against T" in energy
+
+
+def test_report_without_a_grid_says_how_to_run_it(tmp_path):
+    datasets = write_fake_run(tmp_path / "metrics")
+    write_reports(datasets, PARAMS, metrics_dir=tmp_path / "metrics", reports_dir=tmp_path / "reports",
+                  environment=ENVIRONMENT)
+    energy = (tmp_path / "reports" / "energy.md").read_text()
+    assert "scripts/run_energy_grid.py" in energy
+    assert not (tmp_path / "reports" / "figures" / "energy_frontier.png").exists()
+
+
+def test_bad_grid_file_is_refused_naming_it_and_the_key(tmp_path):
+    path = tmp_path / GRID_FILE
+    assert load_grid(path) is None
+    grid = fake_grid({"T4": (4, -0.01)})
+    del grid["points"][1]["energy_uj"]
+    path.write_text(json.dumps(grid))
+    with pytest.raises(SnntextError, match=r"energy_grid.json: points\[1\] lacks 'energy_uj'"):
+        load_grid(path)
+    grid = fake_grid({"T4": (4, -0.01)})
+    grid["points"][0]["setting"] = "T5"
+    path.write_text(json.dumps(grid))
+    with pytest.raises(SnntextError, match="names setting 'T5'"):
+        load_grid(path)
+    path.write_text("{")
+    with pytest.raises(SnntextError, match="not valid JSON"):
+        load_grid(path)
+
+
+def test_every_setting_passes_the_params_check():
+    import copy
+
+    import yaml
+
+    from snntext.params import config_from_dict
+    from tests.report.test_tables import ROOT
+
+    base = yaml.safe_load((ROOT / "params.yaml").read_text())
+    for s in SETTINGS:
+        data = copy.deepcopy(base)
+        for dotted, value in s.overrides.items():
+            *parents, leaf = dotted.split(".")
+            node = data
+            for part in parents:
+                node = node[part]
+            assert leaf in node, f"{s.name}: {dotted} is not a params.yaml key"
+            node[leaf] = value
+        config_from_dict(data)    # raises on a bad value
+    assert setting("T8").overrides == {"timesteps": 8}
+    with pytest.raises(SnntextError, match="unknown setting 'T9'"):
+        setting("T9")
+    assert len({s.name for s in SETTINGS}) == len(SETTINGS)
+
+
+def test_grid_with_its_own_default_run_is_its_own_reference(tmp_path):
+    datasets = write_fake_run(tmp_path / "metrics")
+    grid = fake_grid({"T50": (50, -0.005), "T4": (4, -0.01)}, bases={"mr": 0.74, "chnsenti": 0.85})
+    (tmp_path / "metrics" / GRID_FILE).write_text(json.dumps(grid))
+    write_reports(datasets, PARAMS, metrics_dir=tmp_path / "metrics", reports_dir=tmp_path / "reports",
+                  environment=ENVIRONMENT)
+    energy = (tmp_path / "reports" / "energy.md").read_text()
+    assert "| Tailored DNN | – | 74.00 |" in energy         # the grid's DNN (74), not the committed run's (76)
+    assert "| `default` |" not in energy                   # the committed run's point gives way to T50
+    assert "| `T50` | MR |" in energy                       # and T50 is the baseline of the overheads table
+
+
+def test_what_stands_in_the_way_shows_the_t_cap_and_the_rate_code_cost():
+    points = fake_grid({"T50": (50, -0.005)})["points"]
+    text = frontier_markdown(points, REFERENCE, ["mr", "chnsenti"], settings={}, figure=None, grid_info={},
+                             params=PARAMS, rate_coded_dnn={"mr": {5: -0.04, 10: -0.015, 50: 0.0}})
+    section = text.split("## What stands in the way")[1]
+    # fake run: ratio 50 x 0.5 x 0.9 / 4.6 x (conv share) -> about 5.1 at T = 50, so T <= about 4.9 for 0.5
+    ratio = points[0]["ratio"]
+    assert f"| MR | 50.0 | {0.5 / (ratio / 50):.1f} | 76.00 | −4.00 | −1.50 |" in section
+    assert "| ChnSenti | 50.0 |" in section and section.count("–") >= 2   # no sweep curve: dashes
+
+
+def test_queue_command_and_experiment_revs():
+    from snntext.report.frontier import experiment_revs, queue_command
+
+    assert queue_command("T8-dnn8", ["mr", "sst2"]) == [
+        "dvc", "exp", "run", "--queue", "-n", "energy-T8-dnn8", "-S", "timesteps=8", "-S", "train_dnn.rate_code_steps=8",
+        "-S", "kim.epochs=1", "-S", "datasets=[mr,sst2]", "finetune"]
+    shown = [{"rev": "new", "experiments": [
+                {"name": "energy-T8", "revs": [{"rev": "aaa", "name": "energy-T8", "error": None}]},
+                {"name": "energy-T4", "revs": [{"rev": "bbb", "name": "energy-T4", "error": {"msg": "failed"}}]},
+                {"name": "abl-beta-0.9", "revs": [{"rev": "ccc", "name": "abl-beta-0.9"}]},
+                {"name": "energy-T99", "revs": [{"rev": "ddd", "name": "energy-T99"}]}]},
+             {"rev": "old", "experiments": [{"name": "energy-T8", "revs": [{"rev": "old8", "name": "energy-T8"}]}]}]
+    assert experiment_revs(shown) == {"T8": "aaa"}   # newest run kept; failed, foreign and unknown ones left out
