@@ -26,8 +26,8 @@ import yaml
 from snntext import paths
 from snntext.atomic import write_text_atomic
 from snntext.errors import SnntextError
-from snntext.report.frontier import (GRID_FILE, GRIDS, PREFIX, SETTINGS, experiment_revs, grid_point, load_grid,
-                                     queue_command, setting)
+from snntext.report.frontier import (GRID_FILE, GRIDS, PREFIX, SETTINGS, epoch_seconds, experiment_revs, grid_point,
+                                     load_grid, queue_command, setting)
 
 
 def run(argv: list[str], capture: bool = False) -> str:
@@ -59,8 +59,7 @@ def collect(names: list[str] | None, wall_s: float | None) -> None:
                     **json.loads(read_at(rev, f"metrics/finetune/{ds}.json"))}
             dnn = json.loads(read_at(rev, f"metrics/train_dnn/{ds}.json"))
             history = list(csv.DictReader(io.StringIO(read_at(rev, f"metrics/finetune/{ds}_history.csv"))))
-            epochs = [float(r["seconds"]) for r in history if r["train_loss"]]
-            points.append(grid_point(name, ds, fine, dnn, epoch_seconds=epochs))
+            points.append(grid_point(name, ds, fine, dnn, epoch_seconds=epoch_seconds(history)))
         grid["points"] = [p for p in grid["points"] if p["setting"] != name] + points
         grid["settings"][name] = {"what": chosen.what, "overrides": chosen.overrides, "experiment": exp, "rev": rev,
                                   "finetune_seconds": round(sum(p["finetune_seconds"] for p in points), 1)}

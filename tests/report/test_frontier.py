@@ -148,3 +148,10 @@ def test_queue_command_and_experiment_revs():
                 {"name": "energy-T99", "revs": [{"rev": "ddd", "name": "energy-T99"}]}]},
              {"rev": "old", "experiments": [{"name": "energy-T8", "revs": [{"rev": "old8", "name": "energy-T8"}]}]}]
     assert experiment_revs(shown) == {"T8": "aaa"}   # newest run kept; failed, foreign and unknown ones left out
+
+
+def test_epoch_seconds_from_the_cumulative_history():
+    from snntext.report.frontier import epoch_seconds
+
+    rows = [{"epoch": 0, "seconds": 5.9}, {"epoch": 2, "seconds": 99.7}, {"epoch": 1, "seconds": 52.5}]
+    assert epoch_seconds(rows) == [pytest.approx(46.6), pytest.approx(47.2)]

@@ -85,6 +85,13 @@ def experiment_revs(data: list) -> dict[str, str]:
     return found
 
 
+def epoch_seconds(history: list[dict]) -> list[float]:
+    """Seconds of each fine-tuning epoch (training and its dev evaluation) from the finetune history, whose
+    `seconds` column is cumulative from the start (epoch 0: the converted net's dev evaluation)."""
+    rows = sorted(((int(float(r["epoch"])), float(r["seconds"])) for r in history), key=lambda r: r[0])
+    return [round(b - a, 3) for (_, a), (_, b) in zip(rows, rows[1:])]
+
+
 def grid_point(setting_name: str, dataset: str, finetune: dict, train_dnn: dict, *,
                epoch_seconds: list[float] | None = None) -> dict:
     """One point from a run's metrics: `finetune` = metrics/finetune/<ds>_detail.json (merged with its
@@ -358,8 +365,8 @@ def run_points(run: dict) -> list[dict]:
         fine = m.stages["finetune"]
         if "paired_gap" not in fine:
             continue
-        epochs = [row["seconds"] for row in m.histories.get("finetune", []) if row.get("train_loss") is not None]
-        points.append(grid_point(DEFAULT, ds, fine, m.stages["train_dnn"], epoch_seconds=epochs))
+        points.append(grid_point(DEFAULT, ds, fine, m.stages["train_dnn"],
+                                 epoch_seconds=epoch_seconds(m.histories.get("finetune", []))))
     return points
 
 
