@@ -33,7 +33,8 @@ class Setting:
 
 
 # Each setting fine-tunes at its T; unless it says so, the DNN is the committed one (trained on T = 50
-# rate-coded input), so every gap is to the same network whose energy is the reference.
+# rate-coded input), so every gap is to the same network whose energy is the reference. The settings that
+# retrain the DNN give the Kim TextCNN (trained by the same stage, not on the frontier) one epoch.
 SETTINGS = (
     Setting("T50", {"timesteps": 50}, "T = 50: the committed params, re-run beside the others"),
     Setting("T4", {"timesteps": 4}, "T = 4"),
@@ -44,6 +45,8 @@ SETTINGS = (
     Setting("T30", {"timesteps": 30}, "T = 30"),
     Setting("T8-dnn8", {"timesteps": 8, "train_dnn.rate_code_steps": 8, "kim.epochs": 1},
             "T = 8, DNN trained on T = 8 rate-coded input"),
+    Setting("T8-long", {"timesteps": 8, "finetune.epochs": 12}, "T = 8, 12 fine-tuning epochs instead of 4"),
+    Setting("T8-th05", {"timesteps": 8, "threshold": 0.5}, "T = 8, threshold 0.5"),
     Setting("T8-oovzero", {"timesteps": 8, "embed.oov": "zero", "kim.epochs": 1},
             "T = 8, unknown words never spike (embed.oov zero; DNN retrained on that code)"),
 )
