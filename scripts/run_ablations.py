@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 
 from snntext import paths
 from snntext.errors import SnntextError
 from snntext.atomic import write_text_atomic
+from snntext.experiments import run_in_project as run, untracked_sources
 from snntext.report.ablations import (GRIDS, PARAMS, BASELINE, ablation_points, ablations_markdown, build_grid,
                                       parse_exp_show, parse_grid_option, queue_commands)
 from snntext.stage_metrics import read_stage_metrics
@@ -30,21 +30,6 @@ from snntext.stage_metrics import read_stage_metrics
 STAGES_RERUN = {"threshold": ("convert", "finetune"), "beta": ("convert", "finetune"),
                 "neurons_per_class": ("train_dnn", "convert", "finetune"),
                 "embed.clip_sigma": ("embed", "train_dnn", "convert", "finetune"), None: ()}
-
-
-def run(argv: list[str], capture: bool = False) -> str:
-    print("+ " + " ".join(argv), flush=True)
-    done = subprocess.run(argv, cwd=paths.PROJECT_ROOT, text=True, capture_output=capture)
-    if done.returncode != 0:
-        raise SnntextError(f"`{' '.join(argv)}` failed with exit status {done.returncode}"
-                           + (f": {done.stderr.strip()[-500:]}" if capture else ""))
-    return done.stdout if capture else ""
-
-
-def untracked_sources() -> list[str]:
-    out = run(["git", "status", "--porcelain", "--untracked-files=all", "--", "src", "stages", "dvc.yaml",
-               "params.yaml"], capture=True)
-    return [line[3:] for line in out.splitlines() if line.startswith("??")]
 
 
 def estimate_seconds(points, datasets: list[str]) -> float | None:

@@ -17,7 +17,6 @@ import csv
 import datetime as dt
 import io
 import json
-import subprocess
 import sys
 import time
 
@@ -26,17 +25,9 @@ import yaml
 from snntext import paths
 from snntext.atomic import write_text_atomic
 from snntext.errors import SnntextError
+from snntext.experiments import run_in_project as run
 from snntext.report.frontier import (GRID_FILE, GRIDS, PREFIX, SETTINGS, epoch_seconds, experiment_revs, grid_point,
                                      load_grid, queue_command, setting)
-
-
-def run(argv: list[str], capture: bool = False) -> str:
-    print("+ " + " ".join(argv), flush=True)
-    done = subprocess.run(argv, cwd=paths.PROJECT_ROOT, text=True, capture_output=capture)
-    if done.returncode != 0:
-        raise SnntextError(f"`{' '.join(argv)}` failed with exit status {done.returncode}"
-                           + (f": {done.stderr.strip()[-500:]}" if capture else ""))
-    return done.stdout if capture else ""
 
 
 def read_at(rev: str, path: str) -> str:

@@ -185,11 +185,16 @@ def write_figures(run, figures_dir: Path, grid: dict | None = None) -> list[Path
         figures.finetune_epochs({ds: m.histories["finetune"] for ds, m in run.items()}, root / FIGURES["finetune"]),
         figures.dnn_training({ds: m.histories["train_dnn"] for ds, m in run.items()}, root / FIGURES["dnn"]),
         figures.firing_rates(rates, root / FIGURES["rates"]),
-    ] + ([figures.energy_frontier(frontier.figure_series(
-            frontier_points(run, grid), frontier.reference_accuracy(frontier_points(run, grid), dnn_test), list(run)),
-                                  root / FIGURES["frontier"], default=frontier.baseline_name(frontier_points(run, grid)),
-                                  target_ratio=frontier.TARGET_RATIO, target_gap=frontier.TARGET_GAP_POINTS)]
-         if grid and grid["points"] else [])
+    ] + ([_frontier_figure(run, grid, dnn_test, root / FIGURES["frontier"])] if grid and grid["points"] else [])
+
+
+def _frontier_figure(run, grid: dict, dnn_test: dict[str, float], path: Path) -> Path:
+    from snntext.report import figures
+
+    points = frontier_points(run, grid)
+    series = frontier.figure_series(points, frontier.reference_accuracy(points, dnn_test), list(run))
+    return figures.energy_frontier(series, path, default=frontier.baseline_name(points),
+                                   target_ratio=frontier.TARGET_RATIO, target_gap=frontier.TARGET_GAP_POINTS)
 
 
 def write_reports(datasets: list[str], params: dict, *, metrics_dir: Path, reports_dir: Path, readme: Path | None = None,
