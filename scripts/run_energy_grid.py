@@ -25,7 +25,7 @@ import yaml
 from snntext import paths
 from snntext.atomic import write_text_atomic
 from snntext.errors import SnntextError
-from snntext.experiments import run_in_project as run
+from snntext.experiments import run_in_project as run, untracked_sources
 from snntext.report.frontier import (GRID_FILE, GRIDS, PREFIX, SETTINGS, epoch_seconds, experiment_revs, grid_point,
                                      load_grid, queue_command, setting)
 
@@ -89,6 +89,9 @@ def main() -> None:
             print(" ".join(argv))
         print(f"dvc exp run --run-all -j {args.jobs}")
         return
+    untracked = untracked_sources()
+    if untracked:
+        raise SnntextError("queued experiments see only git-tracked files; git add or remove first: " + ", ".join(untracked))
     for argv in commands:
         run(argv)
     start = time.monotonic()
