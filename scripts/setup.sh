@@ -23,5 +23,5 @@ pip="$VENV/bin/pip --disable-pip-version-check -q"
 $pip install torch==2.13.0            # the local CPU wheel; must come before anything that depends on torch
 $pip install -r requirements.txt
 $pip install --no-deps spikingjelly==2.0.0
-$pip install --no-deps -e .
+$pip install --no-deps -e .       # snntext itself, editable: gives the `snntext` command (predict, export)
 echo "$want" > "$stamp"
