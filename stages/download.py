@@ -1,7 +1,8 @@
 """Stage download: fetch one dataset's source files (or, with --vectors, the pre-trained vectors
 and the attack resources) into data/raw, verified against the registry's sha256.
 
-`download.py <dataset>` writes data/raw/<dataset>/<group>/<file> and reads no params.
+`download.py <dataset>` writes data/raw/<dataset>/<group>/<file> and reads no params; a local `path`
+file of datasets.yaml is copied, checked against (or on first use recorded in) datasets.lock.
 `download.py --vectors` reads embed.english, embed.chinese, embed.compare and datasets; it keeps the
 vector archives in .cache/downloads and writes their members to data/raw/vectors/<name>/, and the
 NLTK stopwords and WordNet lexnames to data/raw/resources/<group>/<file>.
@@ -17,7 +18,7 @@ from snntext.params import load_config
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset", nargs="?", help="dataset name (a key of src/snntext/data/sources.yaml)")
+    parser.add_argument("dataset", nargs="?", help="dataset name (a key of src/snntext/data/sources.yaml or datasets.yaml)")
     parser.add_argument("--vectors", action="store_true", help="fetch the vectors and resources instead")
     parser.add_argument("--params", default=None)
     args = parser.parse_args()

@@ -2,7 +2,8 @@
 
 Reads data/raw/<dataset>/<group>/<file> (the download stage's output), writes
 data/prepared/<dataset>/{train,dev,test}.tsv (columns text, label) and
-metrics/prepare/<dataset>.json (counts, lengths in tokens, duplicates, dropped rows).
+metrics/prepare/<dataset>.json (counts, lengths in tokens, duplicates, dropped rows: empty lines and
+lines holding only a label). The dataset's entry: src/snntext/data/sources.yaml or datasets.yaml.
 Params: seed, prepare.test_fraction, prepare.dev_fraction, prepare.conflicting_duplicates.
 """
 from __future__ import annotations
@@ -27,7 +28,7 @@ def main() -> None:
         conflicting_duplicates=config.prepare.conflicting_duplicates,
     )
     counts = ", ".join(f"{name} {split['count']}" for name, split in stats["splits"].items())
-    print(f"prepare {spec.name}: {counts}; dropped {stats['dropped'] or 'none'}")
+    print(f"prepare {spec.name}: {counts} ({stats['split_source']}); dropped {stats['dropped'] or 'none'}")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ PROJECT_ROOT = Path(os.environ.get("SNNTEXT_ROOT", Path(__file__).resolve().pare
 
 PARAMS_FILE = PROJECT_ROOT / "params.yaml"
 SOURCES_FILE = Path(__file__).resolve().parent / "data" / "sources.yaml"
+USER_DATASETS_FILE = PROJECT_ROOT / "datasets.yaml"   # the user's own datasets, read beside SOURCES_FILE
+DATASETS_LOCK = PROJECT_ROOT / "datasets.lock"        # sha256 of its local `path` files, recorded on first use
 
 DATA_DIR = PROJECT_ROOT / "data"
 RAW_DIR = DATA_DIR / "raw"                # written only by the download stages:

@@ -82,7 +82,7 @@ def test_unknown_conflict_policy_names_the_param():
 
 @pytest.mark.parametrize("fmt, name, line, why", [
     ("label_first", "bad_label.txt", 3, "label 'x'"),
-    ("label_first", "missing_sentence.txt", 2, "expected '<label> <sentence>'"),
+    ("label_first", "bad_label.txt", 3, "neither a declared label name (negative, positive) nor an index 0..1"),
     ("label_first", "not_utf8.txt", 2, "not valid utf-8"),
     ("label_review_csv", "bad_label.csv", 3, "label '2'"),
     ("label_review_csv", "missing_field.csv", 4, "expected 2 fields"),
@@ -167,3 +167,133 @@ def test_prepare_dataset_keeps_standard_splits_and_reports_policy(tmp_path):
                             test_fraction=0.2, dev_fraction=0.2, conflicting_duplicates="drop")
     assert stats["conflicting_duplicates"] == {"texts": 1, "rows": 2, "policy": "drop"}
     assert stats["dropped"] == {"conflicting_duplicate": 2} and stats["total"] == 5
+
+
+# ---------------------------------------------------------------- the formats and split layouts of issue 19
+
+# sha256 over train.tsv, dev.tsv, test.tsv and the stats JSON that prepare_dataset wrote for these
+# fixtures before issue 19 (seed 0, test 0.2, dev 0.25): the shipped formats must give the same bytes.
+GOLDEN = {
+    ("mr", "keep"): "773e347f652edc28d47f8e5982ead2568c1223633cd8154eb7224f4bf6e72804",
+    ("mr", "drop"): "a372987068bf3ee928335b5b2e5fe593ccffc95561467455d6dfe5f2a87650bb",
+    ("sst2", "keep"): "3b3025d6c6baca564cf8d168b6c6db65235b92090595692d0e931348702a3dec",
+    ("sst2", "drop"): "902f64af516016d14c475bea6e2c7b9efcc66e5dbb1a6ef924590b242273e564",
+    ("chnsenti", "keep"): "4f8ca7495405a7545926dfa59811fd89141946d78af83e6b446e0ef8352cda85",
+    ("chnsenti", "drop"): "9eeb579b7024d82ad5ed0fb7daebb7764563e2c1b22e72518bf42aae082f5edf",
+    ("waimai", "keep"): "3eac899152194714911852c58f4f0a2f6caea083b25a9bf1874637ba5305f54e",
+    ("waimai", "drop"): "4851cde2ac6f3b2c2c4f9d84c131c5250b57463f105bfba62a826234973aebc6",
+}
+
+
+@pytest.mark.parametrize("dataset, policy", sorted(GOLDEN))
+def test_shipped_formats_prepare_byte_identical_to_before(tmp_path, dataset, policy):
+    import hashlib
+
+    spec = {"mr": MR, "sst2": SST, "chnsenti": CHNSENTI, "waimai": WAIMAI}[dataset]
+    out = tmp_path / dataset
+    prepare_dataset(spec, FIXTURES, out, out / "stats.json", seed=0, test_fraction=0.2, dev_fraction=0.25,
+                    conflicting_duplicates=policy)
+    digest = hashlib.sha256()
+    for name in ("train.tsv", "dev.tsv", "test.tsv", "stats.json"):
+        digest.update((out / name).read_bytes())
+    assert digest.hexdigest() == GOLDEN[(dataset, policy)]
+
+
+def write(folder: Path, group: str, name: str, text: str) -> None:
+    (folder / group).mkdir(parents=True, exist_ok=True)
+    (folder / group / name).write_text(text, encoding="utf-8")
+
+
+QUESTIONS = ["what is an atom ?", "who was galileo ?", "where is milan ?", "what is teflon ?",
+             "who invented radio ?", "where is perth ?", "what is a prism ?", "who wrote hamlet ?"]
+
+
+def test_label_first_label_only_and_empty_lines_are_dropped_and_counted(tmp_path):
+    write(tmp_path, "q", "all.txt", "DESC what is an atom ?\nHUM\n\n1 who was galileo ?\n0\nDESC what is sonar ?\n")
+    spec_ = spec("q", "label_first", [source("q", "all.txt")], labels=("DESC", "HUM"))
+    parsed = parse_dataset(spec_, tmp_path)
+    assert parsed.splits["all"]["label"].tolist() == [0, 1, 0]   # names and indices both map
+    assert parsed.dropped == {"empty_text": 1, "label_only": 2}
+    # the shipped fixture with a label-only line (line 2 holds "0") now parses
+    sst = spec("s", "label_first", [source("malformed", "missing_sentence.txt")])
+    assert parse_dataset(sst, FIXTURES).dropped == {"label_only": 1}
+
+
+def test_numeric_label_names_are_names_not_indices(tmp_path):
+    write(tmp_path, "r", "all.txt", "1 awful\n5 superb\n0 no such rating\n")
+    ratings = spec("r", "label_first", [source("r", "all.txt")], labels=("1", "2", "3", "4", "5"))
+    with pytest.raises(SnntextError, match=r"all.txt line 3: label '0' is neither a declared label name \(1, 2"):
+        parse_dataset(ratings, tmp_path)
+    write(tmp_path, "r", "all.txt", "1 awful\n5 superb\n")
+    assert parse_dataset(ratings, tmp_path).splits["all"]["label"].tolist() == [0, 4]
+
+
+def test_label_first_without_split_files_is_drawn_stratified(tmp_path):
+    write(tmp_path, "q", "all.txt", "".join(f"{i % 2} {q}\n" for i, q in enumerate(QUESTIONS * 5)))
+    spec_ = spec("q", "label_first", [source("q", "all.txt")], labels=("what", "who"))
+    stats = prepare_dataset(spec_, tmp_path, tmp_path / "out", tmp_path / "q.json", seed=3,
+                            test_fraction=0.2, dev_fraction=0.25)
+    assert stats["split_source"] == "stratified" and stats["seed"] == 3
+    assert {n: s["count"] for n, s in stats["splits"].items()} == {"train": 24, "dev": 8, "test": 8}
+    assert all(s["per_label"] == {"what": s["count"] // 2, "who": s["count"] // 2} for s in stats["splits"].values())
+
+
+def test_train_and_test_files_get_dev_drawn_from_train(tmp_path):
+    write(tmp_path, "q", "train.txt", "".join(f"{i % 2} {q} {i}\n" for i, q in enumerate(QUESTIONS * 5)))
+    write(tmp_path, "q", "test.txt", "0 what is it ?\n1 who is it ?\n1\n")
+    spec_ = spec("q", "label_first", [source("q", "train.txt", split="train"), source("q", "test.txt", split="test")])
+    stats = prepare_dataset(spec_, tmp_path, tmp_path / "out", tmp_path / "q.json", seed=0,
+                            test_fraction=0.5, dev_fraction=0.25)
+    splits = read_prepared(tmp_path / "out")
+    assert stats["split_source"] == "dev_from_train"
+    assert (stats["seed"], stats["test_fraction"], stats["dev_fraction"]) == (0, None, 0.25)
+    assert {n: len(f) for n, f in splits.items()} == {"train": 30, "dev": 10, "test": 2}
+    assert splits["test"]["text"].tolist() == ["what is it ?", "who is it ?"]   # test kept as given
+    assert stats["splits"]["dev"]["per_label"] == {"negative": 5, "positive": 5}  # stratified
+    assert not set(splits["dev"]["text"]) & set(splits["train"]["text"])
+    assert stats["dropped"] == {"label_only": 1}
+    again = prepare_dataset(spec_, tmp_path, tmp_path / "again", tmp_path / "a.json", seed=0,
+                            test_fraction=0.5, dev_fraction=0.25)
+    assert again == stats and read_prepared(tmp_path / "again")["dev"].equals(splits["dev"])
+    other = prepare_dataset(spec_, tmp_path, tmp_path / "other", tmp_path / "o.json", seed=1,
+                            test_fraction=0.5, dev_fraction=0.25)
+    assert other["splits"]["dev"]["count"] == 10
+    assert set(read_prepared(tmp_path / "other")["dev"]["text"]) != set(splits["dev"]["text"])
+
+
+def table_spec(files, **layout):
+    from snntext.data.sources import TableLayout
+
+    return DatasetSpec(name="t", language="en", format="table", labels=["neg", "pos"], max_len=8, files=files,
+                       table=TableLayout(**{"text_column": "sentence", "label_column": "label", **layout}))
+
+
+def test_table_csv_with_label_names_and_counted_drops(tmp_path):
+    write(tmp_path, "t", "all.csv", 'id,sentence,label\n1,"fine, really",pos\n2,dull,0\n3,,pos\n\n4,"said ""no""",1\n')
+    parsed = parse_dataset(table_spec([source("t", "all.csv")]), tmp_path)
+    frame = parsed.splits["all"]
+    assert frame["text"].tolist() == ["fine, really", "dull", 'said "no"'] and frame["label"].tolist() == [1, 0, 1]
+    assert parsed.dropped == {"empty_text": 1, "label_only": 1}
+
+
+def test_table_tsv_without_quoting_keeps_quotes_as_text(tmp_path):
+    write(tmp_path, "t", "train.tsv", 'sentence\tlabel\n"great" he said\tpos\nbad\tneg\n')
+    write(tmp_path, "t", "test.tsv", 'sentence\tlabel\nok "fine\tpos\n')
+    files = [source("t", "train.tsv", split="train"), source("t", "test.tsv", split="test")]
+    parsed = parse_dataset(table_spec(files, delimiter="\t", quoting="none"), tmp_path)
+    assert parsed.splits["train"]["text"].tolist() == ['"great" he said', "bad"]
+    assert parsed.splits["test"]["text"].tolist() == ['ok "fine']
+
+
+@pytest.mark.parametrize("content, why", [
+    ("text,label\nfine,pos\n", "no column 'sentence' (the header has 'text', 'label'); fix text_column"),
+    ("sentence,label\nfine,pos,extra\n", "line 2: expected 2 fields (as the header), got 3"),
+    ("sentence,label\nfine,maybe\n", "line 2: label 'maybe' is neither a declared label name (neg, pos)"),
+    ("sentence,label\nfine,\n", "line 2: label '' is neither"),
+    ('sentence,label\n"open,pos\nshut,neg\n', "line 2: a quote opened here is never closed"),
+])
+def test_table_errors_name_file_and_line(tmp_path, content, why):
+    write(tmp_path, "t", "all.csv", content)
+    with pytest.raises(SnntextError) as err:
+        parse_dataset(table_spec([source("t", "all.csv")]), tmp_path)
+    assert "all.csv" in str(err.value) and why in str(err.value)

@@ -69,7 +69,13 @@ def test_small_registry_loads_into_frozen_specs(tmp_path):
     (lambda d: d["datasets"]["mr"]["files"][0].update(label=2), "datasets.mr.files[0].label", "out of range"),
     (lambda d: d["datasets"]["mr"]["files"][0].update(shaa256=SHA_A), "datasets.mr.files[0].shaa256", "unknown"),
     (lambda d: d["datasets"]["mr"].update(format="jsonl"), "datasets.mr.format", "polarity_files"),
-    (lambda d: d["datasets"]["mr"].update(format="label_first"), "datasets.mr.files[0].split", "missing"),
+    (lambda d: d["datasets"]["mr"].update(format="label_first"), "datasets.mr.files[0].label",
+     "only for format polarity_files"),
+    (lambda d: d["datasets"]["mr"]["files"][0].update(split="train"), "datasets.mr.files", "splits given: train, (none)"),
+    (lambda d: d["datasets"]["mr"]["files"][1].update(name="neg"), "datasets.mr.files[1].name", "overwrite"),
+    (lambda d: d["datasets"]["mr"].update(text_column="x"), "datasets.mr.text_column", "only for format table"),
+    (lambda d: d["datasets"]["mr"].update(display_name=""), "datasets.mr.display_name", "non-empty"),
+    (lambda d: d["datasets"].update({"My-Set": d["datasets"]["mr"]}), "datasets.My-Set", "lowercase"),
     (lambda d: d["datasets"]["mr"].update(language="fr"), "datasets.mr.language", "en, zh"),
     (lambda d: d["datasets"]["mr"].update(max_len=0), "datasets.mr.max_len", "positive"),
     (lambda d: d["datasets"]["mr"].pop("labels"), "datasets.mr.labels", "missing"),
@@ -82,15 +88,18 @@ def test_small_registry_loads_into_frozen_specs(tmp_path):
     (lambda d: d["resources"]["stop"].update(group="mr", name="neg"), "resources.stop", "different sha256"),
 ])
 def test_bad_entry_names_file_and_key(tmp_path, mutate, key, words):
+    """A broken vector or resource stops the load; a broken dataset entry only that dataset."""
     data = copy.deepcopy(GOOD)
     mutate(data)
     path = write_registry(tmp_path, data)
     with pytest.raises(SnntextError) as err:
-        load_registry(path)
+        registry = load_registry(path)
+        for name in data["datasets"]:
+            registry.dataset(name)
     message = str(err.value)
     assert str(path) in message
     assert f"{key}:" in message
-    assert words in message
+    assert words is None or words in message
 
 
 def test_invalid_yaml_names_line(tmp_path):
@@ -116,7 +125,10 @@ def test_unknown_names_list_the_valid_ones(tmp_path):
 def test_real_registry_loads():
     reg = load_registry()
     assert reg.source == paths.SOURCES_FILE
-    assert set(reg.datasets) == {"mr", "sst2", "sst5", "subj", "chnsenti", "waimai"}
+    assert set(reg.datasets) == {"mr", "sst2", "sst5", "subj", "chnsenti", "waimai"} and reg.broken == {}
+    # the names reports have always shown (report.markdown.display reads them from here)
+    assert {n: d.title for n, d in reg.datasets.items()} == {
+        "mr": "MR", "sst2": "SST-2", "sst5": "SST-5", "subj": "Subj", "chnsenti": "ChnSenti", "waimai": "Waimai"}
     assert reg.dataset("sst5").labels[4] == "very positive"
     assert reg.vector("glove-6b-300d").file.sha256 is None
     assert {"stopwords", "wordnet_lexnames"} <= set(reg.resources)

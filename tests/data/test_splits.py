@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from snntext.data.splits import split_dataset, stratified_split
+from snntext.data.splits import draw_dev, split_dataset, split_source, stratified_split
 from snntext.errors import SnntextError
 
 
@@ -64,3 +64,27 @@ def test_all_is_split():
 def test_bad_fraction_names_the_key(test_fraction, dev_fraction, key):
     with pytest.raises(SnntextError, match=key):
         stratified_split(DATA, test_fraction, dev_fraction, seed=0)
+
+
+def test_dev_drawn_from_train_is_stratified_seeded_and_keeps_file_order():
+    parts = draw_dev(DATA, 0.1, seed=0)
+    assert len(parts["train"]) + len(parts["dev"]) == len(DATA)
+    assert not set(parts["train"]["text"]) & set(parts["dev"]["text"])
+    assert parts["dev"]["label"].value_counts().to_dict() == {0: 20, 1: 10, 2: 1}
+    order = {text: i for i, text in enumerate(DATA["text"])}
+    for part in parts.values():
+        assert [order[t] for t in part["text"]] == sorted(order[t] for t in part["text"])
+    assert draw_dev(DATA, 0.1, seed=0)["dev"].equals(parts["dev"])
+    assert not draw_dev(DATA, 0.1, seed=1)["dev"].equals(parts["dev"])
+
+
+def test_train_and_test_parts_get_a_dev_drawn_from_train():
+    test = frame({0: 5, 1: 5})
+    parts = split_dataset({"train": DATA, "test": test}, 0.5, 0.1, seed=0)
+    assert parts["test"] is test
+    assert len(parts["dev"]) == 31 and len(parts["train"]) == len(DATA) - 31
+    assert split_source({"train": DATA, "test": test}) == "dev_from_train"
+    with pytest.raises(SnntextError, match=r"prepare.dev_fraction' must be a number in \(0, 1\)"):
+        split_dataset({"train": DATA, "test": test}, 0.1, 0.0, seed=0)
+    with pytest.raises(SnntextError, match="train and test, or all"):
+        split_dataset({"train": DATA, "dev": test}, 0.1, 0.1, seed=0)

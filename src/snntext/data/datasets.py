@@ -1,7 +1,9 @@
 """Parsers for the raw dataset files, and the prepare step that writes train/dev/test TSVs.
 
-Each registry format (see src/snntext/data/sources.yaml) has one reader; all give rows of
-(text, label) with the label as an index into the registry's `labels` list.
+Each registry format (see src/snntext/data/sources.yaml; the user's own datasets: datasets.yaml)
+has one reader; all give rows of (text, label) with the label as an index into the entry's `labels`.
+Rows without text are dropped and counted by reason: "empty_text" (an empty line, or an empty text
+field), "label_only" (a line or row holding a label and no text).
 
 Facts about the files that shape the readers:
 - MR and Subj are cp1252 and contain byte 0x85 (cp1252 '…'). Read as latin-1 that byte is
@@ -28,7 +30,7 @@ import pandas as pd
 
 from snntext.atomic import write_text_atomic
 from snntext.config import CONFLICT_POLICIES, SPLITS
-from snntext.data.splits import split_dataset
+from snntext.data.splits import split_dataset, split_source
 from snntext.errors import SnntextError
 from snntext.text import tokenise
 
@@ -39,9 +41,9 @@ SPLIT_FILES = {split: f"{split}.tsv" for split in SPLITS}
 class ParsedDataset:
     """A dataset as read from its raw files, before any split of ours.
 
-    splits: {"train","dev","test"} when the source has standard splits, else {"all"};
+    splits: the files' own splits ({"train","dev","test"} or {"train","test"}), else {"all"};
       each a DataFrame with columns text (str) and label (int), in file order.
-    dropped: rows left out, by reason ("empty_text", "conflicting_duplicate").
+    dropped: rows left out, by reason ("empty_text", "label_only", "conflicting_duplicate").
     conflicts: distinct texts present with more than one label (counted before the policy).
     conflict_rows: rows holding those texts.
     duplicate_texts: distinct texts present more than once (any labels), over all splits.
@@ -81,24 +83,30 @@ def _read_lines(path: Path, encoding: str) -> list[tuple[int, str]]:
         except UnicodeDecodeError as err:
             raise SnntextError(
                 f"{path} line {number}: not valid {encoding} ({err.reason} at byte {err.start}); "
-                f"check the file's 'encoding' in src/snntext/data/sources.yaml"
+                f"check the file's 'encoding' in its registry entry (sources.yaml or datasets.yaml)"
             ) from None
         lines.append((number, text.strip()))
     return lines
 
 
-def _label_index(value: str, n_labels: int, where: str) -> int:
-    if not (value.isascii() and value.isdigit()) or int(value) >= n_labels:
-        raise SnntextError(f"{where}: label {value!r} is not one of 0..{n_labels - 1}; fix or remove the line")
-    return int(value)
+def _label_of(value: str, labels: list[str], where: str) -> int:
+    """A label written as one of the declared names, or (when no name is a number) as an index."""
+    if value in labels:
+        return labels.index(value)
+    numeric_names = any(name.isascii() and name.isdigit() for name in labels)
+    if not numeric_names and value.isascii() and value.isdigit() and int(value) < len(labels):
+        return int(value)
+    index = "" if numeric_names else f" nor an index 0..{len(labels) - 1}"
+    raise SnntextError(f"{where}: label {value!r} is neither a declared label name ({', '.join(labels)}){index}; "
+                       "fix or remove the line, or declare the label")
 
 
-def _read_polarity_file(path: Path, source_file, n_labels: int, dropped: Counter) -> list[tuple[str, int]]:
+def _read_polarity_file(path: Path, source_file, spec, dropped: Counter) -> list[tuple[str, int]]:
     """One sentence a line; the label comes from the file's registry entry."""
-    label = source_file.label
+    label, n_labels = source_file.label, len(spec.labels)
     if not isinstance(label, int) or isinstance(label, bool) or not 0 <= label < n_labels:
         raise SnntextError(
-            f"src/snntext/data/sources.yaml: file {source_file.name} needs 'label' in 0..{n_labels - 1}, got {label!r}"
+            f"{spec.registry_file}: file {source_file.name} needs 'label' in 0..{n_labels - 1}, got {label!r}"
         )
     rows = []
     for _, text in _read_lines(path, source_file.encoding):
@@ -109,8 +117,8 @@ def _read_polarity_file(path: Path, source_file, n_labels: int, dropped: Counter
     return rows
 
 
-def _read_label_first(path: Path, source_file, n_labels: int, dropped: Counter) -> list[tuple[str, int]]:
-    """"<label> <sentence>" a line."""
+def _read_label_first(path: Path, source_file, spec, dropped: Counter) -> list[tuple[str, int]]:
+    """"<label> <sentence>" a line; a line holding only a label is dropped (counted as "label_only")."""
     rows = []
     for number, line in _read_lines(path, source_file.encoding):
         where = f"{path} line {number}"
@@ -118,9 +126,11 @@ def _read_label_first(path: Path, source_file, n_labels: int, dropped: Counter) 
             dropped["empty_text"] += 1
             continue
         parts = line.split(maxsplit=1)
+        label = _label_of(parts[0], spec.labels, where)
         if len(parts) < 2:
-            raise SnntextError(f"{where}: expected '<label> <sentence>', got {line[:60]!r}; fix or remove the line")
-        rows.append((parts[1], _label_index(parts[0], n_labels, where)))
+            dropped["label_only"] += 1
+            continue
+        rows.append((parts[1], label))
     return rows
 
 
@@ -145,7 +155,7 @@ def _unclosed_quote_error(path: Path, lines: list[str], index: int) -> SnntextEr
     )
 
 
-def _csv_records(path: Path, content: str):
+def _csv_records(path: Path, content: str, delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL):
     """(line number, record) for each physical line of a CSV text; a record may not span lines.
 
     Lines split on \\n, \\r or \\r\\n, as the csv module splits them; each line is parsed on its
@@ -159,7 +169,7 @@ def _csv_records(path: Path, content: str):
         if not line.endswith(("\n", "\r")):
             line += "\n"  # the last line: inside an open quote the added newline lands in the field
         try:
-            record = next(csv.reader([line]))
+            record = next(csv.reader([line], delimiter=delimiter, quoting=quoting))
         except csv.Error as err:
             raise SnntextError(f"{path} line {number}: {err}") from None
         if any("\n" in value or "\r" in value for value in record):
@@ -167,8 +177,15 @@ def _csv_records(path: Path, content: str):
         yield number, record
 
 
-def _read_label_review_csv(path: Path, source_file, n_labels: int, dropped: Counter) -> list[tuple[str, int]]:
+def _label_index(value: str, n_labels: int, where: str) -> int:
+    if not (value.isascii() and value.isdigit()) or int(value) >= n_labels:
+        raise SnntextError(f"{where}: label {value!r} is not one of 0..{n_labels - 1}; fix or remove the line")
+    return int(value)
+
+
+def _read_label_review_csv(path: Path, source_file, spec, dropped: Counter) -> list[tuple[str, int]]:
     """CSV with header label,review (quoted fields may hold commas and doubled quotes, not line breaks)."""
+    n_labels = len(spec.labels)
     try:
         content = path.read_text(encoding=source_file.encoding)
     except UnicodeDecodeError as err:
@@ -197,10 +214,49 @@ def _read_label_review_csv(path: Path, source_file, n_labels: int, dropped: Coun
     return rows
 
 
+def _read_table(path: Path, source_file, spec, dropped: Counter) -> list[tuple[str, int]]:
+    """A delimited file with a header row; the entry names the text and label columns (quoting csv:
+    "..." fields may hold the delimiter and doubled quotes, not line breaks; none: quotes are text)."""
+    layout = spec.table
+    try:
+        content = path.read_text(encoding=source_file.encoding)
+    except UnicodeDecodeError as err:
+        raise SnntextError(f"{path}: not valid {source_file.encoding} at byte {err.start}") from None
+    quoting = csv.QUOTE_NONE if layout.quoting == "none" else csv.QUOTE_MINIMAL
+    records = _csv_records(path, content.lstrip("\ufeff"), layout.delimiter, quoting)
+    try:
+        _, header = next(records)
+    except StopIteration:
+        raise SnntextError(f"{path}: empty file; expected a header line naming the columns") from None
+    header = [column.strip() for column in header]
+    where_set = f"datasets.{spec.name} in {spec.registry_file}"
+    for key, column in (("text_column", layout.text_column), ("label_column", layout.label_column)):
+        if column not in header:
+            raise SnntextError(f"{path} line 1: no column {column!r} (the header has {', '.join(map(repr, header))}); "
+                               f"fix {key} of {where_set}, or its delimiter {layout.delimiter!r}")
+    text_at, label_at = header.index(layout.text_column), header.index(layout.label_column)
+    rows = []
+    for number, record in records:
+        where = f"{path} line {number}"
+        if not any(value.strip() for value in record):
+            dropped["empty_text"] += 1
+            continue
+        if len(record) != len(header):
+            raise SnntextError(f"{where}: expected {len(header)} fields (as the header), got {len(record)}; "
+                               "quote a field that holds the delimiter")
+        text, label = record[text_at].strip(), record[label_at].strip()
+        if not text:
+            dropped["label_only"] += 1
+            continue
+        rows.append((text, _label_of(label, spec.labels, where)))
+    return rows
+
+
 _READERS = {
     "polarity_files": _read_polarity_file,
     "label_first": _read_label_first,
     "label_review_csv": _read_label_review_csv,
+    "table": _read_table,
 }
 
 
@@ -209,13 +265,13 @@ def _frame(rows: list[tuple[str, int]]) -> pd.DataFrame:
     return frame.astype({"text": str, "label": "int64"})
 
 
-def _group_of(source_file) -> str:
+def _group_of(source_file, spec) -> str:
     split = getattr(source_file, "split", None)
     if split is None:
         return "all"
     if split not in SPLITS:
         raise SnntextError(
-            f"src/snntext/data/sources.yaml: file {source_file.name} has split {split!r}; "
+            f"{spec.registry_file}: file {source_file.name} has split {split!r}; "
             f"allowed: {', '.join(SPLITS)}"
         )
     return split
@@ -224,13 +280,14 @@ def _group_of(source_file) -> str:
 def parse_dataset(spec, raw_dir: str | Path, conflicting_duplicates: str = "keep") -> ParsedDataset:
     """Read every raw file of a registry entry (a sources.DatasetSpec) from raw_dir/<group>/<name>.
 
-    Returns standard splits when each file names one (SST), else one "all" split. Texts
+    Returns the files' splits when each file names one (SST: train, dev, test; or train and test),
+    else one "all" split. Texts
     present with opposite labels are kept or dropped (all their rows) per
     `conflicting_duplicates`; exact duplicates are only counted.
     """
     if spec.format not in _READERS:
         raise SnntextError(
-            f"src/snntext/data/sources.yaml: dataset {spec.name} has format {spec.format!r}; "
+            f"{spec.registry_file}: dataset {spec.name} has format {spec.format!r}; "
             f"allowed: {', '.join(_READERS)}"
         )
     if conflicting_duplicates not in CONFLICT_POLICIES:
@@ -239,21 +296,20 @@ def parse_dataset(spec, raw_dir: str | Path, conflicting_duplicates: str = "keep
             f"allowed: {', '.join(CONFLICT_POLICIES)}"
         )
     reader = _READERS[spec.format]
-    n_labels = len(spec.labels)
     dropped: Counter = Counter()
     grouped: dict[str, list[tuple[str, int]]] = {}
     for source_file in spec.files:
-        rows = reader(_raw_path(Path(raw_dir), source_file), source_file, n_labels, dropped)
-        grouped.setdefault(_group_of(source_file), []).extend(rows)
+        rows = reader(_raw_path(Path(raw_dir), source_file), source_file, spec, dropped)
+        grouped.setdefault(_group_of(source_file, spec), []).extend(rows)
     if "all" in grouped and len(grouped) > 1:
         raise SnntextError(
-            f"src/snntext/data/sources.yaml: dataset {spec.name} mixes files with and without 'split'; "
+            f"{spec.registry_file}: dataset {spec.name} mixes files with and without 'split'; "
             "give every file a split or none"
         )
-    if "all" not in grouped and set(grouped) != set(SPLITS):
+    if "all" not in grouped and set(grouped) not in (set(SPLITS), {"train", "test"}):
         raise SnntextError(
-            f"src/snntext/data/sources.yaml: dataset {spec.name} has files for splits {sorted(grouped)}; "
-            f"needs all of {', '.join(SPLITS)}"
+            f"{spec.registry_file}: dataset {spec.name} has files for splits {sorted(grouped)}; "
+            f"needs all of {', '.join(SPLITS)}, or train and test (dev drawn from train)"
         )
     splits = {name: _frame(rows) for name, rows in grouped.items()}
 
@@ -330,19 +386,23 @@ def prepare_dataset(
     dev_fraction: float,
     conflicting_duplicates: str = "keep",
 ) -> dict:
-    """Parse, split (standard splits kept, else stratified from `seed`), write
-    out_dir/{train,dev,test}.tsv and the stats JSON; returns the stats."""
+    """Parse, split (standard splits kept; a missing dev drawn from train; else stratified from
+    `seed`), write out_dir/{train,dev,test}.tsv and the stats JSON; returns the stats.
+
+    stats["split_source"]: "standard" (the files' train, dev, test), "dev_from_train" (the files'
+    train and test; dev drawn from train by dev_fraction), "stratified" (test and dev drawn)."""
     parsed = parse_dataset(spec, raw_dir, conflicting_duplicates)
     splits = split_dataset(parsed.splits, test_fraction, dev_fraction, seed)
     for name in SPLITS:
         write_split(splits[name], Path(out_dir) / SPLIT_FILES[name])
-    standard = "all" not in parsed.splits
+    source = split_source(parsed.splits)
+    standard = source == "standard"
     stats = {
         "dataset": spec.name,
         "language": spec.language,
-        "split_source": "standard" if standard else "stratified",
+        "split_source": source,
         "seed": None if standard else seed,
-        "test_fraction": None if standard else test_fraction,
+        "test_fraction": test_fraction if source == "stratified" else None,
         "dev_fraction": None if standard else dev_fraction,
         "max_len": spec.max_len,
         "total": int(sum(len(frame) for frame in splits.values())),

@@ -5,6 +5,11 @@ place whole and verified (streamed to a temp file in the same folder, hashed whi
 it streams, then os.replace), so an interrupted or corrupt download never leaves a
 file that a later stage would trust. A machine without internet points
 SNNTEXT_MIRROR at a folder (or http base URL) laid out <group>/<name>.
+
+A dataset of the user's datasets.yaml may name a local `path` instead of a URL. Such a file is
+copied in the same way; its sha256, unless the entry gives one, is recorded in datasets.lock
+(paths.DATASETS_LOCK) on first use, and every later download checks the file against it, so a
+changed file is refused instead of silently changing the results.
 """
 from __future__ import annotations
 
@@ -24,10 +29,12 @@ from typing import BinaryIO, Iterable
 
 import requests
 import urllib3
+import yaml
 from tqdm import tqdm
 
 from snntext import paths
-from snntext.data.sources import Registry, SourceFile, VectorSpec
+from snntext.atomic import write_text_atomic
+from snntext.data.sources import DatasetSpec, Registry, SourceFile, VectorSpec
 from snntext.errors import SnntextError
 
 MIRROR_ENV = "SNNTEXT_MIRROR"
@@ -321,6 +328,94 @@ def extract_member(archive: Path, member: str, dest: Path) -> Path:
     return dest
 
 
+# ---------------------------------------------------------------- local files and datasets.lock
+
+_LOCK_HEADER = """\
+# sha256 of each local `path` file of datasets.yaml, recorded by the download stage on first use
+# (dataset key -> <group>/<name> -> sha256). Every later download checks the file against it.
+# Commit this file with datasets.yaml. To accept a changed file on purpose, delete its line.
+"""
+
+
+def local_file(src: SourceFile) -> Path:
+    """Where a `path` entry points: an absolute path, or one relative to the project root."""
+    path = Path(src.path).expanduser()
+    return path if path.is_absolute() else paths.PROJECT_ROOT / path
+
+
+def read_lock(lock_file: Path) -> dict[str, dict[str, str]]:
+    """datasets.lock as {dataset: {"<group>/<name>": sha256}}; a missing file is empty."""
+    try:
+        data = yaml.safe_load(Path(lock_file).read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        return {}
+    except yaml.YAMLError as err:
+        raise SnntextError(f"{lock_file}: not valid YAML ({getattr(err, 'problem', err)}); "
+                           "restore it from git, or delete it to record every local file again") from None
+    if not isinstance(data, dict):
+        raise SnntextError(f"{lock_file}: expected a mapping of dataset keys, got {data!r}")
+    for dataset, files in data.items():
+        if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+            raise SnntextError(f"{lock_file}: {dataset}: expected '<group>/<name>: <sha256>' lines, got {files!r}")
+    return data
+
+
+def write_lock(lock_file: Path, new: dict[tuple[str, str], str]) -> None:
+    """Add the pins `new` ({(dataset, "<group>/<name>"): sha256}) to the lock file (read again, then merged)."""
+    data = read_lock(lock_file)
+    for (dataset, key), digest in new.items():
+        data.setdefault(dataset, {})[key] = digest
+    ordered = {d: dict(sorted(data[d].items())) for d in sorted(data)}
+    write_text_atomic(lock_file, _LOCK_HEADER + yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True))
+
+
+def check_local_files(specs: Iterable[DatasetSpec], lock_file: Path) -> tuple[dict, dict]:
+    """Check every local file of `specs` against its pin (the entry's sha256, else the lock file's),
+    before anything is copied. Returns ({(dataset, key): sha256} of all local files, the new pins)."""
+    lock = None
+    digests, new = {}, {}
+    for spec in specs:
+        for index, src in enumerate(spec.files):
+            if src.path is None:
+                continue
+            where = f"{spec.registry_file}: datasets.{spec.name}.files[{index}].path"
+            source = local_file(src)
+            if not source.is_file():
+                raise SnntextError(f"{where}: {source} is not a file; put the file there or fix the path "
+                                   "(a relative path starts at the project root)")
+            actual = sha256_of(source)
+            if src.sha256 is not None:
+                expected, pinned_by = src.sha256, f"its sha256 in {spec.registry_file}"
+            else:
+                lock = read_lock(lock_file) if lock is None else lock
+                expected, pinned_by = lock.get(spec.name, {}).get(src.key), f"{lock_file} (recorded on first use)"
+            if expected is None:
+                new[(spec.name, src.key)] = actual
+            elif actual != expected:
+                fix = ("restore the file, or delete its line under '{}' in {} to record the new one".format(
+                    spec.name, lock_file) if src.sha256 is None else "restore the file, or update that sha256")
+                raise SnntextError(f"{where}: {source} has sha256 {actual}, but {pinned_by} says {expected}: "
+                                   f"the file changed; {fix}")
+            digests[(spec.name, src.key)] = actual
+    return digests, new
+
+
+def _copy_local(source: Path, dest: Path, sha256: str) -> int | None:
+    """Copy a checked local file to dest (verified while copying); None when dest already has it."""
+    if dest.is_file() and sha256_of(dest) == sha256:
+        return None
+    part = _Part(dest)
+    try:
+        _copy_from_folder(source, part)
+        if part.digest.hexdigest() != sha256:
+            raise SnntextError(f"{source}: changed while being copied (sha256 {part.digest.hexdigest()}, "
+                               f"expected {sha256}); run the download again")
+        part.commit(dest)
+        return part.size
+    finally:
+        part.discard()
+
+
 def vector_member_file(spec: VectorSpec, role: str, raw_dir: Path | None = None) -> Path:
     """Where a vector archive's member lands: RAW_DIR/vectors/<vector-name>/<basename(member)>."""
     if role not in spec.members:
@@ -373,24 +468,43 @@ class FetchSummary:
 def fetch_all(registry: Registry, datasets: Iterable[str], vectors: Iterable[str],
               resources: Iterable[str] = (), *, raw_dir: Path | None = None, archive_dir: Path | None = None,
               mirror: str | None = None, timeout: float = 60, retries: int = 3,
-              backoff: float = 1.0) -> FetchSummary:
+              backoff: float = 1.0, lock_file: Path | None = None) -> FetchSummary:
     """Fetch every file of the named datasets, vectors and resources into raw_dir (default data/raw),
     and extract each vector's members (see vector_member_file). Vector archives go to archive_dir
-    (default raw_dir) in the <group>/<name> layout: only their members are pipeline data. All names,
-    and whether every file is pinned, are checked before the first download."""
+    (default raw_dir) in the <group>/<name> layout: only their members are pipeline data. A dataset's
+    local `path` file is copied, checked against its pin in lock_file (default paths.DATASETS_LOCK),
+    pinned there on first use. All names, whether every file is pinned, and every local file are
+    checked before the first download."""
     start = time.monotonic()
     raw_dir = Path(raw_dir) if raw_dir is not None else paths.RAW_DIR
     archive_dir = Path(archive_dir) if archive_dir is not None else raw_dir
+    lock_file = Path(lock_file) if lock_file is not None else paths.DATASETS_LOCK
     dataset_specs = [registry.dataset(n) for n in datasets]
     vector_specs = [registry.vector(n) for n in vectors]
     archives = {v.file.key for v in vector_specs}
     resource_files = [registry.resource(n) for n in resources]
-    wanted = [f for d in dataset_specs for f in d.files] + [v.file for v in vector_specs] + resource_files
-    unique = list({f.key: f for f in wanted}.values())
+    wanted = [f for d in dataset_specs for f in d.files if f.path is None] + [v.file for v in vector_specs]
+    unique = list({f.key: f for f in wanted + resource_files}.values())
     for src in unique:
         check_pinned(src)
+    local_digests, new_pins = check_local_files(dataset_specs, lock_file)
     _resolve_mirror(mirror)
     summary = FetchSummary()
+    for spec in dataset_specs:
+        for src in spec.files:
+            if src.path is None:
+                continue
+            dest = raw_dir / src.group / src.name
+            got = _copy_local(local_file(src), dest, local_digests[(spec.name, src.key)])
+            say(f"{src.key}: {'up to date' if got is None else f'copied {got} bytes from {local_file(src)}'}")
+            summary.up_to_date += got is None
+            summary.fetched += got is not None
+            summary.bytes += got or 0
+            summary.files.append(dest)
+    if new_pins:
+        write_lock(lock_file, new_pins)
+        for (dataset, key), digest in new_pins.items():
+            say(f"{key}: first use; sha256 {digest} recorded in {lock_file} (commit it)")
     for src in unique:
         dest = (archive_dir if src.key in archives else raw_dir) / src.group / src.name
         got = _fetch(src, dest, mirror, timeout, retries, backoff)

@@ -6,11 +6,13 @@ is shown as mean ± std.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Iterable
 
+from snntext import paths
+from snntext.errors import SnntextError
 from snntext.report.metrics import Measured
 
-DISPLAY = {"mr": "MR", "sst2": "SST-2", "sst5": "SST-5", "subj": "Subj", "chnsenti": "ChnSenti", "waimai": "Waimai"}
 LAYER_ORDER = ("input", "conv3", "conv4", "conv5", "pool3", "pool4", "pool5", "pooled", "fc", "out")
 # relative to reports/: written by snntext.report.write_figures, linked from the documents
 FIGURES = {"timesteps": "figures/accuracy_vs_timesteps.png", "finetune": "figures/finetune_epochs.png",
@@ -20,7 +22,20 @@ MISSING = "–"
 
 
 def display(dataset: str) -> str:
-    return DISPLAY.get(dataset, dataset)
+    """A dataset's name in reports: its registry entry's display_name (sources.yaml or the user's
+    datasets.yaml), else its key."""
+    return _display_names(str(paths.SOURCES_FILE), str(paths.USER_DATASETS_FILE)).get(dataset, dataset)
+
+
+@functools.lru_cache(maxsize=4)
+def _display_names(sources: str, user: str) -> dict[str, str]:
+    from snntext.data.sources import load_registry
+
+    try:
+        registry = load_registry(sources, user)
+    except SnntextError:   # the stages report a broken registry; a report still names datasets by key
+        return {}
+    return {name: spec.title for name, spec in registry.datasets.items()}
 
 
 def pct(value: Measured | float | None) -> str:
