@@ -164,6 +164,16 @@ BAD = [
     ("finetune.precision", "fp16", "must be one of fp32, bf16"),
     ("finetune.dev_draws", 0, "must be >= 1"),
     ("finetune.test_draws", 0, "must be >= 1"),
+    ("direct.epochs", 0, "must be >= 1"),
+    ("direct.lr", 0, "must be > 0"),
+    ("direct.loss", "distill", "must be one of paper, count"),
+    ("direct.beta", 1.5, "must be > 0 and <= 1"),
+    ("direct.dev_draws", 0, "must be >= 1"),
+    ("direct.weight_decay", -1, "must be >= 0"),
+    ("direct.batch_size", 0, "must be >= 1"),
+    ("direct.temperature", 0, "must be > 0"),
+    ("direct.patience", -1, "must be >= 0"),
+    ("direct.zero_sum_filters", "yes", "must be true or false"),
     ("finetune.max_train_examples", -1, "must be >= 0"),   # known key, absent from params.yaml
     # --- sweep ---
     ("sweep.timesteps", [], "must be a non-empty list"),

@@ -284,6 +284,23 @@ class FinetuneConfig(_Checked):
 
 
 @dataclass(frozen=True)
+class DirectConfig(_Checked):
+    """A SpikingTextCNN trained from random initialisation with surrogate gradients (snntext.direct_training):
+    the paper's directly-trained baseline; the top-level T, threshold and surrogate, its own beta."""
+
+    epochs: int = checked(integer(1), 10)
+    lr: float = checked(number(gt=0), 1e-3)
+    weight_decay: float = checked(number(ge=0), 0.0)
+    batch_size: int = checked(integer(1), 32)
+    loss: str = checked(one_of(("paper", "count")), "paper")   # no DNN to distil from
+    temperature: float = checked(number(gt=0), 1.0)
+    beta: float = checked(number(gt=0, le=1), 0.95)            # the authors' direct-training configs: 0.95
+    zero_sum_filters: bool = checked(boolean, True)           # as the DNN is trained; without it Adam silences the convs
+    patience: int = checked(integer(0), 0)
+    dev_draws: int = checked(integer(1), 1)
+
+
+@dataclass(frozen=True)
 class SweepConfig(_Checked):
     timesteps: tuple[int, ...] = checked(list_of(integer(1), sort=True))
     splits: tuple[str, ...] = checked(list_of(one_of(SPLITS), unique=True), ("test",))
@@ -324,5 +341,6 @@ class Config:
     finetune: FinetuneConfig
     sweep: SweepConfig
     attack: AttackConfig
+    direct: DirectConfig
     source: str = "params.yaml"
     raw: dict = field(default_factory=dict, compare=False, repr=False)   # the file as read, for the report

@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 
 from snntext import paths
-from snntext.config import (AttackConfig, Config, ConvertConfig, EmbedConfig, EncodingConfig, FinetuneConfig,
-                            NeuronConfig, PrepareConfig, RunConfig, SweepConfig, TrainConfig)
+from snntext.config import (AttackConfig, Config, ConvertConfig, DirectConfig, EmbedConfig, EncodingConfig,
+                            FinetuneConfig, NeuronConfig, PrepareConfig, RunConfig, SweepConfig, TrainConfig)
 from snntext.errors import SnntextError
 
 # (Config attribute, dataclass, params.yaml section or None for top-level keys, fields params.yaml does not set)
@@ -32,6 +32,7 @@ SECTIONS = (
     ("finetune", FinetuneConfig, "finetune", ()),
     ("sweep", SweepConfig, "sweep", ()),
     ("attack", AttackConfig, "attack", ()),
+    ("direct", DirectConfig, "direct", ()),
 )
 _ABSENT = object()
 
@@ -123,13 +124,16 @@ def _check_across(config: Config, registry) -> None:
         from snntext.data.sources import load_registry
 
         registry = load_registry()
-    names = [(f"{section}.lr", name, registry.datasets) for section in ("train_dnn", "kim")
+    # A dataset whose registry entry is broken counts as defined: its own stages report the entry's
+    # error, so one bad entry of datasets.yaml does not stop the other datasets.
+    datasets = (registry.dataset_names, registry.dataset_files)
+    names = [(f"{section}.lr", name, *datasets) for section in ("train_dnn", "kim")
              for name, _ in _pairs(getattr(config, section).lr) if name != "default"]
-    names += [("datasets", name, registry.datasets) for name in config.run.datasets]
-    names += [("embed.compare", name, registry.vectors) for name in config.embed.compare]
-    for key, name, defined in names:
+    names += [("datasets", name, *datasets) for name in config.run.datasets]
+    names += [("embed.compare", name, registry.vectors, registry.source) for name in config.embed.compare]
+    for key, name, defined, files in names:
         if name not in defined:
-            raise SnntextError(f"{config.source}: key '{key}' names {name!r}, which {registry.source} does not "
+            raise SnntextError(f"{config.source}: key '{key}' names {name!r}, which {files} does not "
                                f"define; defined: {', '.join(sorted(defined))}")
     for language, key in (("en", "embed.english"), ("zh", "embed.chinese")):
         name = config.embed.vectors_for(language)

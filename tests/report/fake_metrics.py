@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from snntext.row_metrics import HEADLINE as ROW_HEADLINE, write_row_metrics
 from snntext.stage_metrics import HEADLINE, write_stage_metrics
 
 LAYERS = ("conv3", "conv4", "conv5", "pool3", "pool4", "pool5", "fc")
@@ -138,6 +139,8 @@ def write_metrics(metrics_dir: Path, stage: str, name: str, data: dict) -> None:
     """As the stage writes them: headline + detail where the stage splits its metrics, else one file."""
     if stage in HEADLINE:
         write_stage_metrics(stage, name, data, metrics_dir)
+    elif stage in ROW_HEADLINE:
+        write_row_metrics(stage, name, data, metrics_dir)
     else:
         path = metrics_dir / stage / f"{name}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -160,3 +163,15 @@ def fake_grid(settings: dict[str, tuple[int, float]], bases: dict[str, float] | 
             points.append(grid_point(name, ds, fine, {"dnn_test_acc": base}, epoch_seconds=[10.0 * T / 50 + 1.0]))
     return {"settings": {name: {"what": f"T = {T}", "overrides": {"timesteps": T}} for name, (T, _) in settings.items()},
             "points": points, "note": "fake grid"}
+
+
+def other_rows_metrics(base: float) -> dict[str, dict]:
+    """train_direct and random_embeddings metrics as those stages write them (headline + detail)."""
+    direct = {"dev_acc": base - 0.05, "test_acc": base - 0.06, "test_mean": base - 0.07, "test_std": 0.004,
+              "test_acc_per_draw": [base - 0.07] * 5, "test_draws": 5, "best_epoch": 9, "epochs_run": 10,
+              "timesteps": 50, "beta": 0.95, "loss": "paper", "seconds": 300.0, "seconds_per_epoch": 30.0,
+              "energy_ratio_snn_to_dnn": 3.0, "energy_uj": 1.0}
+    random = {"dnn_test_acc": base - 0.10, "converted_test_acc": base - 0.20, "snn_test_mean": base - 0.12,
+              "snn_test_std": 0.006, "test_draws": 5, "gap_points": -2.0, "seconds_total": 360.0,
+              "seconds": {"train_dnn": 150.0, "convert": 30.0, "finetune": 180.0}}
+    return {"train_direct": direct, "random_embeddings": random}

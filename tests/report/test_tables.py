@@ -257,3 +257,26 @@ def test_dearer_verdict_quotes_the_measured_input_rates_and_the_break_even():
     reason = _input_rate_reason(run, ["mr", "chnsenti"], 4.6)   # SST-2 not dearer: its rate stays out
     assert "on average 23-45% of the L x D inputs" in reason and "= 10.2%" in reason
     assert "on average 45% of" in _input_rate_reason(run, ["chnsenti"], 4.6)
+
+
+def test_direct_and_random_vector_rows_show_when_their_stages_ran(tmp_path):
+    from snntext.report.accuracy import other_rows_table
+    from tests.report.fake_metrics import other_rows_metrics, write_metrics
+
+    datasets = write_fake_run(tmp_path / "metrics")
+    assert other_rows_table(load_run_metrics(datasets, tmp_path / "metrics")) == ""   # older runs: no section
+    run = load_run_metrics(datasets, tmp_path / "metrics")
+    tuned = {ds: run[ds].stages["finetune"]["paired_gap"]["snn_acc_mean"] for ds in datasets}
+    for ds, base in zip(datasets, (0.76, 0.85)):
+        for stage, data in other_rows_metrics(base).items():
+            write_metrics(tmp_path / "metrics", stage, ds, data)
+    table = other_rows_table(load_run_metrics(datasets, tmp_path / "metrics"))
+    lines = {line.split(" | ")[0].lstrip("| "): line for line in table.splitlines() if line.startswith("|")}
+    direct = next(v for k, v in lines.items() if k.startswith("Directly-trained SNN"))
+    assert "10 epochs at T = 50, beta 0.95" in direct and "69.00 ± 0.40" in direct and "78.00 ± 0.40" in direct
+    bought = next(v for k, v in lines.items() if k.startswith("What pre-trained vectors buy"))
+    assert f"{100 * (tuned['mr'] - 0.64):+.2f}".replace("-", "−") in bought
+    assert "`train_direct` 10 min, `random_embeddings` 12 min" in table
+    with pytest.raises(SnntextError, match="random_embeddings/mr.json.*snn_test_mean"):
+        _edit(tmp_path / "metrics" / "random_embeddings" / "mr.json", lambda d: d.pop("snn_test_mean"))
+        load_run_metrics(datasets, tmp_path / "metrics")

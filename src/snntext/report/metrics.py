@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from snntext.errors import SnntextError
+from snntext.row_metrics import HEADLINE as ROW_HEADLINE
 from snntext.stage_metrics import HEADLINE, detail_file
 
 REQUIRED_STAGES = ("prepare", "embed", "train_dnn", "convert", "finetune", "sweep")
-OPTIONAL_STAGES = ("attack",)   # the user may leave the attack stage out of a run
+OPTIONAL_STAGES = ("attack", "train_direct", "random_embeddings")   # a run may leave these out (older runs lack them)
 
 _NUMBER = "number"
 _KEYS = {
@@ -35,6 +36,10 @@ _KEYS = {
                  "seconds": _NUMBER, "test.firing_rates": dict, "energy": dict},
     "sweep": {"timesteps": list, "models": dict},
     "attack": {"models": dict, "skipped_recipes": dict, "wall_s": _NUMBER},
+    "train_direct": {key: _NUMBER for key in ("dev_acc", "test_acc", "test_mean", "test_std", "test_draws",
+                                                "best_epoch", "epochs_run", "timesteps", "beta", "seconds")},
+    "random_embeddings": {key: _NUMBER for key in ("dnn_test_acc", "converted_test_acc", "snn_test_mean",
+                                                     "snn_test_std", "test_draws", "gap_points", "seconds_total")},
 }
 _OPTION_KEYS = {"dev.accuracy": _NUMBER, "test.accuracy": _NUMBER, "test.tie_rate": _NUMBER,
                 "test.silent_rate": _NUMBER, "test.firing_rates": dict, "energy": dict, "seconds": _NUMBER}
@@ -186,7 +191,7 @@ def load_dataset_metrics(dataset: str, metrics_dir: Path) -> DatasetMetrics:
         if stage in OPTIONAL_STAGES and not path.exists():
             continue
         data, where = read_metrics_json(path), path
-        if stage in HEADLINE:   # the headline numbers and the detail they summarise (snntext.stage_metrics)
+        if stage in HEADLINE or stage in ROW_HEADLINE:   # the headline numbers and the detail they summarise (snntext.stage_metrics)
             detail = detail_file(stage, dataset, metrics_dir)
             data, where = {**read_metrics_json(detail), **data}, f"{path} (with {detail.name})"
         _check_stage(stage, data, where)
