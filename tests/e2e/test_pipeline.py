@@ -39,6 +39,8 @@ TINY_PARAMS = {
                "spike_samples": 1, "similarity": 0.85, "batch_size": 64,
                "backend": "ray", "workers": 2, "shard_size": 2, "retries": 1},   # the Ray path, end to end
     "sweep": {"timesteps": [1, 4, 8], "splits": ["test", "dev"], "batch_size": 64},
+    "direct": {"epochs": 2, "lr": 5.0e-3, "weight_decay": 0.0, "batch_size": 16, "loss": "count", "temperature": 1.0,
+               "beta": 0.95, "zero_sum_filters": True, "patience": 0, "dev_draws": 1},
 }
 
 
@@ -117,6 +119,10 @@ def test_dvc_repro_runs_every_stage_on_tiny_data(tmp_path):
         assert swept["timesteps"] == [1, 4, 8]
         assert set(swept["dnn_rate_coded"]["test"]) == {"1", "4", "8"}
         assert set(converted["dnn_rate_coded"]) == {str(converted["timesteps"]), str(4 * converted["timesteps"])}
+        direct = json.loads((metrics / "train_direct" / f"{ds}.json").read_text())
+        assert 0.0 <= direct["test_mean"] <= 1.0 and (metrics / "train_direct" / f"{ds}_history.csv").is_file()
+        random = json.loads((metrics / "random_embeddings" / f"{ds}.json").read_text())
+        assert 0.0 <= random["snn_test_mean"] <= 1.0 and 0.0 <= random["dnn_test_acc"] <= 1.0
     reports = repo / "reports"
     accuracy = (reports / "accuracy.md").read_text()
     assert "tiny_en" in accuracy and "tiny_zh" in accuracy
@@ -124,6 +130,7 @@ def test_dvc_repro_runs_every_stage_on_tiny_data(tmp_path):
     assert "| Tailored DNN (ours, trained on rate-coded input, T = 8) |" in accuracy
     assert "| Fine-tuned SNN (ours) |" in accuracy and "±" in accuracy
     assert "over 2 test spike draws" in accuracy and "paired bootstrap over test sentences" in accuracy
+    assert "## Without conversion, without pre-training" in accuracy and "What pre-trained vectors buy" in accuracy
     for name in ("energy.md", "robustness.md", "README.md"):
         assert (reports / name).stat().st_size > 0
     assert list((reports / "figures").glob("*.png"))
