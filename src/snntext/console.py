@@ -104,16 +104,11 @@ def run_predict(args, out=None, stdin=None) -> None:
 
 def run_export(args, out=None) -> None:
     out = out or sys.stdout
-    from snntext.config import dataset_name
     from snntext.data.sources import load_registry
     from snntext.nir_export import export_snn
-    from snntext.predict import require_built, project_path
+    from snntext.predict import checked_dataset, project_path, require_built
 
-    dataset = args.nir
-    try:
-        dataset_name(dataset)
-    except ValueError as err:
-        raise SnntextError(f"dataset {dataset!r} {err}") from None
+    dataset = checked_dataset(args.nir)
     spec = load_registry().dataset(dataset)
     timesteps, _ = _settings(args)
     snn_path = require_built(project_path(paths.models_dir(dataset), args.project) / "snn.pt", dataset)

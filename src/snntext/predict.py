@@ -31,6 +31,16 @@ def project_path(path: Path, project: Path | None) -> Path:
     return path if project is None else Path(project) / path.relative_to(paths.PROJECT_ROOT)
 
 
+def checked_dataset(dataset: str) -> str:
+    """A dataset argument that can name folders and stages (the registry decides whether it exists)."""
+    from snntext.config import dataset_name
+
+    try:
+        return dataset_name(dataset)
+    except ValueError as err:
+        raise SnntextError(f"dataset {dataset!r} {err}") from None
+
+
 def require_built(path: Path, dataset: str) -> Path:
     if not path.is_file():
         stage = STAGE_OF[path.name]
@@ -71,15 +81,12 @@ def load_classifier(dataset: str, *, timesteps: int, seed: int, project: str | P
                     registry=None) -> Classifier:
     """The dataset's models and table from data/models/<dataset>/ and data/embedded/<dataset>/
     (under `project` when given); labels and language from the source registry."""
-    from snntext.config import dataset_name
     from snntext.data.sources import load_registry
+    from snntext.encoding import vocab_index
     from snntext.models.checkpoint import load_checkpoint
     from snntext.models.spiking import SpikingTextCNN
 
-    try:
-        dataset_name(dataset)
-    except ValueError as err:
-        raise SnntextError(f"dataset {dataset!r} {err}") from None
+    checked_dataset(dataset)
     if timesteps < 1:
         raise SnntextError(f"timesteps must be at least 1, got {timesteps}")
     spec = (registry or load_registry()).dataset(dataset)
@@ -107,7 +114,7 @@ def load_classifier(dataset: str, *, timesteps: int, seed: int, project: str | P
         raise SnntextError(f"{snn_path}: reads {snn.config['embedding_dim']}-d inputs, {table_path} is "
                            f"{table.shape[1]}-d; rerun `dvc repro finetune@{dataset}`")
     return Classifier(dataset=dataset, labels=list(spec.labels), language=meta.get("language", spec.language),
-                      max_len=int(meta.get("max_len", spec.max_len)), index={t: i for i, t in enumerate(vocab)},
+                      max_len=int(meta.get("max_len", spec.max_len)), index=vocab_index(vocab),
                       table=table, dnn=dnn, snn=snn, timesteps=int(timesteps), seed=int(seed))
 
 

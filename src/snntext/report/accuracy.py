@@ -88,11 +88,11 @@ def _paired_gap_rows(run: dict[str, DatasetMetrics], with_avg: bool) -> list[lis
     blocks = [m.stages["finetune"].get("paired_gap") for m in run.values()]
     if not all(blocks):
         return []
-    draws = "/".join(str(d) for d in sorted({int(b["draws"]) for b in blocks}))
+    draws = _draw_counts(blocks)
     level = f"{100 * blocks[0]['level']:.0f}%"
     means = [b["snn_acc_mean"] for b in blocks]
     gaps = [b["gap_points"] / 100 for b in blocks]
-    accuracy = [f"{100 * b['snn_acc_mean']:.2f} ± {100 * b['snn_acc_std']:.2f}" for b in blocks]
+    accuracy = [pct(Measured(b["snn_acc_mean"], b["snn_acc_std"])) for b in blocks]
     interval = [f"{signed_points(b['gap_points'] / 100)} [{signed_points(b['ci_low_points'] / 100)}, "
                 f"{signed_points(b['ci_high_points'] / 100)}]" for b in blocks]
     return [[f"Fine-tuned SNN, mean ± std over {draws} test spike draws (ours)", *accuracy,
@@ -101,8 +101,9 @@ def _paired_gap_rows(run: dict[str, DatasetMetrics], with_avg: bool) -> list[lis
              *([signed_points(sum(gaps) / len(gaps))] if with_avg else [])]]
 
 
-def _mean_std(mean: float, std: float) -> str:
-    return f"{100 * mean:.2f} ± {100 * std:.2f}"
+def _draw_counts(blocks: list[dict]) -> str:
+    """The test spike draws of finetune's paired_gap blocks, e.g. "5" (or "3/5" when datasets differ)."""
+    return "/".join(str(d) for d in sorted({int(b["draws"]) for b in blocks}))
 
 
 def other_rows_table(run: dict[str, DatasetMetrics]) -> str:
@@ -117,30 +118,30 @@ def other_rows_table(run: dict[str, DatasetMetrics]) -> str:
 
     def row(label: str, values: list[float], cells: list[str], points: bool = False) -> list[str]:
         avg = sum(values) / len(values)
-        return [label, *cells, *([signed_points(avg) if points else f"{100 * avg:.2f}"] if with_avg else [])]
+        return [label, *cells, *([signed_points(avg) if points else pct(avg)] if with_avg else [])]
 
     tuned = [b["snn_acc_mean"] for b in blocks]
-    draws = "/".join(str(d) for d in sorted({int(b["draws"]) for b in blocks}))
+    draws = _draw_counts(blocks)
     rows = [row(f"Fine-tuned SNN, pre-trained vectors, mean ± std over {draws} test draws (the main table's)", tuned,
-                [_mean_std(b["snn_acc_mean"], b["snn_acc_std"]) for b in blocks])]
+                [pct(Measured(b["snn_acc_mean"], b["snn_acc_std"])) for b in blocks])]
     if has["train_direct"]:
         direct = [m.stages["train_direct"] for m in run.values()]
         epochs = "/".join(str(e) for e in sorted({int(d["epochs_run"]) for d in direct}))
         betas = "/".join(f"{b:g}" for b in sorted({float(d["beta"]) for d in direct}))
         rows.append(row(f"Directly-trained SNN: random initialisation, {epochs} epochs at T = {int(direct[0]['timesteps'])}, "
                         f"beta {betas}, no DNN", [d["test_mean"] for d in direct],
-                        [_mean_std(d["test_mean"], d["test_std"]) for d in direct]))
+                        [pct(Measured(d["test_mean"], d["test_std"])) for d in direct]))
         gaps = [d["test_mean"] - t for d, t in zip(direct, tuned)]
         rows.append(row("Gap: directly-trained − fine-tuned converted SNN (points)", gaps,
                         [signed_points(g) for g in gaps], points=True))
     if has["random_embeddings"]:
         rand = [m.stages["random_embeddings"] for m in run.values()]
         rows.append(row("Random vectors: tailored DNN", [r["dnn_test_acc"] for r in rand],
-                        [f"{100 * r['dnn_test_acc']:.2f}" for r in rand]))
+                        [pct(r["dnn_test_acc"]) for r in rand]))
         rows.append(row("Random vectors: converted SNN, no fine-tuning", [r["converted_test_acc"] for r in rand],
-                        [f"{100 * r['converted_test_acc']:.2f}" for r in rand]))
+                        [pct(r["converted_test_acc"]) for r in rand]))
         rows.append(row("Random vectors: fine-tuned SNN, mean ± std over the same draws", [r["snn_test_mean"] for r in rand],
-                        [_mean_std(r["snn_test_mean"], r["snn_test_std"]) for r in rand]))
+                        [pct(Measured(r["snn_test_mean"], r["snn_test_std"])) for r in rand]))
         bought = [t - r["snn_test_mean"] for t, r in zip(tuned, rand)]
         rows.append(row("What pre-trained vectors buy the fine-tuned SNN (points)", bought,
                         [signed_points(b) for b in bought], points=True))
