@@ -178,3 +178,18 @@ def test_in_process_run_writes_outputs_and_metrics(project):
     assert metrics["vectors"] == "glove-6b-50d" and metrics["compare"] == {}
     assert (project / "metrics" / "embed" / "mr.json").is_file()
     assert read_embedded(project / "data" / "embedded" / "mr")["table"].shape == (metrics["vocab_size"], 50)
+
+
+def test_signed_code_doubles_the_columns_and_is_recorded_only_when_chosen():
+    kv = _kv(["good", "movie", "bad", "plot", "a", "test", "word", "extra"])
+    shift = embed_splits(TEXTS, LABELS, language="en", max_len=3, kv=kv, clip_sigma=3.0, oov="zero",
+                         tokenise=_whitespace)
+    signed = embed_splits(TEXTS, LABELS, language="en", max_len=3, kv=kv, clip_sigma=3.0, oov="zero",
+                          tokenise=_whitespace, code="signed")
+    assert "code" not in shift["meta"] and "input_code" not in shift["metrics"]
+    assert signed["meta"]["code"] == signed["metrics"]["input_code"] == "signed"
+    assert signed["table"].shape == (shift["table"].shape[0], 2 * shift["table"].shape[1])
+    assert signed["meta"]["dim"] == 2 * shift["meta"]["dim"]
+    assert not signed["table"][:2].any()           # padding and (oov zero) unknown words never spike
+    for key in ("train_ids", "test_ids"):
+        np.testing.assert_array_equal(signed["arrays"][key], shift["arrays"][key])

@@ -103,6 +103,7 @@ BAD = [
     ("embed.english", 50, "must be a non-empty string"),
     ("embed.chinese", "glove-6b-50d", "not a 'zh' vector set"),
     ("embed.oov", "drop", "must be one of paper, zero"),
+    ("embed.code", "binary", "must be one of shift, signed"),
     ("embed.clip_sigma", 0, "must be > 0"),
     ("embed.clip_sigma", -1.5, "must be > 0"),
     ("embed.clip_sigma", "wide", "must be a finite number"),

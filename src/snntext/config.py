@@ -21,6 +21,7 @@ NORMALISATIONS = ("none", "max_weight", "data_max", "data_p99.9")
 LOSSES = ("paper", "count", "distill")
 PRECISIONS = ("fp32", "bf16")
 OOV_POLICIES = ("paper", "zero")
+INPUT_CODES = ("shift", "signed")   # embed.code: snntext.input_codes
 CONFLICT_POLICIES = ("keep", "drop")
 RECIPES = ("deepwordbug", "pwws", "textfooler", "textbugger", "pso", "bert_attack")
 ATTACK_MODELS = ("dnn", "kim", "snn", "snn_stochastic")
@@ -225,6 +226,7 @@ class EmbedConfig(_Checked):
     chinese: str = checked(text)
     oov: str = checked(one_of(OOV_POLICIES), "paper")
     clip_sigma: float = checked(number(gt=0), 3.0)
+    code: str = checked(one_of(INPUT_CODES), "shift")
     compare: tuple[str, ...] = checked(list_of(text, non_empty=False), ())
 
     def vectors_for(self, language: str) -> str:

@@ -4,10 +4,11 @@ Output folder data/embedded/<dataset>/ (paths.embedded_dir):
   ids.npz    train_ids, dev_ids, test_ids (int32 [N, max_len], 0 = padding, 1 = unknown)
              and train_labels, dev_labels, test_labels (int64 [N])
   table.npy  float32 [V, D] rates in [0, 1]: row 0 padding (zeros), row 1 unknown word
-             (per embed.oov), row i >= 2 the shifted vector of vocab token i
+             (per embed.oov), row i >= 2 the shifted vector of vocab token i; [V, 2D] under
+             embed.code signed (snntext.input_codes)
   vocab.txt  the token of row i on line i ("<pad>", "<unk>", then words)
   meta.json  vector name, dim, global mean/std of the pre-trained table, clip, oov policy,
-             max_len, vocab size, language
+             max_len, vocab size, language (and "code" when it is not the shift)
 The vocabulary is every token of all three splits that has a vector: the vectors are fixed
 and public, so including test words leaks no labels, and the attack needs their rows.
 Spike trains are drawn from the table at training time (encoding.rate_spikes), never stored.
@@ -28,11 +29,12 @@ from snntext.embeddings import coverage, load_vectors, vectors_dir
 from snntext.encoding import (PAD_ID, UNK_ID, build_dataset_table, build_vocab, encode_ids,
                               table_statistics, vocab_index)
 from snntext.errors import SnntextError
+from snntext.input_codes import apply_input_code
 
 
 def embed_splits(texts: dict[str, list[str]], labels: dict[str, np.ndarray], *, language: str, max_len: int,
                  kv, clip_sigma: float, oov: str, tokenise: Callable[[str, str], list[str]],
-                 compare: dict[str, object] | None = None) -> dict:
+                 compare: dict[str, object] | None = None, code: str = "shift") -> dict:
     """Tokenise, build vocab/table/ids and measure coverage; returns everything to write.
 
     compare: extra vector name -> KeyedVectors (measured) or a str (why it was skipped).
@@ -41,7 +43,7 @@ def embed_splits(texts: dict[str, list[str]], labels: dict[str, np.ndarray], *, 
     everything = [t for split in SPLITS for t in tokens[split]]
     mean, std = table_statistics(kv.vectors)
     vocab = build_vocab(everything, kv.key_to_index)
-    table = build_dataset_table(vocab, kv, mean, std, clip_sigma, oov)
+    table = apply_input_code(build_dataset_table(vocab, kv, mean, std, clip_sigma, oov), code)
     index = vocab_index(vocab)
     arrays: dict[str, np.ndarray] = {}
     for split in SPLITS:
@@ -63,6 +65,8 @@ def embed_splits(texts: dict[str, list[str]], labels: dict[str, np.ndarray], *, 
     }
     meta = {"dim": int(table.shape[1]), "global_mean": mean, "global_std": std, "clip_sigma": clip_sigma,
             "oov": oov, "max_len": max_len, "vocab_size": len(vocab), "language": language}
+    if code != "shift":     # absent = shift, so the paper-faithful outputs keep their bytes
+        meta["code"] = metrics["input_code"] = code
     return {"arrays": arrays, "table": table, "vocab": vocab, "meta": meta, "metrics": metrics}
 
 
@@ -137,7 +141,7 @@ def run_embed(dataset: str, settings: EmbedConfig, registry=None, tokenise=None)
     result = embed_splits(
         {s: frames[s]["text"].tolist() for s in SPLITS}, {s: frames[s]["label"].to_numpy() for s in SPLITS},
         language=spec.language, max_len=spec.max_len, kv=kv, clip_sigma=settings.clip_sigma,
-        oov=settings.oov, tokenise=tokenise, compare=compare,
+        oov=settings.oov, tokenise=tokenise, compare=compare, code=settings.code,
     )
     result["meta"] = {"vectors": name, **result["meta"]}
     result["metrics"] = {"vectors": name, "oov_policy": settings.oov, **result["metrics"]}

@@ -155,3 +155,18 @@ def test_epoch_seconds_from_the_cumulative_history():
 
     rows = [{"epoch": 0, "seconds": 5.9}, {"epoch": 2, "seconds": 99.7}, {"epoch": 1, "seconds": 52.5}]
     assert epoch_seconds(rows) == [pytest.approx(46.6), pytest.approx(47.2)]
+
+
+def test_a_setting_with_a_dearer_dnn_is_measured_against_the_reference_dnn():
+    from snntext.report.frontier import against_reference_dnn
+
+    grid = fake_grid({"T50": (50, -0.005), "T8": (8, -0.01)})
+    signed = [{**p, "setting": "T8-signed", "dnn_energy_uj": 2 * p["dnn_energy_uj"],
+               "ratio": p["energy_uj"] / (2 * p["dnn_energy_uj"])} for p in grid["points"] if p["setting"] == "T8"]
+    rebased = against_reference_dnn(grid["points"] + signed)
+    for p in rebased:
+        base = next(q for q in grid["points"] if q["setting"] == "T50" and q["dataset"] == p["dataset"])
+        assert p["dnn_energy_uj"] == base["dnn_energy_uj"]
+        assert p["ratio"] == pytest.approx(p["energy_uj"] / base["dnn_energy_uj"])
+        assert ("own_dnn_energy_uj" in p) == (p["setting"] == "T8-signed")
+    assert [p for p in rebased if p["setting"] != "T8-signed"] == grid["points"]   # same-shaped DNNs untouched

@@ -132,8 +132,8 @@ def frontier_points(run, grid: dict | None) -> list[dict]:
     """The committed run's points (setting `default`) and the energy grid's, on the run's datasets."""
     grid_points = [p for p in (grid or {}).get("points", []) if p["dataset"] in run and p["setting"] != frontier.DEFAULT]
     if any(p["setting"] == frontier.GRID_DEFAULT for p in grid_points):
-        return grid_points
-    return frontier.run_points(run) + grid_points
+        return frontier.against_reference_dnn(grid_points)
+    return frontier.against_reference_dnn(frontier.run_points(run) + grid_points)
 
 
 def frontier_section(run, params: dict, grid: dict | None) -> str:
