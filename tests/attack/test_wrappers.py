@@ -58,6 +58,22 @@ def test_unseen_word_gets_its_shifted_vector_and_unknown_word_the_oov_row(wrappe
     assert without.encode(["cinema"])[0, 0] == 1
 
 
+def test_unseen_word_gets_the_tables_input_code(wrappers, tiny_pipeline):
+    """Under embed.code signed the table has 2D columns: an attack's new word must join it in that code."""
+    from snntext.input_codes import signed_table
+
+    embedded, kv = tiny_pipeline["embedded"], tiny_pipeline["vectors"]
+    meta = {**embedded["meta"], "code": "signed"}
+    signed = {**embedded, "meta": meta, "table": signed_table(embedded["table"])}
+    encoder = wrappers.TextEncoder.from_embedded(signed, vectors=kv)
+    rates = encoder.rates(["cinema zzzunknown"])
+    shifted = shift_to_unit_interval(kv["cinema"][None], meta["global_mean"], meta["global_std"], meta["clip_sigma"])
+    assert rates.shape[-1] == 2 * embedded["table"].shape[1]
+    np.testing.assert_allclose(rates[0, 0].numpy(), signed_table(shifted)[0])
+    np.testing.assert_allclose(rates[0, 1].numpy(), signed["table"][1])  # <unk> row, in the signed code
+    assert encoder.added_words == 1
+
+
 def test_snn_wrapper_deterministic_matches_direct_evaluation(wrappers, tiny_pipeline):
     snn, T = tiny_pipeline["snn"], 20
     texts = [t for t, _ in EXAMPLES]

@@ -170,3 +170,22 @@ def test_a_setting_with_a_dearer_dnn_is_measured_against_the_reference_dnn():
         assert p["ratio"] == pytest.approx(p["energy_uj"] / base["dnn_energy_uj"])
         assert ("own_dnn_energy_uj" in p) == (p["setting"] == "T8-signed")
     assert [p for p in rebased if p["setting"] != "T8-signed"] == grid["points"]   # same-shaped DNNs untouched
+
+
+def test_a_retrained_dnn_shows_the_gap_to_the_reference_and_to_its_own_dnn():
+    grid = fake_grid({"T50": (50, -0.005)})
+    own = fake_grid({"T8-signed": (8, -0.01)}, bases={"mr": 0.78, "chnsenti": 0.85})["points"]
+    text = frontier_markdown(grid["points"] + own, REFERENCE, ["mr"], settings={}, figure=None, grid_info={},
+                             params=PARAMS)
+    # MR: its own DNN 78, SNN 77: +1.00 to the reference DNN (76), -1.00 [-2, 0] to its own
+    assert "| `T8-signed` | 8 | 77.00 ± 1.00 | +1.00; to its own DNN (78.00): −1.00 [−2.00, +0.00] |" in text
+    assert "| `T50` | 50 | 75.50 ± 1.00 | −0.50 [−1.50, +0.50] |" in text   # the reference's own DNN: one gap
+
+
+def test_a_retrained_dnn_of_equal_accuracy_still_shows_its_own_gap():
+    grid = fake_grid({"T50": (50, -0.005)})
+    own = fake_grid({"T8-signed": (8, -0.01)})["points"]        # its own DNN happens to score as the reference
+    settings = {"T8-signed": {"what": "signed", "overrides": {"timesteps": 8, "embed.code": "signed"}}}
+    text = frontier_markdown(grid["points"] + own, REFERENCE, ["mr"], settings=settings, figure=None, grid_info={},
+                             params=PARAMS)
+    assert "| `T8-signed` | 8 | 75.00 ± 1.00 | −1.00; to its own DNN (76.00): −1.00 [−2.00, +0.00] |" in text

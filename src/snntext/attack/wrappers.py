@@ -8,8 +8,9 @@ with a different tokeniser than they trained with; we do not.)
 An attack puts words into a sentence that the dataset never had, e.g. an embedding neighbour
 or a WordNet synonym. The embed stage's vocabulary is "every dataset token that has a
 vector", so such a word gets what the pipeline would give it: its pre-trained vector shifted
-by the same global mean/std/clip (`encoding.shift_to_unit_interval`, appended to the table on
-first use), or the <unk> row when the vectors do not know it either.
+by the same global mean/std/clip (`encoding.shift_to_unit_interval`) and put in the table's input
+code (`input_codes.apply_input_code`: a signed-code table has 2D columns), appended on first use,
+or the <unk> row when the vectors do not know it either.
 
 Scores: the DNNs return their class scores (the tailored net's population sums, Kim's logits);
 the SNN returns its class spike counts (output spikes summed over T and over each class's
@@ -26,6 +27,7 @@ import torch
 from textattack.models.wrappers import ModelWrapper
 from torch import nn
 
+from snntext.input_codes import apply_input_code
 from snntext.encoding import PAD_ID, UNK_ID, encode_ids, rate_spikes, shift_to_unit_interval, vocab_index
 from snntext.models.textcnn import population_scores
 from snntext.text import tokenise
@@ -36,7 +38,8 @@ class TextEncoder:
     extended on demand by words the pre-trained vectors know (see module docstring)."""
 
     def __init__(self, language: str, vocab: Sequence[str], table: np.ndarray | torch.Tensor, max_len: int,
-                 vectors=None, mean: float | None = None, std: float | None = None, clip_sigma: float = 3.0):
+                 vectors=None, mean: float | None = None, std: float | None = None, clip_sigma: float = 3.0,
+                 code: str = "shift"):
         if vectors is not None and (mean is None or std is None):
             raise ValueError("TextEncoder: vectors need the table's global mean and std (meta.json)")
         self.language = language
@@ -46,6 +49,7 @@ class TextEncoder:
         self.base_rows = self.table.shape[0]
         self._vectors = vectors
         self._shift = (mean, std, clip_sigma)
+        self._code = code
         self._unknown: set[str] = set()
 
     @classmethod
@@ -53,7 +57,8 @@ class TextEncoder:
         """From snntext.embed_dataset.read_embedded(...) output (+ the KeyedVectors it was built from)."""
         meta = embedded["meta"]
         return cls(meta["language"], embedded["vocab"], embedded["table"], meta["max_len"], vectors=vectors,
-                   mean=meta.get("global_mean"), std=meta.get("global_std"), clip_sigma=meta.get("clip_sigma", 3.0))
+                   mean=meta.get("global_mean"), std=meta.get("global_std"), clip_sigma=meta.get("clip_sigma", 3.0),
+                   code=meta.get("code", "shift"))
 
     def _extend(self, token_lists: list[list[str]]) -> None:
         if self._vectors is None:
@@ -71,7 +76,7 @@ class TextEncoder:
         if new:
             mean, std, clip_sigma = self._shift
             raw = np.stack([self._vectors[token] for token in new])
-            rows = torch.from_numpy(shift_to_unit_interval(raw, mean, std, clip_sigma))
+            rows = torch.from_numpy(apply_input_code(shift_to_unit_interval(raw, mean, std, clip_sigma), self._code))
             self.table = torch.cat([self.table, rows.to(self.table.device)])
 
     def encode(self, texts: Sequence[str]) -> torch.Tensor:
