@@ -34,7 +34,7 @@ def read_at(rev: str, path: str) -> str:
     return run(["git", "show", f"{rev}:{path}"], capture=True)
 
 
-def collect(names: list[str] | None, wall_s: float | None) -> None:
+def collect(names: list[str] | None, wall_s: float | None, setting_wall_s: dict[str, float] | None = None) -> None:
     grid_path = paths.METRICS_DIR / GRID_FILE
     grid = load_grid(grid_path) or {"settings": {}, "points": []}
     found = experiment_revs(json.loads(run(["dvc", "exp", "show", "--json", "--all-commits"], capture=True)))
@@ -54,6 +54,8 @@ def collect(names: list[str] | None, wall_s: float | None) -> None:
         grid["points"] = [p for p in grid["points"] if p["setting"] != name] + points
         grid["settings"][name] = {"what": chosen.what, "overrides": chosen.overrides, "experiment": exp, "rev": rev,
                                   "finetune_seconds": round(sum(p["finetune_seconds"] for p in points), 1)}
+        if setting_wall_s and name in setting_wall_s:   # queue to collected, upstream stages included
+            grid["settings"][name]["wall_s"] = round(setting_wall_s[name], 1)
         collected += 1
     if wall_s is not None:
         grid["wall_s"] = round(wall_s, 1)
@@ -92,11 +94,18 @@ def main() -> None:
     untracked = untracked_sources()
     if untracked:
         raise SnntextError("queued experiments see only git-tracked files; git add or remove first: " + ", ".join(untracked))
-    for argv in commands:
-        run(argv)
-    start = time.monotonic()
-    run(["dvc", "exp", "run", "--run-all", "-j", str(args.jobs)])
-    collect(names, time.monotonic() - start)
+    start, walls = time.monotonic(), {}
+    if args.jobs == 1:   # one setting at a time: the same work as one queue, and each setting's wall time
+        for name, argv in zip(names, commands):
+            began = time.monotonic()
+            run(argv)
+            run(["dvc", "exp", "run", "--run-all", "-j", "1"])
+            walls[name] = time.monotonic() - began
+    else:
+        for argv in commands:
+            run(argv)
+        run(["dvc", "exp", "run", "--run-all", "-j", str(args.jobs)])
+    collect(names, time.monotonic() - start, walls)
 
 
 if __name__ == "__main__":
