@@ -27,7 +27,8 @@ TINY_PARAMS = {
     "threshold": 1.0, "beta": 1.0, "timesteps": 8, "neurons_per_class": 2,
     "surrogate": "fast_sigmoid", "surrogate_slope": 25, "device": "cpu",
     "prepare": {"test_fraction": 0.2, "dev_fraction": 0.2, "conflicting_duplicates": "keep"},
-    "embed": {"english": "tiny-glove", "chinese": "tiny-w2v", "oov": "paper", "clip_sigma": 3.0, "compare": []},
+    "embed": {"english": "tiny-glove", "chinese": "tiny-w2v", "oov": "paper", "clip_sigma": 3.0, "code": "shift",
+              "compare": []},
     "train_dnn": {"epochs": 10, "patience": 0, "batch_size": 16, "lr": 1.0e-2, "weight_decay": 0.0, "dropout": 0.1,
                   "zero_sum_filters": True, "rate_code_steps": 8, "kernel_sizes": [2, 3], "filters": 8},
     "kim": {"epochs": 10, "patience": 0, "batch_size": 16, "lr": 1.0e-2, "weight_decay": 0.0, "dropout": 0.1,
@@ -147,3 +148,13 @@ def test_dvc_repro_runs_every_stage_on_tiny_data(tmp_path):
     assert "key 'threshold' must be > 0, got 0" in failed.stdout + failed.stderr
     assert "Running stage 'convert@" not in failed.stdout
     assert {p: p.read_bytes() for p in before if p.is_file()} == before
+
+    # the low-energy profile's input code (README, "Low-energy profile") through every stage, attack included:
+    # a signed table has two channels per dimension, and the attacks' new words must join it in that code
+    _run(["git", "checkout", "params.yaml"], repo, env)
+    _run(["dvc", "exp", "run", "-S", "embed.code=signed", "attack"], repo, env)   # embed to attack
+    for ds in TINY_PARAMS["datasets"]:
+        assert read_stage_metrics("embed", ds, metrics)["input_code"] == "signed"
+        tuned = read_stage_metrics("finetune", ds, metrics)
+        assert tuned["test_acc"] > 0.6 and tuned["energy"]["total_uj"] > 0, tuned
+        assert set(read_stage_metrics("attack", ds, metrics)["models"]) == {"dnn", "snn"}

@@ -189,3 +189,35 @@ def test_a_retrained_dnn_of_equal_accuracy_still_shows_its_own_gap():
     text = frontier_markdown(grid["points"] + own, REFERENCE, ["mr"], settings=settings, figure=None, grid_info={},
                              params=PARAMS)
     assert "| `T8-signed` | 8 | 75.00 ± 1.00 | −1.00; to its own DNN (76.00): −1.00 [−2.00, +0.00] |" in text
+
+
+def test_readme_low_energy_profile_is_the_grid_setting_that_met_the_target():
+    """The documented profile runs the overrides the grid measured (less kim.epochs, which only speeds the
+    grid: Kim's TextCNN is not on the frontier), and those pass the params check."""
+    import shlex
+
+    from tests.report.test_tables import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    line = next(l for l in readme.splitlines() if l.startswith("dvc exp run -n low-energy"))
+    argv = shlex.split(line)
+    documented = {argv[i + 1].split("=")[0]: argv[i + 1].split("=")[1] for i, a in enumerate(argv) if a == "-S"}
+    grid = {k: str(v) for k, v in setting("T16-signed").overrides.items() if k != "kim.epochs"}
+    assert documented == grid
+    measured = load_grid(ROOT / "metrics" / GRID_FILE)
+    if measured is not None:
+        from snntext.report.frontier import against_reference_dnn, reference_accuracy
+
+        points = against_reference_dnn(measured["points"])
+        reference = reference_accuracy(points, {p["dataset"]: p["dnn_test_acc"] for p in points
+                                                if p["setting"] == "T50"})
+        datasets = sorted(reference)
+        assert setting_summary(points, reference, datasets)["T16-signed"]["meets"]
+
+
+def test_recorded_wall_times_are_stated():
+    grid = fake_grid({"T4": (4, -0.01), "T8": (8, 0.0)})
+    settings = {"T4": {"what": "T = 4", "wall_s": 1500.0}, "T8": {"what": "T = 8"}}
+    text = frontier_markdown(grid["points"], REFERENCE, ["mr", "chnsenti"], settings=settings, figure=None,
+                             grid_info={}, params=PARAMS)
+    assert "`T4` 25 min; not recorded for the others (run before per-setting times were kept)." in text

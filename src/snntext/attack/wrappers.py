@@ -27,8 +27,8 @@ import torch
 from textattack.models.wrappers import ModelWrapper
 from torch import nn
 
-from snntext.input_codes import apply_input_code
 from snntext.encoding import PAD_ID, UNK_ID, encode_ids, rate_spikes, shift_to_unit_interval, vocab_index
+from snntext.input_codes import apply_input_code
 from snntext.models.textcnn import population_scores
 from snntext.text import tokenise
 

@@ -236,6 +236,12 @@ def frontier_markdown(points: list[dict], reference: dict[str, float], datasets:
         [[f"`{n}`", what[n], len(summary[n]["datasets"]), _fmt(summary[n]["worst_gap"], "+.2f"),
           _fmt(summary[n]["worst_ratio"], ".2f"), _fmt(summary[n]["mean_ratio"], ".2f"),
           "met" if summary[n]["meets"] else "–"] for n in names], "lllrrrl"), ""]
+    timed = [n for n in names if settings.get(n, {}).get("wall_s")]
+    if timed:
+        lines += ["Wall time of a setting on all its datasets, queued to finished (upstream stages of the fresh "
+                  "experiment included): " + ", ".join(f"`{n}` {settings[n]['wall_s'] / 60:.0f} min" for n in timed)
+                  + ("; not recorded for the others (run before per-setting times were kept)." if len(timed) < len(names) else "."),
+                  ""]
     if figure:
         lines += [f"![accuracy against energy]({figure})", ""]
     for ds in datasets:
