@@ -192,8 +192,8 @@ def test_a_retrained_dnn_of_equal_accuracy_still_shows_its_own_gap():
 
 
 def test_readme_low_energy_profile_is_the_grid_setting_that_met_the_target():
-    """The documented profile runs the overrides the grid measured (less kim.epochs, which only speeds the
-    grid: Kim's TextCNN is not on the frontier), and those pass the params check."""
+    """The documented profile runs the overrides of the committed grid's profile setting (less kim.epochs,
+    which only speeds the grid: Kim's TextCNN is not on the frontier)."""
     import shlex
 
     from tests.report.test_tables import ROOT

@@ -219,7 +219,8 @@ def frontier_markdown(points: list[dict], reference: dict[str, float], datasets:
         "set, mean over its spike draws; gap: that mean minus the test accuracy of the reference tailored DNN (the DNN "
         f"of the grid's own run of the committed params, `{GRID_DEFAULT}`, when the grid has one, else the committed "
         "run's; its energy is the reference, also for a setting whose own DNN has another shape), with the paired "
-        "95% interval when the setting kept that DNN (a setting that retrains its DNN also shows its gap, with that interval, to its own DNN). "
+        "95% interval when the setting kept that DNN (a setting that retrains its DNN also shows its gap, with that "
+        "interval, to its own DNN). "
         f"Target: ratio ≤ {TARGET_RATIO} and gap ≥ −{TARGET_GAP_POINTS} on every dataset.")
     lines.append("")
     if winners:
@@ -255,8 +256,8 @@ def frontier_markdown(points: list[dict], reference: dict[str, float], datasets:
     if timed:
         lines += ["Wall time of a setting on all its datasets, queued to finished (upstream stages of the fresh "
                   "experiment included): " + ", ".join(f"`{n}` {settings[n]['wall_s'] / 60:.0f} min" for n in timed)
-                  + ("; not recorded for the others (run before per-setting times were kept)." if len(timed) < len(names) else "."),
-                  ""]
+                  + ("; not recorded for the others (run before per-setting times were kept)."
+                     if len(timed) < len(names) else "."), ""]
     if figure:
         lines += [f"![accuracy against energy]({figure})", ""]
     for ds in datasets:
@@ -274,8 +275,8 @@ def frontier_markdown(points: list[dict], reference: dict[str, float], datasets:
                       and not retrains_dnn(settings.get(p["setting"], {}).get("overrides", {})))
             interval = (f" [{_fmt(p['gap_low'], '+.2f')}, {_fmt(p['gap_high'], '+.2f')}]" if "gap_low" in p else "")
             if not shared:   # a retrained DNN: the paired gap is to that DNN, beside the gap to the reference
-                interval = (f"; to its own DNN ({100 * p['dnn_test_acc']:.2f}): {_fmt(p['gap_points'], '+.2f')}{interval}"
-                            if "gap_points" in p else "")
+                interval = (f"; to its own DNN ({100 * p['dnn_test_acc']:.2f}): "
+                            f"{_fmt(p['gap_points'], '+.2f')}{interval}" if "gap_points" in p else "")
             rows.append([f"`{p['setting']}`", p["timesteps"],
                          f"{100 * p['snn_test_acc_mean']:.2f} ± {100 * p.get('snn_test_acc_std', 0.0):.2f}",
                          _fmt(gap_to_reference(p, reference[ds]), "+.2f") + interval, f"{p['energy_uj']:.2f}",
