@@ -9,6 +9,7 @@ The warm-up (models, WordNet, recipes built: fixed per worker) is timed apart.
 
   PYTHONPATH=src python benchmarks/attack_throughput.py --dataset mr --examples 40
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,35 +40,62 @@ def main() -> None:
 
     from snntext.attack.run import build_job, summarise
     from snntext.attack.shards import ShardStore, default_workers, plan_shards, run_shards
-    from snntext.params import load_config
+    from snntext.core.params import load_config
 
     cores = default_workers()
-    settings = dataclasses.replace(load_config().attack, examples=args.examples + cores,
-                                   recipes=tuple(args.recipes.split(",")))
-    figures = {"dataset": args.dataset, "examples": args.examples, "recipes": settings.recipes,
-               "models": settings.models, "cores": cores, "torch_threads": torch.get_num_threads(), "modes": {}}
+    settings = dataclasses.replace(
+        load_config().attack, examples=args.examples + cores, recipes=tuple(args.recipes.split(","))
+    )
+    figures = {
+        "dataset": args.dataset,
+        "examples": args.examples,
+        "recipes": settings.recipes,
+        "models": settings.models,
+        "cores": cores,
+        "torch_threads": torch.get_num_threads(),
+        "modes": {},
+    }
     outcomes = {}
     for mode in args.modes.split(","):
         job = build_job(args.dataset, settings, resources, share_caches=mode != "baseline", log=lambda *_: None)
-        warm = [[args.examples + i] for i in range(cores)]   # examples beyond the measured ones
+        warm = [[args.examples + i] for i in range(cores)]  # examples beyond the measured ones
         with tempfile.TemporaryDirectory() as folder:
             backend = "ray" if mode == "ray" else "local"
             start = time.perf_counter()
-            run_shards(job, warm if backend == "ray" else warm[:1], ShardStore(Path(folder) / "warm", job.key),
-                       backend=backend, workers=cores, log=lambda *_: None)
+            run_shards(
+                job,
+                warm if backend == "ray" else warm[:1],
+                ShardStore(Path(folder) / "warm", job.key),
+                backend=backend,
+                workers=cores,
+                log=lambda *_: None,
+            )
             warm_s = time.perf_counter() - start
             start = time.perf_counter()
-            run = run_shards(job, plan_shards(args.examples, 5), ShardStore(Path(folder) / "run", job.key),
-                             backend=backend, workers=cores, log=lambda *_: None)
+            run = run_shards(
+                job,
+                plan_shards(args.examples, 5),
+                ShardStore(Path(folder) / "run", job.key),
+                backend=backend,
+                workers=cores,
+                log=lambda *_: None,
+            )
             wall = time.perf_counter() - start
         models, codes, _ = summarise(run.records)
         outcomes[mode] = codes
         rate = args.examples / wall
-        figures["modes"][mode] = {"warm_up_s": round(warm_s, 1), "wall_s": round(wall, 1),
-                                  "examples_per_s": round(rate, 3), "examples_per_s_per_core": round(rate / cores, 4),
-                                  "model_queries": sum(m["queries"] for r in models.values() for m in r.values())}
-        print(f"{mode:9s} warm-up {warm_s:6.1f} s  attack {wall:7.1f} s  {rate:.3f} examples/s  "
-              f"{rate / cores:.4f} examples/s/core  model queries {figures['modes'][mode]['model_queries']}", flush=True)
+        figures["modes"][mode] = {
+            "warm_up_s": round(warm_s, 1),
+            "wall_s": round(wall, 1),
+            "examples_per_s": round(rate, 3),
+            "examples_per_s_per_core": round(rate / cores, 4),
+            "model_queries": sum(m["queries"] for r in models.values() for m in r.values()),
+        }
+        print(
+            f"{mode:9s} warm-up {warm_s:6.1f} s  attack {wall:7.1f} s  {rate:.3f} examples/s  "
+            f"{rate / cores:.4f} examples/s/core  model queries {figures['modes'][mode]['model_queries']}",
+            flush=True,
+        )
     base = figures["modes"].get("baseline")
     for mode, f in figures["modes"].items():
         if base and mode != "baseline":

@@ -33,18 +33,18 @@ made in each way's own output layout, as the neurons downstream would hand them 
 Prints ms per call.
 Usage: PYTHONPATH=src python benchmarks/conv_layout.py [--threads 1] [--dim 50] [--reps 3] [--portable-cpu]
 """
+
 from __future__ import annotations
 
 import argparse
 
 import torch
+from finetune_speed import timed
 from torch.nn import functional as F
 
-from snntext.cpu_kernels import pin_portable_cpu_kernels
-from snntext.device import keep_freed_memory
+from snntext.core.cpu_kernels import pin_portable_cpu_kernels
+from snntext.core.device import keep_freed_memory
 from snntext.models.spiking import full_width_convs
-
-from finetune_speed import timed
 
 
 class _UnfoldWeightGrads(torch.autograd.Function):
@@ -73,7 +73,7 @@ class _UnfoldWeightGrads(torch.autograd.Function):
             k = shape[2]
             positions = length - k + 1
             windows = x.unfold(1, k, 1).transpose(2, 3).reshape(n * positions, k * dim)
-            rows = grad if cls.positions_last else grad.transpose(1, 2)    # -> [N, positions, F]
+            rows = grad if cls.positions_last else grad.transpose(1, 2)  # -> [N, positions, F]
             out.append((rows.reshape(n * positions, shape[0]).t() @ windows).view(shape))
         return (None, *out)
 
@@ -89,10 +89,10 @@ class MatmulShift(_UnfoldWeightGrads):
         outs, offset = [], 0
         for w in weights:
             f, k = w.shape[0], w.shape[2]
-            out = y[:, : length - k + 1, offset: offset + f].clone()
+            out = y[:, : length - k + 1, offset : offset + f].clone()
             for j in range(1, k):
-                out += y[:, j: j + length - k + 1, offset + j * f: offset + (j + 1) * f]
-            outs.append(out.transpose(1, 2))     # [N, F, positions], as the others
+                out += y[:, j : j + length - k + 1, offset + j * f : offset + (j + 1) * f]
+            outs.append(out.transpose(1, 2))  # [N, F, positions], as the others
             offset += k * f
         return outs
 
@@ -112,8 +112,8 @@ class Unfold(_UnfoldWeightGrads):
 
 
 def conv1d_channels_first(x, weights):
-    channels_first = x.transpose(1, 2).contiguous()                       # [N, D, L]
-    return [F.conv1d(channels_first, w[:, 0].transpose(1, 2)) for w in weights]   # [F, D, k]
+    channels_first = x.transpose(1, 2).contiguous()  # [N, D, L]
+    return [F.conv1d(channels_first, w[:, 0].transpose(1, 2)) for w in weights]  # [F, D, k]
 
 
 class ChannelsLastUnfoldGrads(_UnfoldWeightGrads):
@@ -141,7 +141,7 @@ class ChannelsLastSwappedGrads(torch.autograd.Function):
     @staticmethod
     def backward(ctx, *grads):
         (x,) = ctx.saved_tensors
-        image = x.unsqueeze(0)                                                  # [1, N, L, D], no copy
+        image = x.unsqueeze(0)  # [1, N, L, D], no copy
         return (None, *(F.conv2d(image, grad.permute(2, 0, 1).unsqueeze(3))[0].unsqueeze(1) for grad in grads))
 
 
@@ -156,10 +156,16 @@ class Conv1dForwardConv2dGrad(torch.autograd.Function):
     @staticmethod
     def backward(ctx, *grads):
         x, *weights = ctx.saved_tensors
-        image = x.unsqueeze(1)                                             # [N, 1, L, D]
-        return (None, *(torch.ops.aten.convolution_backward(
-            grad.unsqueeze(3), image, w, None, [1, 1], [0, 0], [1, 1], False, [0, 0], 1, [False, True, False])[1]
-            for w, grad in zip(weights, grads)))
+        image = x.unsqueeze(1)  # [N, 1, L, D]
+        return (
+            None,
+            *(
+                torch.ops.aten.convolution_backward(
+                    grad.unsqueeze(3), image, w, None, [1, 1], [0, 0], [1, 1], False, [0, 0], 1, [False, True, False]
+                )[1]
+                for w, grad in zip(weights, grads)
+            ),
+        )
 
 
 WAYS = {
@@ -184,13 +190,13 @@ def main() -> None:
     ap.add_argument("--portable-cpu", action="store_true", help="pin torch's CPU kernels to AVX2, as the stages do")
     args = ap.parse_args()
     if args.portable_cpu:
-        pin_portable_cpu_kernels()   # before the first torch operation
-    keep_freed_memory()              # as every stage does: the copied-out windows are not page-faulted in anew
+        pin_portable_cpu_kernels()  # before the first torch operation
+    keep_freed_memory()  # as every stage does: the copied-out windows are not page-faulted in anew
     torch.set_num_threads(args.threads)
     g = torch.Generator().manual_seed(0)
     x = (torch.rand(1600, 33, args.dim, generator=g) < 0.35).float()
     ws = [(0.1 * torch.randn(100, 1, k, args.dim, generator=g)).requires_grad_() for k in (3, 4, 5)]
-    ups = [torch.randn(1600, 100, 33 - k + 1, generator=g) for k in (3, 4, 5)]   # upstream gradients
+    ups = [torch.randn(1600, 100, 33 - k + 1, generator=g) for k in (3, 4, 5)]  # upstream gradients
 
     ups_positions_last = [u.transpose(1, 2).contiguous() for u in ups]
 
@@ -210,8 +216,10 @@ def main() -> None:
         out_err = max(float((a - b).abs().max()) for a, b in zip(out, reference))
         grad_err = max(float((a - b).abs().max() / b.abs().max()) for a, b in zip(grads, reference_grads))
         both_ms = 1e3 * timed(lambda: weight_grads(way), args.reps)
-        print(f"  {way:26s} forward {forward_ms:6.0f} ms   forward + weight grads {both_ms:6.0f} ms   "
-              f"max |out - conv2d| {out_err:.1e}, grad rel. error {grad_err:.1e}")
+        print(
+            f"  {way:26s} forward {forward_ms:6.0f} ms   forward + weight grads {both_ms:6.0f} ms   "
+            f"max |out - conv2d| {out_err:.1e}, grad rel. error {grad_err:.1e}"
+        )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ padded to the dataset's fixed length, as the authors' loader does) and as the fi
 (length-bucketed batches, each trimmed to its longest sentence), for training and for inference. The two
 sides take turns in --rounds blocks, each warmed up first.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from snntext.cpu_kernels import pin_portable_cpu_kernels
-from snntext.device import keep_freed_memory
+from snntext.core.cpu_kernels import pin_portable_cpu_kernels
+from snntext.core.device import keep_freed_memory
 from snntext.models.spiking import SpikingTextCNN, trimmed_length
 from snntext.models.textcnn import population_scores
 
@@ -88,15 +89,16 @@ def timed(fn, reps):
     return (time.perf_counter() - start) / reps
 
 
-def real_batches(dataset: str, T: int, count: int, batch_size: int = 32, rounds: int = 4,
-                 conv_dtype: torch.dtype | None = None) -> None:
+def real_batches(
+    dataset: str, T: int, count: int, batch_size: int = 32, rounds: int = 4, conv_dtype: torch.dtype | None = None
+) -> None:
     """Train steps, then inference, over `count` real batches each way; samples/s = sentences / seconds.
 
     The two sides take turns in `rounds` blocks of batches (reference, ours, reference, ...), so that
     a slow drift in the machine's load (on the shared 2-core machine the reference alone moved between
     64 and 104 samples/s across runs of one day) weighs on both; the per-round ratios show the spread."""
-    from snntext import paths
-    from snntext.evaluation import load_embedded
+    from snntext.core import paths
+    from snntext.data.embedded import load_embedded
     from snntext.models.spiking import draw_batch_spikes, length_bucketed_batches
 
     data = load_embedded(paths.embedded_dir(dataset))
@@ -127,30 +129,40 @@ def real_batches(dataset: str, T: int, count: int, batch_size: int = 32, rounds:
                         loss.backward()
                         opt.step()
             return [time.perf_counter() - start, sum(len(index) for index in batches), positions]
+
         return run
 
     def interleaved(train):
-        ours.conv_dtype = conv_dtype if train else None   # as the finetune stage: evaluation in fp32
+        ours.conv_dtype = conv_dtype if train else None  # as the finetune stage: evaluation in fp32
         run_ref, run_ours = runner(ref, False, train), runner(ours, True, train)
-        run_ref(random_batches[:1])   # warm-up (ours: the TorchScript loops compile on first use)
+        run_ref(random_batches[:1])  # warm-up (ours: the TorchScript loops compile on first use)
         run_ours(bucketed[:1])
         per_round, ref_total, ours_total = [], [0.0, 0, 0], [0.0, 0, 0]
         size = -(-count // rounds)
         for start in range(0, count, size):
-            ref_block = run_ref(random_batches[start:start + size])
-            ours_block = run_ours(bucketed[start:start + size])
+            ref_block = run_ref(random_batches[start : start + size])
+            ours_block = run_ours(bucketed[start : start + size])
             per_round.append((ours_block[1] / ours_block[0]) / (ref_block[1] / ref_block[0]))
             ref_total = [a + b for a, b in zip(ref_total, ref_block)]
             ours_total = [a + b for a, b in zip(ours_total, ours_block)]
-        return (ref_total[1] / ref_total[0], ours_total[1] / ours_total[0], ref_total[2] / count,
-                ours_total[2] / count, per_round)
+        return (
+            ref_total[1] / ref_total[0],
+            ours_total[1] / ours_total[0],
+            ref_total[2] / count,
+            ours_total[2] / count,
+            per_round,
+        )
 
-    print(f"real {dataset} batches (D={D}, T={T}, L={L}, {count} batches of {batch_size} each way in {rounds} "
-          f"alternating rounds, spike draws included):")
+    print(
+        f"real {dataset} batches (D={D}, T={T}, L={L}, {count} batches of {batch_size} each way in {rounds} "
+        f"alternating rounds, spike draws included):"
+    )
     ref_rate, ours_rate, ref_len, ours_len, per_round = interleaved(train=True)
     spread = ", ".join(f"{r:.2f}" for r in per_round)
     print(f"  train, reference, random batches padded to L   {ref_rate:7.1f} samples/s (mean positions {ref_len:.1f})")
-    print(f"  train, ours, length-bucketed + trimmed         {ours_rate:7.1f} samples/s (mean positions {ours_len:.1f})")
+    print(
+        f"  train, ours, length-bucketed + trimmed         {ours_rate:7.1f} samples/s (mean positions {ours_len:.1f})"
+    )
     print(f"  speed-up, training on real batches  {ours_rate / ref_rate:.2f}x (rounds: {spread})")
     ref_rate, ours_rate, _, _, per_round = interleaved(train=False)
     spread = ", ".join(f"{r:.2f}" for r in per_round)
@@ -162,15 +174,17 @@ def profile_train_step(step, reps: int, top: int = 12) -> None:
     """Self CPU time per op over `reps` training steps, the matmul share first."""
     from torch.profiler import ProfilerActivity, profile
 
-    step()   # warm-up
+    step()  # warm-up
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         for _ in range(reps):
             step()
     events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
     total = sum(e.self_cpu_time_total for e in events)
     matmul = sum(e.self_cpu_time_total for e in events if e.key in ("aten::mm", "aten::addmm", "aten::bmm"))
-    print(f"  profile of our train step: {total / reps / 1e3:.0f} ms/step of self CPU time, "
-          f"matmuls {100 * matmul / total:.0f}%; top ops:")
+    print(
+        f"  profile of our train step: {total / reps / 1e3:.0f} ms/step of self CPU time, "
+        f"matmuls {100 * matmul / total:.0f}%; top ops:"
+    )
     for e in events[:top]:
         print(f"    {e.key:40s} {100 * e.self_cpu_time_total / total:5.1f}%  {e.count // reps:6d} calls/step")
 
@@ -184,26 +198,37 @@ def main():
     ap.add_argument("--mean-length", type=int, default=21, help="real tokens per sentence (MR mean ~21)")
     ap.add_argument("--real", metavar="DATASET", help="also time real batches of this embedded dataset")
     ap.add_argument("--batches", type=int, default=8, help="real batches per side with --real")
-    ap.add_argument("--bf16", action="store_true",
-                    help="our training steps' convolutions in bf16, as finetune.precision: bf16 (pays only on bf16 hardware, unpinned)")
+    ap.add_argument(
+        "--bf16",
+        action="store_true",
+        help="our training steps' convolutions in bf16, as finetune.precision: bf16 (pays only on bf16 hardware, unpinned)",
+    )
     ap.add_argument("--rounds", type=int, default=4, help="with --real: alternating blocks of batches per side")
     ap.add_argument("--profile", action="store_true", help="also profile our training step (ops by self CPU time)")
-    ap.add_argument("--return-freed-memory", action="store_true",
-                    help="leave glibc's default (unmap big freed blocks), to time what keep_freed_memory saves")
-    ap.add_argument("--portable-cpu", action="store_true",
-                    help="pin the CPU kernels to AVX2 as every stage does (snntext.cpu_kernels); default: the machine's own")
+    ap.add_argument(
+        "--return-freed-memory",
+        action="store_true",
+        help="leave glibc's default (unmap big freed blocks), to time what keep_freed_memory saves",
+    )
+    ap.add_argument(
+        "--portable-cpu",
+        action="store_true",
+        help="pin the CPU kernels to AVX2 as every stage does (snntext.core.cpu_kernels); default: the machine's own",
+    )
     args = ap.parse_args()
     if args.portable_cpu:
-        pin_portable_cpu_kernels()   # before the first torch operation
+        pin_portable_cpu_kernels()  # before the first torch operation
     torch.set_num_threads(args.threads)
     conv_dtype = torch.bfloat16 if args.bf16 else None
     if not args.return_freed_memory:
-        keep_freed_memory()   # as every stage does (run_stage); it serves both sides alike
+        keep_freed_memory()  # as every stage does (run_stage); it serves both sides alike
     g = torch.Generator().manual_seed(0)
     a, b = torch.randn(2048, 2048, generator=g), torch.randn(2048, 2048, generator=g)
-    peak = 2 * 2048 ** 3 / timed(lambda: a @ b, 3) / 1e9
-    print(f"threads {args.threads}; CPU kernels {torch.backends.cpu.get_cpu_capability()}; "
-          f"fp32 2048^3 matmul: {peak:.1f} GFLOP/s")
+    peak = 2 * 2048**3 / timed(lambda: a @ b, 3) / 1e9
+    print(
+        f"threads {args.threads}; CPU kernels {torch.backends.cpu.get_cpu_capability()}; "
+        f"fp32 2048^3 matmul: {peak:.1f} GFLOP/s"
+    )
     T, B, L, ks = args.timesteps, 32, 35, (3, 4, 5)
     for D in args.dims:
         ids = torch.zeros(B, L, dtype=torch.long)
@@ -222,33 +247,41 @@ def main():
 
         def train_step(model, x, **kw):
             opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+
             def step():
                 loss = paper_loss(model(x, **kw), y, 2)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
+
             return step
 
-        with torch.no_grad():   # same maths; float summation order differs, so a spike may flip at the threshold
+        with torch.no_grad():  # same maths; float summation order differs, so a spike may flip at the threshold
             agree = float((ref(spikes) == ours(spikes[:, :, :cut], full_length=L)).float().mean())
         rows = {
             "reference train": timed(train_step(ref, spikes), args.reps),
             "ours train (full L)": timed(train_step(ours, spikes), args.reps),
             "ours train (trimmed)": timed(train_step(ours, spikes[:, :, :cut], full_length=L), args.reps),
         }
-        ours.conv_dtype = None   # as the finetune stage: evaluation in fp32
+        ours.conv_dtype = None  # as the finetune stage: evaluation in fp32
         with torch.no_grad():
             rows["reference infer"] = timed(lambda: ref(spikes), args.reps)
             rows["ours infer (trimmed)"] = timed(lambda: ours(spikes[:, :, :cut], full_length=L), args.reps)
-        print(f"D={D} T={T} B={B} L={L} (trimmed to {cut}); conv work {conv_flop / 1e9:.1f} GFLOP fwd on full L; "
-              f"output spikes equal to the reference's: {agree:.4f}")
+        print(
+            f"D={D} T={T} B={B} L={L} (trimmed to {cut}); conv work {conv_flop / 1e9:.1f} GFLOP fwd on full L; "
+            f"output spikes equal to the reference's: {agree:.4f}"
+        )
         for name, sec in rows.items():
-            flop = conv_flop * (3 if "train" in name else 1)   # fwd + weight-grad (+ input-grad none)
+            flop = conv_flop * (3 if "train" in name else 1)  # fwd + weight-grad (+ input-grad none)
             flop = flop * 2 / 3 if "train" in name else flop
-            print(f"  {name:24s} {sec * 1e3:8.0f} ms/batch  {B / sec:7.1f} samples/s  "
-                  f"{flop / sec / 1e9:6.1f} GFLOP/s (full-L conv count)")
-        print(f"  speed-up train {rows['reference train'] / rows['ours train (trimmed)']:.2f}x, "
-              f"infer {rows['reference infer'] / rows['ours infer (trimmed)']:.2f}x")
+            print(
+                f"  {name:24s} {sec * 1e3:8.0f} ms/batch  {B / sec:7.1f} samples/s  "
+                f"{flop / sec / 1e9:6.1f} GFLOP/s (full-L conv count)"
+            )
+        print(
+            f"  speed-up train {rows['reference train'] / rows['ours train (trimmed)']:.2f}x, "
+            f"infer {rows['reference infer'] / rows['ours infer (trimmed)']:.2f}x"
+        )
         if args.profile:
             ours.conv_dtype = conv_dtype
             profile_train_step(train_step(ours, spikes[:, :, :cut], full_length=L), args.reps)

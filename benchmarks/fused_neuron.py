@@ -3,7 +3,7 @@
 The prototype runs each neuron block's whole T-loop in one C++ pass (forward: membrane and spikes;
 backward: the fast-sigmoid surrogate and the reverse recurrence), compiled on first use with
 torch.utils.cpp_extension (needs g++ and ninja). It is NOT used by the pipeline. It prints whether
-its spikes and gradients equal snntext.neurons', the time of one neuron call, and the time of a full
+its spikes and gradients equal snntext.models.neurons', the time of one neuron call, and the time of a full
 fine-tuning step of SpikingTextCNN with each. It plugs in as a LeakyLoops subclass (LeakyNode.loops).
 Measured 2026-11-27 (1 thread, MR-shaped batch, two runs): one conv-layer neuron call fwd+bwd 104 -> 64
 ms and 85 -> 81 ms, but the full step 800 -> 799 ms and 813 -> 868 ms: the step's time was then in the
@@ -14,16 +14,17 @@ the prototype's 61 / 35 ms; full step 443 vs 492 ms (1 thread), 276 vs 287 ms (2
 
     PYTHONPATH=src python benchmarks/fused_neuron.py [--threads 1]
 """
+
 import argparse
 
 import torch
+from finetune_speed import timed  # benchmarks/ is on sys.path when this file runs as a script
 from torch.utils.cpp_extension import load_inline
 
-import snntext.neurons as neurons
-from snntext.device import keep_freed_memory
-from finetune_speed import timed   # benchmarks/ is on sys.path when this file runs as a script
-from snntext.finetuning import spike_count_loss
+import snntext.models.neurons as neurons
+from snntext.core.device import keep_freed_memory
 from snntext.models.spiking import SpikingTextCNN
+from snntext.training.finetuning import spike_count_loss
 
 CPP = r"""
 #include <torch/extension.h>
@@ -70,8 +71,14 @@ torch::Tensor leaky_backward(torch::Tensor grad_s, torch::Tensor u_seq, double b
   return grad_u;
 }
 """
-_ext = load_inline("snn_fused_leaky", CPP, functions=["leaky_forward", "leaky_backward"],
-                   extra_cflags=["-O3", "-march=native", "-fopenmp"], extra_ldflags=["-fopenmp"], verbose=False)
+_ext = load_inline(
+    "snn_fused_leaky",
+    CPP,
+    functions=["leaky_forward", "leaky_backward"],
+    extra_cflags=["-O3", "-march=native", "-fopenmp"],
+    extra_ldflags=["-fopenmp"],
+    verbose=False,
+)
 
 
 def _fused_forward(x_seq, v0, s0, beta: float, threshold: float):
@@ -81,13 +88,13 @@ def _fused_forward(x_seq, v0, s0, beta: float, threshold: float):
 
 def _fused_backward(grad_spikes, u_seq, grad_v_last, beta: float, threshold: float, name: str, slope: float):
     assert name == "fast_sigmoid", "the C++ prototype has fast_sigmoid only"
-    if grad_v_last is not None:   # its reverse loop starts from a zero carry
+    if grad_v_last is not None:  # its reverse loop starts from a zero carry
         raise NotImplementedError("the C++ prototype takes no gradient of the last membrane")
     return _ext.leaky_backward(grad_spikes, u_seq, beta, threshold, slope)
 
 
 class FusedLoops(neurons.LeakyLoops):
-    """LeakyNode's T-loops replaced by the C++ prototype (snntext.neurons._LeakySequence unchanged)."""
+    """LeakyNode's T-loops replaced by the C++ prototype (snntext.models.neurons._LeakySequence unchanged)."""
 
     forward = staticmethod(_fused_forward)
     backward = staticmethod(_fused_backward)
@@ -107,14 +114,16 @@ def main() -> None:
     keep_freed_memory()
     g = torch.Generator().manual_seed(0)
     T, B, L, D, F = 50, 32, 33, 50, 100
-    x = (torch.rand(T, B * (L - 2) * F, generator=g) * 0.6).requires_grad_()   # a conv3 layer's currents
+    x = (torch.rand(T, B * (L - 2) * F, generator=g) * 0.6).requires_grad_()  # a conv3 layer's currents
     zeros = torch.zeros(x.shape[1])
     grad = torch.randn(x.shape, generator=g)
     outputs = {}
     for name, loops in (("ours (TorchScript loops)", neurons.LeakyLoops), ("fused C++", FusedLoops)):
+
         def call(loops=loops):
             spikes = neurons._LeakySequence.apply(x, zeros, zeros, 1.0, 1.0, "fast_sigmoid", 25.0, loops)[0]
             return spikes, torch.autograd.grad(spikes, x, grad)[0]
+
         outputs[name] = call()
         print(f"{name:24s} one conv-layer neuron call, fwd+bwd: {1e3 * timed(call, args.reps):6.0f} ms")
     (s_a, g_a), (s_b, g_b) = outputs.values()
@@ -133,7 +142,10 @@ def main() -> None:
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-            print(f"{name:24s} full fine-tuning step (B={B}, L={L}, T={T}, D={D}): {1e3 * timed(step, args.reps):6.0f} ms")
+
+            print(
+                f"{name:24s} full fine-tuning step (B={B}, L={L}, T={T}, D={D}): {1e3 * timed(step, args.reps):6.0f} ms"
+            )
     finally:
         neurons.LeakyNode.loops = neurons.LeakyLoops
 

@@ -16,6 +16,7 @@ noise-free OOV code helps the SNN's ceiling or only lowers the DNN.
 
     PYTHONPATH=src python scripts/oov_noise_study.py chnsenti waimai [--retrain] > reports/oov_study.md
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,12 +25,14 @@ import time
 
 import torch
 
-from snntext import paths
-from snntext.encoding import PAD_ID, UNK_ID, rate_code_mean
-from snntext.evaluation import embed, load_embedded
+from snntext.coding.rate import rate_code_mean
+from snntext.core import paths
+from snntext.core.params import load_config
+from snntext.data.batching import embed
+from snntext.data.embedded import load_embedded
+from snntext.data.vocab import PAD_ID, UNK_ID
 from snntext.models.checkpoint import load_checkpoint
-from snntext.params import load_config
-from snntext.training import train_model
+from snntext.training.dnn import train_model
 
 
 @torch.no_grad()
@@ -57,7 +60,7 @@ def accuracies(dnn, data, table: torch.Tensor, timesteps: int, draws: int) -> di
 def oov_row(kind: str, dim: int) -> torch.Tensor:
     if kind == "zero":
         return torch.zeros(dim)
-    if kind == "binary":   # alternate dimensions always / never spike
+    if kind == "binary":  # alternate dimensions always / never spike
         return (torch.arange(dim) % 2 == 0).float()
     raise ValueError(kind)
 
@@ -73,15 +76,22 @@ def main() -> None:
     torch.set_num_threads(1)
     config = load_config(args.params)
     seed = config.run.seed
-    columns = ["dev exact", "dev rate-coded", "dev rate-coded, exact OOV",
-               "test exact", "test rate-coded", "test rate-coded, exact OOV"]
+    columns = [
+        "dev exact",
+        "dev rate-coded",
+        "dev rate-coded, exact OOV",
+        "test exact",
+        "test rate-coded",
+        "test rate-coded, exact OOV",
+    ]
     print(f"# OOV words and the rate code (T = {args.timesteps}, mean of {args.draws} spike draws)\n")
-    print("Accuracy (%) of the tailored DNN. \"exact OOV\": OOV positions fed their exact rate, all other "
-          "inputs rate-coded. Written by `scripts/oov_noise_study.py`. DNNs trained with "
-          f"`train_dnn.rate_code_steps` = {config.train_dnn.rate_code_steps} "
-          "(0 = exact rates).\n")
-    print("| dataset | OOV share of tokens | OOV row the DNN was trained with | "
-          + " | ".join(columns) + " | s |")
+    print(
+        'Accuracy (%) of the tailored DNN. "exact OOV": OOV positions fed their exact rate, all other '
+        "inputs rate-coded. Written by `scripts/oov_noise_study.py`. DNNs trained with "
+        f"`train_dnn.rate_code_steps` = {config.train_dnn.rate_code_steps} "
+        "(0 = exact rates).\n"
+    )
+    print("| dataset | OOV share of tokens | OOV row the DNN was trained with | " + " | ".join(columns) + " | s |")
     print("|---" * (len(columns) + 4) + "|")
     for dataset in args.datasets:
         data = load_embedded(paths.embedded_dir(dataset))
@@ -99,12 +109,17 @@ def main() -> None:
         for label, model, variant in variants:
             start = time.perf_counter()
             if model is None:
-                model, _, _ = train_model("tailored", variant, train_config, seed=seed, device=torch.device("cpu"),
-                                          progress=False)
+                model, _, _ = train_model(
+                    "tailored", variant, train_config, seed=seed, device=torch.device("cpu"), progress=False
+                )
                 label = f"{label} (retrained)"
             numbers = accuracies(model, variant, variant.table, args.timesteps, args.draws)
-            print(f"| {dataset} | {share} | {label} | " + " | ".join(f"{numbers[c]:.2f}" for c in columns)
-                  + f" | {time.perf_counter() - start:.0f} |", flush=True)
+            print(
+                f"| {dataset} | {share} | {label} | "
+                + " | ".join(f"{numbers[c]:.2f}" for c in columns)
+                + f" | {time.perf_counter() - start:.0f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

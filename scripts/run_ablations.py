@@ -13,23 +13,38 @@ turned into reports/ablations.md and reports/ablations/<param>.png. Queued exper
 tracked changes (overrides never pile up), but see only files git tracks: the script refuses to queue while
 files under src/, stages/ or dvc.yaml/params.yaml are untracked. Logic lives in snntext.report.ablations.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import sys
 
-from snntext import paths
-from snntext.errors import SnntextError
-from snntext.atomic import write_text_atomic
-from snntext.experiments import run_in_project as run, untracked_sources
-from snntext.report.ablations import (GRIDS, PARAMS, BASELINE, ablation_points, ablations_markdown, build_grid,
-                                      parse_exp_show, parse_grid_option, queue_commands)
-from snntext.stage_metrics import read_stage_metrics
+from snntext.core import paths
+from snntext.core.atomic import write_text_atomic
+from snntext.core.errors import SnntextError
+from snntext.core.experiments import run_in_project as run
+from snntext.core.experiments import untracked_sources
+from snntext.core.stage_metrics import read_stage_metrics
+from snntext.report.ablations import (
+    BASELINE,
+    GRIDS,
+    PARAMS,
+    ablation_points,
+    ablations_markdown,
+    build_grid,
+    parse_exp_show,
+    parse_grid_option,
+    queue_commands,
+)
 
-STAGES_RERUN = {"threshold": ("convert", "finetune"), "beta": ("convert", "finetune"),
-                "neurons_per_class": ("train_dnn", "convert", "finetune"),
-                "embed.clip_sigma": ("embed", "train_dnn", "convert", "finetune"), None: ()}
+STAGES_RERUN = {
+    "threshold": ("convert", "finetune"),
+    "beta": ("convert", "finetune"),
+    "neurons_per_class": ("train_dnn", "convert", "finetune"),
+    "embed.clip_sigma": ("embed", "train_dnn", "convert", "finetune"),
+    None: (),
+}
 
 
 def estimate_seconds(points, datasets: list[str]) -> float | None:
@@ -45,7 +60,7 @@ def estimate_seconds(points, datasets: list[str]) -> float | None:
         except (SnntextError, KeyError, TypeError):
             return None
         for point in points:
-            total += sum(seconds.get(s, 0.0) for s in STAGES_RERUN[point.param])   # embed records none: seconds
+            total += sum(seconds.get(s, 0.0) for s in STAGES_RERUN[point.param])  # embed records none: seconds
     return total
 
 
@@ -67,10 +82,16 @@ def write_outputs(prefix: str) -> None:
         for p in points:
             if param == "threshold" and p["pooled_rate"] is not None:
                 rates.setdefault(p["dataset"], []).append((p["value"], p["pooled_rate"]))
-        rel = f"ablations/{param}.png"   # not under figures/: that folder is the report stage's output, which dvc clears
-        figures.ablation_curve(series, paths.REPORTS_DIR / rel, xlabel=param.replace("_", " "),
-                               ylabel="fine-tuned test accuracy (%)", title=f"Accuracy vs {param.replace('_', ' ')}",
-                               secondary=rates or None, secondary_label="pooled firing rate")
+        rel = f"ablations/{param}.png"  # not under figures/: that folder is the report stage's output, which dvc clears
+        figures.ablation_curve(
+            series,
+            paths.REPORTS_DIR / rel,
+            xlabel=param.replace("_", " "),
+            ylabel="fine-tuned test accuracy (%)",
+            title=f"Accuracy vs {param.replace('_', ' ')}",
+            secondary=rates or None,
+            secondary_label="pooled firing rate",
+        )
         written[param] = rel
     write_text_atomic(paths.REPORTS_DIR / "ablations.md", ablations_markdown(rows, prefix, written))
     print(f"wrote {paths.REPORTS_DIR / 'ablations.md'} ({len(rows)} experiments) and {len(written)} plots")
@@ -80,10 +101,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=["mr"], help="datasets to run on (default: mr)")
     parser.add_argument("--grid", choices=sorted(GRIDS), default="default")
-    parser.add_argument("--set", action="append", default=[], metavar="PARAM=V1,V2",
-                        help="replace the grid's values of PARAM (repeatable)")
-    parser.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
-                        help="extra -S for every experiment, e.g. finetune.epochs=2")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PARAM=V1,V2",
+        help="replace the grid's values of PARAM (repeatable)",
+    )
+    parser.add_argument(
+        "--override",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra -S for every experiment, e.g. finetune.epochs=2",
+    )
     parser.add_argument("--prefix", default="abl", help="experiment name prefix (default: abl)")
     parser.add_argument("--jobs", type=int, default=1, help="experiments run at once (default 1: 2 cores)")
     parser.add_argument("--dry-run", action="store_true", help="print the commands and an estimate, run nothing")
@@ -102,9 +133,11 @@ def main() -> None:
         overrides[key] = value
     commands = queue_commands(points, prefix=args.prefix, overrides=overrides, targets=["finetune"])
     estimate = estimate_seconds(points, args.datasets)
-    print(f"{len(points)} experiments on {', '.join(args.datasets)}; estimated "
-          + (f"{estimate / 60:.0f} min" if estimate is not None else "unknown (no full-run metrics yet)")
-          + " from the last run's stage times")
+    print(
+        f"{len(points)} experiments on {', '.join(args.datasets)}; estimated "
+        + (f"{estimate / 60:.0f} min" if estimate is not None else "unknown (no full-run metrics yet)")
+        + " from the last run's stage times"
+    )
     if args.dry_run:
         for argv in commands:
             print(" ".join(argv))
@@ -112,7 +145,9 @@ def main() -> None:
         return
     untracked = untracked_sources()
     if untracked:
-        raise SnntextError("queued experiments see only git-tracked files; git add or remove first: " + ", ".join(untracked))
+        raise SnntextError(
+            "queued experiments see only git-tracked files; git add or remove first: " + ", ".join(untracked)
+        )
     for argv in commands:
         run(argv)
     run(["dvc", "exp", "run", "--run-all", "-j", str(args.jobs)])

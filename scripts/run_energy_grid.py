@@ -10,6 +10,7 @@ Each setting (snntext.report.frontier.SETTINGS) is `dvc exp run --queue -n energ
 (`git show`) into metrics/energy_grid.json, which is committed and which the report stage turns into the
 frontier of reports/energy.md (`dvc repro report`). Collecting keeps the points of settings not re-run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,12 +23,23 @@ import time
 
 import yaml
 
-from snntext import paths
-from snntext.atomic import write_text_atomic
-from snntext.errors import SnntextError
-from snntext.experiments import run_in_project as run, untracked_sources
-from snntext.report.frontier import (GRID_FILE, GRIDS, PREFIX, SETTINGS, epoch_seconds, experiment_revs, grid_point,
-                                     load_grid, queue_command, setting)
+from snntext.core import paths
+from snntext.core.atomic import write_text_atomic
+from snntext.core.errors import SnntextError
+from snntext.core.experiments import run_in_project as run
+from snntext.core.experiments import untracked_sources
+from snntext.report.frontier import (
+    GRID_FILE,
+    GRIDS,
+    PREFIX,
+    SETTINGS,
+    epoch_seconds,
+    experiment_revs,
+    grid_point,
+    load_grid,
+    queue_command,
+    setting,
+)
 
 
 def read_at(rev: str, path: str) -> str:
@@ -46,27 +58,39 @@ def collect(names: list[str] | None, wall_s: float | None, setting_wall_s: dict[
         params = yaml.safe_load(read_at(rev, "params.yaml"))
         points = []
         for ds in params["datasets"]:
-            fine = {**json.loads(read_at(rev, f"metrics/finetune/{ds}_detail.json")),
-                    **json.loads(read_at(rev, f"metrics/finetune/{ds}.json"))}
+            fine = {
+                **json.loads(read_at(rev, f"metrics/finetune/{ds}_detail.json")),
+                **json.loads(read_at(rev, f"metrics/finetune/{ds}.json")),
+            }
             dnn = json.loads(read_at(rev, f"metrics/train_dnn/{ds}.json"))
             history = list(csv.DictReader(io.StringIO(read_at(rev, f"metrics/finetune/{ds}_history.csv"))))
             points.append(grid_point(name, ds, fine, dnn, epoch_seconds=epoch_seconds(history)))
         grid["points"] = [p for p in grid["points"] if p["setting"] != name] + points
-        grid["settings"][name] = {"what": chosen.what, "overrides": chosen.overrides, "experiment": exp, "rev": rev,
-                                  "finetune_seconds": round(sum(p["finetune_seconds"] for p in points), 1)}
-        if setting_wall_s and name in setting_wall_s:   # queue to collected, upstream stages included
+        grid["settings"][name] = {
+            "what": chosen.what,
+            "overrides": chosen.overrides,
+            "experiment": exp,
+            "rev": rev,
+            "finetune_seconds": round(sum(p["finetune_seconds"] for p in points), 1),
+        }
+        if setting_wall_s and name in setting_wall_s:  # queue to collected, upstream stages included
             grid["settings"][name]["wall_s"] = round(setting_wall_s[name], 1)
         collected += 1
     if wall_s is not None:
         grid["wall_s"] = round(wall_s, 1)
     grid["collected"] = dt.date.today().isoformat()
-    grid["note"] = (f"collected {grid['collected']}" + (f", last grid run {grid['wall_s'] / 60:.0f} min of wall time"
-                                                         if grid.get("wall_s") else ""))
+    grid["note"] = f"collected {grid['collected']}" + (
+        f", last grid run {grid['wall_s'] / 60:.0f} min of wall time" if grid.get("wall_s") else ""
+    )
     order = [s.name for s in SETTINGS]
-    grid["points"].sort(key=lambda p: (order.index(p["setting"]) if p["setting"] in order else len(order), p["dataset"]))
+    grid["points"].sort(
+        key=lambda p: (order.index(p["setting"]) if p["setting"] in order else len(order), p["dataset"])
+    )
     write_text_atomic(grid_path, json.dumps(grid, indent=1, sort_keys=True) + "\n")
-    print(f"wrote {grid_path}: {collected} settings collected, {len(grid['points'])} points in all; "
-          "now `dvc repro report`")
+    print(
+        f"wrote {grid_path}: {collected} settings collected, {len(grid['points'])} points in all; "
+        "now `dvc repro report`"
+    )
 
 
 def main() -> None:
@@ -80,7 +104,7 @@ def main() -> None:
     args = parser.parse_args()
     names = args.settings or GRIDS[args.grid]
     for name in names:
-        setting(name)   # unknown names fail here, before anything is queued
+        setting(name)  # unknown names fail here, before anything is queued
     if args.collect_only:
         collect(names, None)
         return
@@ -93,9 +117,11 @@ def main() -> None:
         return
     untracked = untracked_sources()
     if untracked:
-        raise SnntextError("queued experiments see only git-tracked files; git add or remove first: " + ", ".join(untracked))
+        raise SnntextError(
+            "queued experiments see only git-tracked files; git add or remove first: " + ", ".join(untracked)
+        )
     start, walls = time.monotonic(), {}
-    if args.jobs == 1:   # one setting at a time: the same work as one queue, and each setting's wall time
+    if args.jobs == 1:  # one setting at a time: the same work as one queue, and each setting's wall time
         for name, argv in zip(names, commands):
             began = time.monotonic()
             run(argv)

@@ -13,22 +13,25 @@ adversarial examples).
 Params: seed, timesteps, device, attack.* (examples, recipes, models, spike_samples, similarity, batch_size,
 backend, workers, shard_size, retries).
 """
+
 from __future__ import annotations
 
 from snntext.attack.offline import prepare_offline
-from snntext.cli import run_stage, stage_inputs
+from snntext.core.stage_script import run_stage, stage_inputs
 
 
 def main() -> None:
-    args, config = stage_inputs(__doc__.splitlines()[0])   # checked without importing textattack
-    resources = prepare_offline()          # before anything imports textattack
+    args, config = stage_inputs(__doc__.splitlines()[0])  # checked without importing textattack
+    resources = prepare_offline()  # before anything imports textattack
     from snntext.attack.run import run_attack_stage
 
     results = run_attack_stage(args.dataset, config.attack, resources)
     rates = ", ".join(f"{m} {q} q/s" for m, q in results["throughput_queries_per_s"].items())
     shards = results["shards"]
-    print(f"attack {args.dataset}: done in {results['wall_s']} s ({shards['attacked']} shards attacked, "
-          f"{shards['reused']} reused, {len(shards['retries'])} retries); throughput {rates}")
+    print(
+        f"attack {args.dataset}: done in {results['wall_s']} s ({shards['attacked']} shards attacked, "
+        f"{shards['reused']} reused, {len(shards['retries'])} retries); throughput {rates}"
+    )
 
 
 if __name__ == "__main__":

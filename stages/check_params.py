@@ -6,16 +6,17 @@ and re-runs nothing downstream, so every output already produced stays as it was
 dataset names that are not registry keys before DVC runs a command built from them.
 Writes data/params_checked.txt, whose bytes never change (so passing the check re-runs nothing).
 """
+
 from __future__ import annotations
 
-from snntext import paths
-from snntext.atomic import write_text_atomic
-from snntext.cli import run_stage, stage_inputs
+from snntext.core import paths
+from snntext.core.atomic import write_text_atomic
+from snntext.core.stage_script import run_stage, stage_inputs
 
 
 def main() -> None:
     args, config = stage_inputs(__doc__.splitlines()[0], per_dataset=False)
-    write_text_atomic(paths.PARAMS_CHECKED, "params.yaml passed every check of snntext.params\n")
+    write_text_atomic(paths.PARAMS_CHECKED, "params.yaml passed every check of snntext.core.params\n")
     print(f"check_params: {config.source}: every key checked; datasets {', '.join(config.run.datasets)}")
 
 

@@ -8,17 +8,20 @@ vector archives in .cache/downloads and writes their members to data/raw/vectors
 NLTK stopwords and WordNet lexnames to data/raw/resources/<group>/<file>.
 Set SNNTEXT_MIRROR to a folder or http(s) base URL laid out <group>/<file> to work offline.
 """
+
 import argparse
 
-from snntext import cli, paths
+from snntext.core import paths, stage_script
+from snntext.core.params import load_config
+from snntext.core.registry import load_registry
 from snntext.data.download import fetch_all, vectors_needed
-from snntext.data.sources import load_registry
-from snntext.params import load_config
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset", nargs="?", help="dataset name (a key of src/snntext/data/sources.yaml or datasets.yaml)")
+    parser.add_argument(
+        "dataset", nargs="?", help="dataset name (a key of src/snntext/core/sources.yaml or datasets.yaml)"
+    )
     parser.add_argument("--vectors", action="store_true", help="fetch the vectors and resources instead")
     parser.add_argument("--params", default=None)
     args = parser.parse_args()
@@ -29,12 +32,17 @@ def main() -> None:
         summary = fetch_all(registry, [args.dataset], [], raw_dir=paths.raw_dataset_dir(args.dataset))
     else:
         config = load_config(args.params, registry)
-        vectors = vectors_needed(registry, config.run.datasets, english=config.embed.english,
-                                 chinese=config.embed.chinese, compare=config.embed.compare)
+        vectors = vectors_needed(
+            registry,
+            config.run.datasets,
+            english=config.embed.english,
+            chinese=config.embed.chinese,
+            compare=config.embed.compare,
+        )
         summary = fetch_all(registry, [], vectors, raw_dir=paths.RAW_DIR, archive_dir=paths.DOWNLOAD_CACHE)
         summary.add(fetch_all(registry, [], [], list(registry.resources), raw_dir=paths.RESOURCES_DIR))
     print(f"download: {summary.line()}")
 
 
 if __name__ == "__main__":
-    cli.run_stage(main)
+    stage_script.run_stage(main)

@@ -10,18 +10,20 @@ over finetune.test_draws spike draws against the DNN, gap with its bootstrap int
 metrics/finetune/<dataset>_history.csv (first seed).
 Params: seed, seeds, device, timesteps, finetune.* (threshold/beta/surrogate come with the converted net).
 """
+
 from __future__ import annotations
 
 import dataclasses
 
-from snntext import paths
-from snntext.cli import run_stage, stage_inputs
-from snntext.device import resolve_device
-from snntext.evaluation import load_embedded, predict
-from snntext.finetuning import check_precision, finetune_over_seeds, write_history_csv
+from snntext.core import paths
+from snntext.core.device import resolve_device
+from snntext.core.stage_metrics import write_stage_metrics
+from snntext.core.stage_script import run_stage, stage_inputs
+from snntext.data.embedded import load_embedded
+from snntext.evaluation.paired_gap import paired_gap, snn_correct_over_draws
+from snntext.evaluation.scoring import predict
 from snntext.models.checkpoint import load_checkpoint, save_checkpoint
-from snntext.paired_gap import paired_gap, snn_correct_over_draws
-from snntext.stage_metrics import write_stage_metrics
+from snntext.training.finetuning import check_precision, finetune_over_seeds, write_history_csv
 
 
 def main() -> None:
@@ -35,31 +37,54 @@ def main() -> None:
     data = load_embedded(paths.embedded_dir(dataset))
     runs = finetune_over_seeds(converted, data, config, seeds, device, dnn=dnn)
     snn, result, report = runs.model, runs.result, runs.report
-    metrics = {"dev_acc": report["dev"]["accuracy"], "test_acc": report["test"]["accuracy"],
-               "best_epoch": result.best_epoch, "best_dev_acc_during_training": result.best_dev_acc,
-               "epochs_run": len(result.history) - 1, "seconds": round(runs.seconds, 2),
-               "energy_uj": report["energy"]["total_uj"], "energy_ratio_snn_to_dnn": report["energy"]["ratio_snn_to_dnn"],
-               "start_normalisation": payload["extra"].get("normalisation"), "config": dataclasses.asdict(config),
-               "seed": seeds[0], "seeds": seeds, **report}
+    metrics = {
+        "dev_acc": report["dev"]["accuracy"],
+        "test_acc": report["test"]["accuracy"],
+        "best_epoch": result.best_epoch,
+        "best_dev_acc_during_training": result.best_dev_acc,
+        "epochs_run": len(result.history) - 1,
+        "seconds": round(runs.seconds, 2),
+        "energy_uj": report["energy"]["total_uj"],
+        "energy_ratio_snn_to_dnn": report["energy"]["ratio_snn_to_dnn"],
+        "start_normalisation": payload["extra"].get("normalisation"),
+        "config": dataclasses.asdict(config),
+        "seed": seeds[0],
+        "seeds": seeds,
+        **report,
+    }
     if len(seeds) > 1:
         metrics["per_seed"] = runs.per_seed
     test = data.test
     dnn_correct = (predict(dnn, test.ids, data.table, config.eval_batch_size, device) == test.labels).float()
-    snn_correct = snn_correct_over_draws(snn, test.ids, test.labels, data.table, timesteps=config.timesteps,
-                                         seeds=[seeds[0] + k for k in range(draws)],
-                                         known={seeds[0]: runs.test_predictions},
-                                         batch_size=config.eval_batch_size, device=device)
+    snn_correct = snn_correct_over_draws(
+        snn,
+        test.ids,
+        test.labels,
+        data.table,
+        timesteps=config.timesteps,
+        seeds=[seeds[0] + k for k in range(draws)],
+        known={seeds[0]: runs.test_predictions},
+        batch_size=config.eval_batch_size,
+        device=device,
+    )
     metrics["paired_gap"] = paired_gap(dnn_correct, snn_correct, seed=seeds[0])
     metrics["gap_points"] = metrics["paired_gap"]["gap_points"]
     metrics["pooled_firing_rate"] = report["test"]["firing_rates"]["pooled"]
-    save_checkpoint(paths.models_dir(dataset) / "snn.pt", snn, "spiking", snn.config,
-                    extra={"dataset": dataset, "seed": seeds[0], "best_epoch": result.best_epoch})
+    save_checkpoint(
+        paths.models_dir(dataset) / "snn.pt",
+        snn,
+        "spiking",
+        snn.config,
+        extra={"dataset": dataset, "seed": seeds[0], "best_epoch": result.best_epoch},
+    )
     write_stage_metrics("finetune", dataset, metrics)
     write_history_csv(paths.history_file("finetune", dataset), result.history)
     gap = metrics["paired_gap"]
-    print(f"finetune {dataset}: dev {metrics['dev_acc']:.4f} test {metrics['test_acc']:.4f} "
-          f"(epoch {result.best_epoch}, seeds {seeds}); test over {draws} draws {gap['snn_acc_mean']:.4f}, "
-          f"gap to the DNN {gap['gap_points']:+.2f} [{gap['ci_low_points']:+.2f}, {gap['ci_high_points']:+.2f}] points")
+    print(
+        f"finetune {dataset}: dev {metrics['dev_acc']:.4f} test {metrics['test_acc']:.4f} "
+        f"(epoch {result.best_epoch}, seeds {seeds}); test over {draws} draws {gap['snn_acc_mean']:.4f}, "
+        f"gap to the DNN {gap['gap_points']:+.2f} [{gap['ci_low_points']:+.2f}, {gap['ci_high_points']:+.2f}] points"
+    )
 
 
 if __name__ == "__main__":

@@ -3,15 +3,16 @@
 Reads data/raw/<dataset>/<group>/<file> (the download stage's output), writes
 data/prepared/<dataset>/{train,dev,test}.tsv (columns text, label) and
 metrics/prepare/<dataset>.json (counts, lengths in tokens, duplicates, dropped rows: empty lines and
-lines holding only a label). The dataset's entry: src/snntext/data/sources.yaml or datasets.yaml.
+lines holding only a label). The dataset's entry: src/snntext/core/sources.yaml or datasets.yaml.
 Params: seed, prepare.test_fraction, prepare.dev_fraction, prepare.conflicting_duplicates.
 """
+
 from __future__ import annotations
 
-from snntext import paths
-from snntext.cli import run_stage, stage_inputs
+from snntext.core import paths
+from snntext.core.registry import load_registry
+from snntext.core.stage_script import run_stage, stage_inputs
 from snntext.data.datasets import prepare_dataset
-from snntext.data.sources import load_registry
 
 
 def main() -> None:

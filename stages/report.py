@@ -7,17 +7,23 @@ the file, before writing anything if a metrics file is missing or malformed. Wri
 reports/{accuracy,energy,robustness,README}.md, reports/figures/*.png, and the accuracy table into
 README.md between <!-- results:start --> and <!-- results:end --> (skipped when absent).
 """
+
 from __future__ import annotations
 
-from snntext import paths
-from snntext.cli import run_stage, stage_inputs
-from snntext.report import write_reports
+from snntext.core import paths
+from snntext.core.stage_script import run_stage, stage_inputs
+from snntext.report.build import write_reports
 
 
 def main() -> None:
     args, config = stage_inputs(__doc__.splitlines()[0], per_dataset=False)
-    written = write_reports(list(config.run.datasets), config.raw, metrics_dir=paths.METRICS_DIR, reports_dir=paths.REPORTS_DIR,
-                            readme=paths.PROJECT_ROOT / "README.md")
+    written = write_reports(
+        list(config.run.datasets),
+        config.raw,
+        metrics_dir=paths.METRICS_DIR,
+        reports_dir=paths.REPORTS_DIR,
+        readme=paths.PROJECT_ROOT / "README.md",
+    )
     print("report: wrote " + ", ".join(str(p.relative_to(paths.PROJECT_ROOT)) for p in written))
 
 

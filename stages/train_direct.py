@@ -8,16 +8,17 @@ reports/accuracy.md beside the converted and fine-tuned SNN.
 Params: seed, device, timesteps, threshold, surrogate, surrogate_slope, neurons_per_class,
 train_dnn.kernel_sizes, train_dnn.filters, convert.eval_batch_size, finetune.test_draws, direct.*.
 """
+
 from __future__ import annotations
 
-from snntext import paths
-from snntext.cli import run_stage, stage_inputs
-from snntext.device import resolve_device
-from snntext.direct_training import run_direct_training
-from snntext.evaluation import load_embedded
-from snntext.finetuning import write_history_csv
+from snntext.core import paths
+from snntext.core.device import resolve_device
+from snntext.core.stage_metrics import write_stage_metrics
+from snntext.core.stage_script import run_stage, stage_inputs
+from snntext.data.embedded import load_embedded
 from snntext.models.checkpoint import save_checkpoint
-from snntext.row_metrics import write_row_metrics
+from snntext.training.direct import run_direct_training
+from snntext.training.finetuning import write_history_csv
 
 
 def main() -> None:
@@ -27,9 +28,14 @@ def main() -> None:
     data = load_embedded(paths.embedded_dir(dataset))
     snn, metrics = run_direct_training(dataset, data, config, device)
     history = metrics.pop("history")
-    save_checkpoint(paths.models_dir(dataset) / "snn_direct.pt", snn, "spiking", snn.config,
-                    extra={"dataset": dataset, "seed": config.run.seed, "best_epoch": metrics["best_epoch"]})
-    write_row_metrics("train_direct", dataset, metrics)
+    save_checkpoint(
+        paths.models_dir(dataset) / "snn_direct.pt",
+        snn,
+        "spiking",
+        snn.config,
+        extra={"dataset": dataset, "seed": config.run.seed, "best_epoch": metrics["best_epoch"]},
+    )
+    write_stage_metrics("train_direct", dataset, metrics)
     write_history_csv(paths.history_file("train_direct", dataset), history)
 
 

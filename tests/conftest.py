@@ -1,4 +1,5 @@
 """Shared test fixtures. Tests never touch the network: HTTP goes to a local server on 127.0.0.1."""
+
 from __future__ import annotations
 
 import threading
@@ -14,8 +15,8 @@ class Route:
 
     body: bytes = b""
     status: int = 200
-    content_length: int | None = None   # claim more bytes than body to simulate a cut connection
-    fail_first: int = 0                 # answer 503 this many times before succeeding
+    content_length: int | None = None  # claim more bytes than body to simulate a cut connection
+    fail_first: int = 0  # answer 503 this many times before succeeding
 
 
 class LocalHTTPServer:
@@ -27,7 +28,7 @@ class LocalHTTPServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's naming)
+            def do_GET(self):
                 server.requests.append(self.path)
                 route = server.routes.get(self.path)
                 if route is None:

@@ -1,4 +1,5 @@
 """The project's params.yaml with a few keys changed: what stage tests run with (every key is checked)."""
+
 from __future__ import annotations
 
 import copy

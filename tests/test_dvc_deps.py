@@ -5,6 +5,7 @@ Start-up plumbing that every stage imports and that decides no number (argument 
 params and paths lookup, the typed settings whose values come from params.yaml, which DVC tracks
 key by key) is exempt; the stages that run torch must list the modules that pin its
 CPU kernels and seed it."""
+
 from __future__ import annotations
 
 import ast
@@ -16,9 +17,16 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
-PLUMBING = {"src/snntext/cli.py", "src/snntext/errors.py", "src/snntext/params.py", "src/snntext/paths.py",
-            "src/snntext/config.py", "src/snntext/data/sources.py",
-            "src/snntext/cpu_kernels.py", "src/snntext/device.py"}
+PLUMBING = {
+    "src/snntext/core/stage_script.py",
+    "src/snntext/core/errors.py",
+    "src/snntext/core/params.py",
+    "src/snntext/core/paths.py",
+    "src/snntext/core/config.py",
+    "src/snntext/core/registry.py",
+    "src/snntext/core/cpu_kernels.py",
+    "src/snntext/core/device.py",
+}
 TORCH_STAGES = {"train_dnn", "convert", "finetune", "attack", "sweep_timesteps"}
 STAGES = yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
 
@@ -79,7 +87,7 @@ def test_stage_deps_list_every_module_its_script_imports(name):
 @pytest.mark.parametrize("name", sorted(TORCH_STAGES))
 def test_torch_stages_list_kernel_pinning_and_seeding(name):
     deps = stage_body(name)["deps"]
-    assert "src/snntext/cpu_kernels.py" in deps and "src/snntext/device.py" in deps
+    assert "src/snntext/core/cpu_kernels.py" in deps and "src/snntext/core/device.py" in deps
 
 
 def test_the_check_sees_function_level_imports():

@@ -1,8 +1,9 @@
 """Stage scripts refuse a bad params file: exit 2, one "error: " line naming the file and the key, no
 traceback, and no output touched. Each stage runs in a scratch project root (SNNTEXT_ROOT, read by
-snntext.paths) holding earlier outputs, which must come through byte- and mtime-identical.
+snntext.core.paths) holding earlier outputs, which must come through byte- and mtime-identical.
 Run with -s to see each stage's wall time to the error.
 """
+
 from __future__ import annotations
 
 import copy
@@ -18,15 +19,24 @@ import yaml
 
 PROJECT = Path(__file__).resolve().parents[1]
 REAL = yaml.safe_load((PROJECT / "params.yaml").read_text(encoding="utf-8"))
-OLD = 1_000_000_000   # mtime (s) of the pre-existing outputs, so a same-bytes rewrite still shows
-OUTPUTS = [            # what earlier stages left in the scratch root
+OLD = 1_000_000_000  # mtime (s) of the pre-existing outputs, so a same-bytes rewrite still shows
+OUTPUTS = [  # what earlier stages left in the scratch root
     "data/params_checked.txt",
-    "data/prepared/mr/train.tsv", "data/prepared/mr/dev.tsv", "data/prepared/mr/test.tsv",
+    "data/prepared/mr/train.tsv",
+    "data/prepared/mr/dev.tsv",
+    "data/prepared/mr/test.tsv",
     "data/embedded/mr/meta.json",
-    "data/models/mr/dnn.pt", "data/models/mr/kim.pt", "data/models/mr/snn_converted.pt", "data/models/mr/snn.pt",
+    "data/models/mr/dnn.pt",
+    "data/models/mr/kim.pt",
+    "data/models/mr/snn_converted.pt",
+    "data/models/mr/snn.pt",
     "data/attack/mr/dnn_pwws.csv",
-    "metrics/train_dnn/mr.json", "metrics/convert/mr.json", "metrics/convert/mr_detail.json",
-    "metrics/finetune/mr.json", "metrics/finetune/mr_history.csv", "metrics/attack/mr.json",
+    "metrics/train_dnn/mr.json",
+    "metrics/convert/mr.json",
+    "metrics/convert/mr_detail.json",
+    "metrics/finetune/mr.json",
+    "metrics/finetune/mr_history.csv",
+    "metrics/attack/mr.json",
     "metrics/sweep_timesteps/mr.json",
 ]
 
@@ -65,8 +75,9 @@ def scratch_root(tmp_path):
 def run_script(stage: str, args: list[str], root: Path) -> tuple[subprocess.CompletedProcess, float]:
     env = {**os.environ, "PYTHONPATH": str(PROJECT / "src"), "SNNTEXT_ROOT": str(root)}
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, f"stages/{stage}.py", *args], cwd=PROJECT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, f"stages/{stage}.py", *args], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120
+    )
     return done, time.perf_counter() - start
 
 
@@ -81,8 +92,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("stage", "dataset", "key", "value", "requirement"), CASES,
-                         ids=[f"{stage}-{key}" for stage, _, key, _, _ in CASES])
+@pytest.mark.parametrize(
+    ("stage", "dataset", "key", "value", "requirement"), CASES, ids=[f"{stage}-{key}" for stage, _, key, _, _ in CASES]
+)
 def test_bad_params_exit_2_with_one_line(stage, dataset, key, value, requirement, scratch_root, tmp_path):
     params_file = tmp_path / "exp" / "params.yaml"
     params_file.parent.mkdir()
@@ -109,8 +121,9 @@ def test_check_params_reads_the_roots_params_file_by_default(scratch_root):
     done, seconds = run_script("check_params", [], scratch_root)
     print(f"\ncheck_params (default params file): error after {seconds:.2f} s: {done.stderr.strip()}")
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert re.fullmatch(rf"error: {re.escape(str(params_file))}: key 'datasets' names 'nosuch', which .+\n",
-                        done.stderr), done.stderr
+    assert re.fullmatch(
+        rf"error: {re.escape(str(params_file))}: key 'datasets' names 'nosuch', which .+\n", done.stderr
+    ), done.stderr
     assert snapshot(scratch_root) == before
 
 
@@ -123,5 +136,5 @@ def test_check_params_passes_and_writes_under_the_scratch_root(scratch_root, tmp
     done, seconds = run_script("check_params", ["--params", str(params_file)], scratch_root)
     print(f"\ncheck_params (good params): exit {done.returncode} after {seconds:.2f} s")
     assert done.returncode == 0, done.stderr
-    assert checked.read_text(encoding="utf-8") == "params.yaml passed every check of snntext.params\n"
+    assert checked.read_text(encoding="utf-8") == "params.yaml passed every check of snntext.core.params\n"
     assert checked.stat().st_mtime_ns != OLD * 10**9

@@ -3,6 +3,7 @@ a tiny trained tailored TextCNN and a tiny spiking stand-in, and a network guard
 
 textattack can be imported once per process, so the offline preparation is session-wide.
 """
+
 from __future__ import annotations
 
 import socket
@@ -17,25 +18,90 @@ from gensim.models import KeyedVectors
 from snntext.attack import offline
 
 # WordNet's fixed lexicographer-file table (lexnames(5WN)); Debian does not ship the file.
-LEXNAMES = ("adj.all adj.pert adv.all noun.Tops noun.act noun.animal noun.artifact noun.attribute noun.body "
-            "noun.cognition noun.communication noun.event noun.feeling noun.food noun.group noun.location "
-            "noun.motive noun.object noun.person noun.phenomenon noun.plant noun.possession noun.process "
-            "noun.quantity noun.relation noun.shape noun.state noun.substance noun.time verb.body verb.change "
-            "verb.cognition verb.communication verb.competition verb.consumption verb.contact verb.creation "
-            "verb.emotion verb.motion verb.perception verb.possession verb.social verb.stative verb.weather "
-            "adj.ppl").split()
+LEXNAMES = [
+    "adj.all",
+    "adj.pert",
+    "adv.all",
+    "noun.Tops",
+    "noun.act",
+    "noun.animal",
+    "noun.artifact",
+    "noun.attribute",
+    "noun.body",
+    "noun.cognition",
+    "noun.communication",
+    "noun.event",
+    "noun.feeling",
+    "noun.food",
+    "noun.group",
+    "noun.location",
+    "noun.motive",
+    "noun.object",
+    "noun.person",
+    "noun.phenomenon",
+    "noun.plant",
+    "noun.possession",
+    "noun.process",
+    "noun.quantity",
+    "noun.relation",
+    "noun.shape",
+    "noun.state",
+    "noun.substance",
+    "noun.time",
+    "verb.body",
+    "verb.change",
+    "verb.cognition",
+    "verb.communication",
+    "verb.competition",
+    "verb.consumption",
+    "verb.contact",
+    "verb.creation",
+    "verb.emotion",
+    "verb.motion",
+    "verb.perception",
+    "verb.possession",
+    "verb.social",
+    "verb.stative",
+    "verb.weather",
+    "adj.ppl",
+]
 CATEGORY = {"noun": 1, "verb": 2, "adj": 3, "adv": 4}
-STOPWORDS = "a an the is was it this that of and or to in on for with as but not".split()
+STOPWORDS = [
+    "a",
+    "an",
+    "the",
+    "is",
+    "was",
+    "it",
+    "this",
+    "that",
+    "of",
+    "and",
+    "or",
+    "to",
+    "in",
+    "on",
+    "for",
+    "with",
+    "as",
+    "but",
+    "not",
+]
 
-POSITIVE = "good great fine superb lovely brilliant moving charming fun delightful".split()
-NEGATIVE = "bad awful poor dull boring terrible weak bland tedious mediocre".split()
-NEUTRAL = "movie film story plot actor script scene director cast music ending".split()
-TRAIN = [(f"the {n} is {p}", 1) for n, p in zip(NEUTRAL, POSITIVE)] + \
-        [(f"the {n} is {q}", 0) for n, q in zip(NEUTRAL, NEGATIVE)] + \
-        [(f"a {p} {n} with a {p2} cast", 1) for n, p, p2 in zip(NEUTRAL, POSITIVE, reversed(POSITIVE))] + \
-        [(f"a {q} {n} with a {q2} cast", 0) for n, q, q2 in zip(NEUTRAL, NEGATIVE, reversed(NEGATIVE))]
-EXAMPLES = [("the movie is good and the cast is great", 1), ("the plot is dull and the script is weak", 0),
-            ("a charming film with a superb ending", 1)]
+POSITIVE = ["good", "great", "fine", "superb", "lovely", "brilliant", "moving", "charming", "fun", "delightful"]
+NEGATIVE = ["bad", "awful", "poor", "dull", "boring", "terrible", "weak", "bland", "tedious", "mediocre"]
+NEUTRAL = ["movie", "film", "story", "plot", "actor", "script", "scene", "director", "cast", "music", "ending"]
+TRAIN = (
+    [(f"the {n} is {p}", 1) for n, p in zip(NEUTRAL, POSITIVE)]
+    + [(f"the {n} is {q}", 0) for n, q in zip(NEUTRAL, NEGATIVE)]
+    + [(f"a {p} {n} with a {p2} cast", 1) for n, p, p2 in zip(NEUTRAL, POSITIVE, reversed(POSITIVE))]
+    + [(f"a {q} {n} with a {q2} cast", 0) for n, q, q2 in zip(NEUTRAL, NEGATIVE, reversed(NEGATIVE))]
+)
+EXAMPLES = [
+    ("the movie is good and the cast is great", 1),
+    ("the plot is dull and the script is weak", 0),
+    ("a charming film with a superb ending", 1),
+]
 
 
 def write_resources(folder: Path) -> tuple[Path, Path]:
@@ -46,8 +112,10 @@ def write_resources(folder: Path) -> tuple[Path, Path]:
         archive.writestr("stopwords/", "")
         archive.writestr("stopwords/english", "\n".join(STOPWORDS) + "\n")
     lexnames = folder / "lexnames"
-    lexnames.write_text("".join(f"{i:02d}\t{name}\t{CATEGORY[name.split('.')[0]]}\n"
-                                for i, name in enumerate(LEXNAMES)), encoding="utf-8")
+    lexnames.write_text(
+        "".join(f"{i:02d}\t{name}\t{CATEGORY[name.split('.')[0]]}\n" for i, name in enumerate(LEXNAMES)),
+        encoding="utf-8",
+    )
     return stopwords, lexnames
 
 
@@ -110,18 +178,23 @@ class TinySpiking(torch.nn.Module):
 @pytest.fixture(scope="session")
 def tiny_pipeline(tiny_vectors):
     """Embed the tiny corpus with the pipeline's own code and train a tiny tailored TextCNN."""
-    from snntext.embed_dataset import embed_splits
+    from snntext.data.embed import embed_splits
+    from snntext.data.tokenise import tokenise
     from snntext.models.textcnn import TailoredTextCNN
-    from snntext.text import tokenise
 
     texts = {"train": [t for t, _ in TRAIN], "dev": [t for t, _ in TRAIN[:4]], "test": [t for t, _ in EXAMPLES]}
-    labels = {"train": np.array([y for _, y in TRAIN]), "dev": np.array([y for _, y in TRAIN[:4]]),
-              "test": np.array([y for _, y in EXAMPLES])}
-    embedded = embed_splits(texts, labels, language="en", max_len=12, kv=tiny_vectors, clip_sigma=3.0,
-                            oov="paper", tokenise=tokenise)
+    labels = {
+        "train": np.array([y for _, y in TRAIN]),
+        "dev": np.array([y for _, y in TRAIN[:4]]),
+        "test": np.array([y for _, y in EXAMPLES]),
+    }
+    embedded = embed_splits(
+        texts, labels, language="en", max_len=12, kv=tiny_vectors, clip_sigma=3.0, oov="paper", tokenise=tokenise
+    )
     torch.manual_seed(0)
-    model = TailoredTextCNN(embedding_dim=10, num_classes=2, neurons_per_class=2, kernel_sizes=(1, 2), filters=6,
-                            dropout=0.5)
+    model = TailoredTextCNN(
+        embedding_dim=10, num_classes=2, neurons_per_class=2, kernel_sizes=(1, 2), filters=6, dropout=0.5
+    )
     table = torch.from_numpy(embedded["table"])
     ids = torch.from_numpy(embedded["arrays"]["train_ids"].astype(np.int64))
     y = torch.from_numpy(embedded["arrays"]["train_labels"])

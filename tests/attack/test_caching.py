@@ -1,4 +1,5 @@
 """Work shared between attacks on one example gives what the uncached computation gives."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,7 +29,7 @@ def test_cached_encoder_returns_the_models_vectors_and_encodes_each_string_once(
     np.testing.assert_array_equal(second, model.encode(["a dog", "a bird"]))
     assert model.calls[0] == ["a cat", "a dog"] and model.calls[2] == ["a bird"]
     assert cached.encoded == 3 and cached.requested == 5
-    assert cached.device == "cpu"          # everything else is the wrapped model's
+    assert cached.device == "cpu"  # everything else is the wrapped model's
 
 
 def test_cleared_cache_encodes_again():
@@ -58,6 +59,6 @@ def test_recipe_caches_survive_an_attack_but_not_clear(offline_resources, tiny_p
     caches.attach(attack)
     attack.attack("the movie is good and the cast is great", 1)
     assert len(caches.constraints) > 0
-    assert len(attack.goal_function._call_model_cache) == 0     # the model's own cache is still emptied
+    assert len(attack.goal_function._call_model_cache) == 0  # the model's own cache is still emptied
     caches.clear()
     assert len(caches.constraints) == 0 and len(caches.transformations) == 0

@@ -1,4 +1,5 @@
 """Offline resources: NLTK data folder, TextAttack marker, environment, WordNet checks."""
+
 from __future__ import annotations
 
 import os
@@ -7,7 +8,7 @@ import zipfile
 import pytest
 
 from snntext.attack import offline
-from snntext.errors import SnntextError
+from snntext.core.errors import SnntextError
 
 from .conftest import STOPWORDS, write_resources
 
@@ -28,8 +29,9 @@ def test_wordnet_copied_not_linked_and_readable(offline_resources, no_network):
     if not offline_resources.wordnet_available:
         pytest.skip(offline_resources.wordnet_problem)
     folder = offline_resources.nltk_data / "corpora" / "wordnet"
-    assert all((folder / name).is_file() and not (folder / name).is_symlink()
-               for name in (*offline.WORDNET_FILES, "lexnames"))
+    assert all(
+        (folder / name).is_file() and not (folder / name).is_symlink() for name in (*offline.WORDNET_FILES, "lexnames")
+    )
     from nltk.corpus import wordnet
 
     assert wordnet.get_version() == "3.0"
@@ -78,7 +80,7 @@ def test_wordnet_install_is_idempotent_and_repairs(tmp_path):
     nltk_data = tmp_path / "nltk_data"
     assert offline.install_wordnet(nltk_data, source, lexnames) is None
     target = nltk_data / "corpora" / "wordnet"
-    (target / "data.noun").write_text("x")   # a damaged copy is replaced
+    (target / "data.noun").write_text("x")  # a damaged copy is replaced
     assert offline.install_wordnet(nltk_data, source, lexnames) is None
     assert (target / "data.noun").read_text() == "data.noun"
     assert sorted(p.name for p in target.iterdir()) == sorted((*offline.WORDNET_FILES, "lexnames"))

@@ -1,4 +1,5 @@
 """Each recipe runs end to end on a tiny model and 3 examples with the network blocked."""
+
 from __future__ import annotations
 
 import pytest
@@ -78,7 +79,7 @@ def test_textfooler_swaps_only_vector_neighbours_and_a_tenth_of_words(context, d
 
 def test_chinese_runs_only_the_recipes_that_apply():
     from snntext.attack.recipes import recipe_skip_reason
-    from snntext.config import RECIPES
+    from snntext.core.config import RECIPES
 
     applies = [r for r in RECIPES if recipe_skip_reason(r, "zh") is None]
     assert applies == ["deepwordbug", "textfooler", "pso"]
@@ -90,8 +91,9 @@ def test_whole_text_similarity_needs_no_modified_index(context, no_network):
     infinite-window path then raised StopIteration (seen on MR). Whole texts are compared instead."""
     from textattack.shared import AttackedText
 
-    constraint = context.similarity_constraint(window_size=None, skip_text_shorter_than_window=False,
-                                               compare_against_original=True)
+    constraint = context.similarity_constraint(
+        window_size=None, skip_text_shorter_than_window=False, compare_against_original=True
+    )
     start = AttackedText("the film is a charming and moving journey")
     split_word = AttackedText("the film is a char ming and moving journey")
     split_word.attack_attrs["newly_modified_indices"] = set()
@@ -173,8 +175,8 @@ def test_pso_keeps_only_swaps_whose_words_line_up(offline_resources):
     keeps = KeepsWordPositions()._check_constraint
     english = AttackedText("the movie is good and the cast is great")
     assert keeps(english.replace_word_at_index(3, "fine"), english)
-    assert not keeps(english.replace_word_at_index(3, "--"), english)        # no word for TextAttack
-    assert not keeps(english.replace_word_at_index(3, "so good"), english)   # two words
+    assert not keeps(english.replace_word_at_index(3, "--"), english)  # no word for TextAttack
+    assert not keeps(english.replace_word_at_index(3, "so good"), english)  # two words
 
     chinese = AttackedText("这部电影很好看但是结局太差了")
     assert chinese.words == ["这部", "电影", "很", "好看", "但是", "结局", "太差", "了"]
@@ -182,5 +184,5 @@ def test_pso_keeps_only_swaps_whose_words_line_up(offline_resources):
     past_the_end = chinese.replace_word_at_index(7, "太差")
     assert len(past_the_end.words) == 8 and past_the_end.attack_attrs["newly_modified_indices"] == {8, 9}
     assert not keeps(past_the_end, chinese)
-    merged = chinese.replace_word_at_index(2, "很好")      # jieba: 电影 / 很 / 好好看
+    merged = chinese.replace_word_at_index(2, "很好")  # jieba: 电影 / 很 / 好好看
     assert len(merged.words) == 8 and not keeps(merged, chinese)

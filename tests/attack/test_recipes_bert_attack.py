@@ -3,6 +3,7 @@
 A tiny random BertForMaskedLM over the test sentences' words stands in for bert-base-uncased; every
 folder the lookup reads is redirected into tmp_path, so a real model on this machine changes nothing.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -20,8 +21,9 @@ SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 def context(offline_resources, tiny_pipeline):
     from snntext.attack import recipes
 
-    return recipes.RecipeContext(language="en", embedding=None, sentence_model=recipes.load_sentence_model(),
-                                 similarity=0.5, batch_size=16)
+    return recipes.RecipeContext(
+        language="en", embedding=None, sentence_model=recipes.load_sentence_model(), similarity=0.5, batch_size=16
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +46,13 @@ def tiny_mlm(tmp_path_factory, offline_resources):
     vocab.write_text("\n".join(SPECIAL_TOKENS + words) + "\n", encoding="utf-8")
     tokenizer = BertTokenizer(str(vocab), do_lower_case=True)
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(SPECIAL_TOKENS) + len(words), hidden_size=32, num_hidden_layers=1,
-                        num_attention_heads=2, intermediate_size=37)
+    config = BertConfig(
+        vocab_size=len(SPECIAL_TOKENS) + len(words),
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=37,
+    )
     model_folder = folder / "model"
     BertForMaskedLM(config).save_pretrained(model_folder)
     tokenizer.save_pretrained(model_folder)
@@ -75,8 +82,9 @@ def put_in_hub_cache(hub, model_folder, repo_id="bert-base-uncased"):
 
 
 @pytest.mark.parametrize("where", ["HF_HUB_CACHE", "home", "TA_CACHE_DIR"])
-def test_bert_attack_uses_a_locally_cached_model(where, caches, monkeypatch, tiny_mlm, context, dnn_wrapper,
-                                                 no_network):
+def test_bert_attack_uses_a_locally_cached_model(
+    where, caches, monkeypatch, tiny_mlm, context, dnn_wrapper, no_network
+):
     from snntext.attack.recipes import build_attack
 
     if where == "HF_HUB_CACHE":
@@ -90,12 +98,13 @@ def test_bert_attack_uses_a_locally_cached_model(where, caches, monkeypatch, tin
     attack = build_attack("bert_attack", dnn_wrapper, context)
     swap = attack.transformation
     assert swap.method == "bert-attack" and swap.max_candidates == 48
-    assert swap._language_model.config.hidden_size == 32        # the stand-in, not a download
+    assert swap._language_model.config.hidden_size == 32  # the stand-in, not a download
     assert no_network == []
 
 
-def test_bert_attack_with_the_env_override_runs_to_a_result(caches, monkeypatch, tiny_mlm, context, dnn_wrapper,
-                                                            no_network):
+def test_bert_attack_with_the_env_override_runs_to_a_result(
+    caches, monkeypatch, tiny_mlm, context, dnn_wrapper, no_network
+):
     from snntext.attack.recipes import BERT_ATTACK_MODEL_ENV
     from snntext.attack.run import attack_examples
 
@@ -112,7 +121,7 @@ def test_bert_attack_with_the_env_override_runs_to_a_result(caches, monkeypatch,
 def test_bert_attack_skips_with_one_line_reason_when_no_cache_has_it(caches, context, dnn_wrapper, no_network):
     from snntext.attack.recipes import RecipeUnavailable, build_attack
 
-    (caches / "hf_home" / "hub").mkdir(parents=True)          # a cache exists, but without the model
+    (caches / "hf_home" / "hub").mkdir(parents=True)  # a cache exists, but without the model
     with pytest.raises(RecipeUnavailable) as info:
         build_attack("bert_attack", dnn_wrapper, context)
     message = str(info.value)
@@ -127,8 +136,9 @@ def test_bert_attack_skips_an_incomplete_snapshot(caches, monkeypatch, tmp_path,
     from snntext.attack.recipes import RecipeUnavailable, build_attack
 
     partial = tmp_path / "partial"
-    BertConfig(vocab_size=60, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-               intermediate_size=37).save_pretrained(partial)
+    BertConfig(
+        vocab_size=60, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=37
+    ).save_pretrained(partial)
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
     put_in_hub_cache(tmp_path / "hub", partial)
     with pytest.raises(RecipeUnavailable) as info:

@@ -1,4 +1,5 @@
 """Shards: planned by position, kept on disk, resumed, retried; Ray gives the serial run's results."""
+
 from __future__ import annotations
 
 import json
@@ -7,7 +8,7 @@ import sys
 import pytest
 
 from snntext.attack.shards import ShardStore, plan_shards, run_shards
-from snntext.errors import SnntextError
+from snntext.core.errors import SnntextError
 
 from .conftest import EXAMPLES, TinySpiking
 
@@ -30,7 +31,7 @@ class RecordingJob:
 
 def test_shards_are_fixed_runs_of_positions():
     assert plan_shards(7, 3) == [[0, 1, 2], [3, 4, 5], [6]]
-    assert plan_shards(7, 3)[:2] == plan_shards(12, 3)[:2]   # more examples keep the shards already made
+    assert plan_shards(7, 3)[:2] == plan_shards(12, 3)[:2]  # more examples keep the shards already made
     with pytest.raises(ValueError, match="shard_size"):
         plan_shards(3, 0)
 
@@ -51,7 +52,7 @@ def test_store_redoes_a_damaged_or_mismatched_file(tmp_path):
     store.path([0]).write_text("{not json")
     assert store.load([0]) is None
     store.path([0]).write_text(json.dumps({"key": "c" * 64, "positions": [0, 1], "records": []}))
-    assert store.load([0]) is None      # the positions differ: another shard size
+    assert store.load([0]) is None  # the positions differ: another shard size
 
 
 def test_local_run_resumes_from_the_shards_kept(tmp_path):
@@ -87,24 +88,38 @@ def test_a_shard_failing_every_retry_stops_the_run_and_keeps_the_others(tmp_path
 
 # --- a real attack job, serial and on a local Ray runtime ---
 
+
 @pytest.fixture(scope="module")
 def tiny_job_parts(offline_resources, tiny_pipeline):
     from snntext.attack.recipes import build_word_embedding, minilm_path
-    from snntext.config import AttackConfig
+    from snntext.core.config import AttackConfig
 
     table = build_word_embedding(tiny_pipeline["vectors"], pool=100)
     words = [table._index2word[i] for i in range(len(table._index2word))]
     snn = TinySpiking(tiny_pipeline["dnn"]).eval()
-    settings = AttackConfig(examples=len(EXAMPLES), recipes=("deepwordbug", "textfooler"),
-                            models=("dnn", "snn", "snn_stochastic"), similarity=0.5, batch_size=16, timesteps=8,
-                            seed=3)
+    settings = AttackConfig(
+        examples=len(EXAMPLES),
+        recipes=("deepwordbug", "textfooler"),
+        models=("dnn", "snn", "snn_stochastic"),
+        similarity=0.5,
+        batch_size=16,
+        timesteps=8,
+        seed=3,
+    )
     embedded = tiny_pipeline["embedded"]
-    return dict(language="en", models={"dnn": tiny_pipeline["dnn"], "snn": snn, "snn_stochastic": snn},
-                embedded={k: embedded[k] for k in ("vocab", "table", "meta")}, examples=list(EXAMPLES) * 2,
-                indices=list(range(2 * len(EXAMPLES))), settings=settings,
-                cache_dir=str(offline_resources.nltk_data.parent), vectors=tiny_pipeline["vectors"],
-                embedding=(table.embedding_matrix, words, table.nn_matrix), sentence_model=minilm_path(),
-                wordnet_problem=offline_resources.wordnet_problem)
+    return dict(
+        language="en",
+        models={"dnn": tiny_pipeline["dnn"], "snn": snn, "snn_stochastic": snn},
+        embedded={k: embedded[k] for k in ("vocab", "table", "meta")},
+        examples=list(EXAMPLES) * 2,
+        indices=list(range(2 * len(EXAMPLES))),
+        settings=settings,
+        cache_dir=str(offline_resources.nltk_data.parent),
+        vectors=tiny_pipeline["vectors"],
+        embedding=(table.embedding_matrix, words, table.nn_matrix),
+        sentence_model=minilm_path(),
+        wordnet_problem=offline_resources.wordnet_problem,
+    )
 
 
 def _without_times(records):
@@ -132,10 +147,21 @@ def test_ray_run_equals_the_serial_run(tiny_job_parts, ray_runtime, tmp_path):
     from snntext.attack.job import AttackJob
     from snntext.attack.run import summarise
 
-    serial = run_shards(AttackJob(key="tiny-serial", **tiny_job_parts), plan_shards(6, 6),
-                        ShardStore(tmp_path / "serial", "1" * 64), backend="local", log=lambda *_: None)
-    sharded = run_shards(AttackJob(key="tiny-sharded", **tiny_job_parts), plan_shards(6, 2),
-                         ShardStore(tmp_path / "ray", "2" * 64), backend="ray", workers=2, log=lambda *_: None)
+    serial = run_shards(
+        AttackJob(key="tiny-serial", **tiny_job_parts),
+        plan_shards(6, 6),
+        ShardStore(tmp_path / "serial", "1" * 64),
+        backend="local",
+        log=lambda *_: None,
+    )
+    sharded = run_shards(
+        AttackJob(key="tiny-sharded", **tiny_job_parts),
+        plan_shards(6, 2),
+        ShardStore(tmp_path / "ray", "2" * 64),
+        backend="ray",
+        workers=2,
+        log=lambda *_: None,
+    )
     assert _without_times(sharded.records) == _without_times(serial.records)
     _, outcomes, _ = summarise(serial.records)
     assert set(outcomes) == {"dnn", "snn", "snn_stochastic"} and len(outcomes["dnn"]["textfooler"]) == 6
@@ -155,13 +181,22 @@ def test_sharing_work_between_attacks_keeps_every_outcome(tiny_job_parts, tmp_pa
         runs[share] = summarise(run.records)
     (shared_metrics, shared_codes, _), (plain_metrics, plain_codes, _) = runs[True], runs[False]
     assert shared_codes == plain_codes
-    assert shared_metrics["dnn"]["textfooler"]["queries"] < plain_metrics["dnn"]["textfooler"]["queries"] \
+    assert (
+        shared_metrics["dnn"]["textfooler"]["queries"] < plain_metrics["dnn"]["textfooler"]["queries"]
         or shared_metrics["dnn"]["deepwordbug"]["queries"] < plain_metrics["dnn"]["deepwordbug"]["queries"]
+    )
 
 
 def test_a_ray_shard_that_fails_once_is_retried(ray_runtime, tmp_path):
     job = RecordingJob(fail={1}, marker=tmp_path / "marker")
-    run = run_shards(job, plan_shards(4, 2), ShardStore(tmp_path / "s", "4" * 64), backend="ray", workers=2,
-                     retries=1, log=lambda *_: None)
+    run = run_shards(
+        job,
+        plan_shards(4, 2),
+        ShardStore(tmp_path / "s", "4" * 64),
+        backend="ray",
+        workers=2,
+        retries=1,
+        log=lambda *_: None,
+    )
     assert [r["value"] for r in run.records] == [0, 1, 4, 9] and len(run.retries) == 1
     assert "RuntimeError" in run.retries[0] and "boom" in run.retries[0]

@@ -1,4 +1,5 @@
 """Bootstrap statistics of attack outcomes on strings small enough to check by hand."""
+
 from __future__ import annotations
 
 import math
@@ -44,11 +45,14 @@ def test_reference_more_robust_than_the_model_reads_less_robust():
 
 def test_identical_outcomes_give_exactly_zero_and_no_detectable_difference():
     text = random_outcomes(np.random.default_rng(3), 250)
-    stats = recipe_statistics({"dnn": {"pwws": text, "textfooler": text[::-1]},
-                               "snn": {"pwws": text, "textfooler": text[::-1]}})
+    stats = recipe_statistics(
+        {"dnn": {"pwws": text, "textfooler": text[::-1]}, "snn": {"pwws": text, "textfooler": text[::-1]}}
+    )
     for entry in (stats["recipes"]["pwws"], stats["recipes"]["textfooler"], stats["all_recipes"]):
-        assert entry["vs_reference"]["snn"] == {"difference_points": {"value": 0.0, "low": 0.0, "high": 0.0},
-                                                "verdict": SAME}
+        assert entry["vs_reference"]["snn"] == {
+            "difference_points": {"value": 0.0, "low": 0.0, "high": 0.0},
+            "verdict": SAME,
+        }
         assert entry["models"]["dnn"] == entry["models"]["snn"]
 
 
@@ -73,8 +77,13 @@ def test_counts_give_the_three_rates():
 
 def test_every_interval_contains_its_point_estimate():
     rng = np.random.default_rng(0)
-    per_dataset = {ds: {m: {r: random_outcomes(rng, n) for r in ("pwws", "textfooler", "deepwordbug")}
-                        for m in ("dnn", "snn", "snn_stochastic")} for ds, n in (("mr", 120), ("subj", 80))}
+    per_dataset = {
+        ds: {
+            m: {r: random_outcomes(rng, n) for r in ("pwws", "textfooler", "deepwordbug")}
+            for m in ("dnn", "snn", "snn_stochastic")
+        }
+        for ds, n in (("mr", 120), ("subj", 80))
+    }
     found = [i for ds, o in per_dataset.items() for i in intervals(recipe_statistics(o, dataset=ds))]
     found += list(intervals(pooled_statistics(per_dataset)))
     assert len(found) > 50
@@ -110,7 +119,7 @@ def test_all_recipes_is_the_mean_over_recipes_every_model_ran():
     outcomes = {"dnn": {"a": "FFSS", "b": "FSSS", "pso": "FFFF"}, "snn": {"a": "FFFS", "b": "FFSS"}}
     stats = recipe_statistics(outcomes)
     assert list(stats["recipes"]) == ["a", "b", "pso"]
-    assert stats["recipes"]["pso"]["vs_reference"] == {}     # only the DNN ran it: nothing to pair
+    assert stats["recipes"]["pso"]["vs_reference"] == {}  # only the DNN ran it: nothing to pair
     overall = stats["all_recipes"]
     assert overall["recipes"] == ["a", "b"]
     assert overall["models"]["dnn"]["accuracy_under_attack"]["value"] == pytest.approx((2 / 4 + 1 / 4) / 2)
@@ -125,21 +134,29 @@ def test_same_seed_same_result_other_seed_other_intervals():
     first, again = recipe_statistics(outcomes, seed=7), recipe_statistics(outcomes, seed=7)
     assert first == again
     other = recipe_statistics(outcomes, seed=8)
-    assert other["recipes"]["pwws"]["models"]["dnn"]["clean_accuracy"]["value"] == \
-        first["recipes"]["pwws"]["models"]["dnn"]["clean_accuracy"]["value"]
+    assert (
+        other["recipes"]["pwws"]["models"]["dnn"]["clean_accuracy"]["value"]
+        == first["recipes"]["pwws"]["models"]["dnn"]["clean_accuracy"]["value"]
+    )
     assert other != first
     assert pooled_statistics({"mr": outcomes}, seed=7) == pooled_statistics({"mr": outcomes}, seed=7)
 
 
-@pytest.mark.parametrize("outcomes, message", [
-    ({"dnn": {"pwws": "SFX"}, "snn": {"pwws": "SFK"}}, "dataset 'mr', model 'dnn', recipe 'pwws': .*'X'"),
-    ({"dnn": {"pwws": "SFK"}, "snn": {"pwws": "SF"}}, "dataset 'mr', model 'snn', recipe 'pwws': 2 outcomes.*3"),
-    ({"dnn": {"pwws": "SFK"}, "snn": {"pwws": ""}}, "dataset 'mr', model 'snn', recipe 'pwws': expected a non-empty"),
-    ({"dnn": {"pwws": "sfk"}}, "dataset 'mr', model 'dnn', recipe 'pwws'"),
-    ({"snn": {"pwws": "SFK"}}, "dataset 'mr': reference model 'dnn' has no outcomes"),
-    ({"dnn": ["SFK"]}, "dataset 'mr', model 'dnn': expected a mapping"),
-    ({}, "dataset 'mr': outcomes must map"),
-])
+@pytest.mark.parametrize(
+    "outcomes, message",
+    [
+        ({"dnn": {"pwws": "SFX"}, "snn": {"pwws": "SFK"}}, "dataset 'mr', model 'dnn', recipe 'pwws': .*'X'"),
+        ({"dnn": {"pwws": "SFK"}, "snn": {"pwws": "SF"}}, "dataset 'mr', model 'snn', recipe 'pwws': 2 outcomes.*3"),
+        (
+            {"dnn": {"pwws": "SFK"}, "snn": {"pwws": ""}},
+            "dataset 'mr', model 'snn', recipe 'pwws': expected a non-empty",
+        ),
+        ({"dnn": {"pwws": "sfk"}}, "dataset 'mr', model 'dnn', recipe 'pwws'"),
+        ({"snn": {"pwws": "SFK"}}, "dataset 'mr': reference model 'dnn' has no outcomes"),
+        ({"dnn": ["SFK"]}, "dataset 'mr', model 'dnn': expected a mapping"),
+        ({}, "dataset 'mr': outcomes must map"),
+    ],
+)
 def test_bad_outcomes_are_refused_naming_the_cell(outcomes, message):
     with pytest.raises(ValueError, match=message):
         recipe_statistics(outcomes, dataset="mr")
@@ -159,11 +176,15 @@ def test_bad_settings_are_refused():
 def test_pooled_weighs_cells_equally_and_resamples_within_each_dataset():
     # MR: 5 examples, every model robust on both recipes; ChnSenti: 500 examples, one recipe, all flipped.
     robust = {"pwws": "F" * 5, "textfooler": "F" * 5}
-    per_dataset = {"mr": {"dnn": robust, "snn": dict(robust)},
-                   "chnsenti": {"dnn": {"textfooler": "S" * 500}, "snn": {"textfooler": "S" * 500}}}
+    per_dataset = {
+        "mr": {"dnn": robust, "snn": dict(robust)},
+        "chnsenti": {"dnn": {"textfooler": "S" * 500}, "snn": {"textfooler": "S" * 500}},
+    }
     stats = pooled_statistics(per_dataset)
-    assert stats["datasets"] == {"mr": {"examples": 5, "recipes": ["pwws", "textfooler"]},
-                                 "chnsenti": {"examples": 500, "recipes": ["textfooler"]}}
+    assert stats["datasets"] == {
+        "mr": {"examples": 5, "recipes": ["pwws", "textfooler"]},
+        "chnsenti": {"examples": 500, "recipes": ["textfooler"]},
+    }
     assert stats["cells"] == 3
     # mean of the cells (1, 1, 0), not of the 510 examples; resampling within each dataset keeps it exact
     assert stats["models"]["dnn"]["accuracy_under_attack"] == {"value": 2 / 3, "low": 2 / 3, "high": 2 / 3}
@@ -175,7 +196,7 @@ def test_pooled_over_datasets_with_different_recipe_sets_and_sizes():
     rng = np.random.default_rng(11)
     english = {m: {r: random_outcomes(rng, 200) for r in ("deepwordbug", "pwws", "textfooler")} for m in ("dnn", "snn")}
     chinese = {m: {r: random_outcomes(rng, 90) for r in ("deepwordbug", "textfooler")} for m in ("dnn", "snn")}
-    chinese["snn"] = {r: text.replace("S", "F") for r, text in chinese["snn"].items()}   # the SNN resists all
+    chinese["snn"] = {r: text.replace("S", "F") for r, text in chinese["snn"].items()}  # the SNN resists all
     stats = pooled_statistics({"mr": english, "chnsenti": chinese})
     assert stats["cells"] == 5 and stats["datasets"]["chnsenti"]["recipes"] == ["deepwordbug", "textfooler"]
     cells = [recipe_statistics(o)["recipes"][r]["models"] for o in (english, chinese) for r in o["dnn"]]
@@ -183,8 +204,13 @@ def test_pooled_over_datasets_with_different_recipe_sets_and_sizes():
         mean = sum(c[model]["accuracy_under_attack"]["value"] for c in cells) / 5
         assert stats["models"][model]["accuracy_under_attack"]["value"] == pytest.approx(mean)
     difference = stats["vs_reference"]["snn"]["difference_points"]
-    assert difference["value"] == pytest.approx(100 * (stats["models"]["snn"]["accuracy_under_attack"]["value"]
-                                                       - stats["models"]["dnn"]["accuracy_under_attack"]["value"]))
+    assert difference["value"] == pytest.approx(
+        100
+        * (
+            stats["models"]["snn"]["accuracy_under_attack"]["value"]
+            - stats["models"]["dnn"]["accuracy_under_attack"]["value"]
+        )
+    )
     assert difference["low"] > 0 and stats["vs_reference"]["snn"]["verdict"] == MORE
 
 
@@ -212,8 +238,7 @@ def test_results_are_plain_json_numbers():
 
 
 def test_module_stays_light():
-    code = ("import sys, snntext.attack.statistics; "
-            "print(any(m in sys.modules for m in ('torch', 'textattack')))")
+    code = "import sys, snntext.attack.statistics; print(any(m in sys.modules for m in ('torch', 'textattack')))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"

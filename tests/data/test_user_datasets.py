@@ -3,6 +3,7 @@
 Entries add datasets (a shipped key is refused naming both files), a broken entry breaks only its
 own dataset, local `path` files are pinned in datasets.lock on first use and checked after, and
 the stages and dvc.yaml read the file."""
+
 from __future__ import annotations
 
 import hashlib
@@ -15,10 +16,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from snntext import paths
+from snntext.core import paths
+from snntext.core.errors import SnntextError
+from snntext.core.registry import load_registry
 from snntext.data.download import fetch_all, read_lock
-from snntext.data.sources import load_registry
-from snntext.errors import SnntextError
 
 ROOT = Path(__file__).resolve().parents[2]
 MIRROR = ROOT.parent / "shared" / "datasets"
@@ -26,8 +27,14 @@ SOURCES = paths.SOURCES_FILE
 
 
 def entry(**changes) -> dict:
-    data = {"display_name": "Questions", "language": "en", "format": "label_first", "labels": ["what", "who"],
-            "max_len": 10, "files": [{"path": "data/external/q.txt"}]}
+    data = {
+        "display_name": "Questions",
+        "language": "en",
+        "format": "label_first",
+        "labels": ["what", "who"],
+        "max_len": 10,
+        "files": [{"path": "data/external/q.txt"}],
+    }
     data.update(changes)
     return data
 
@@ -43,9 +50,15 @@ def test_user_entry_adds_a_dataset_with_defaults(tmp_path):
     q = reg.dataset("q")
     assert q.title == "Questions" and q.origin == str(tmp_path / "datasets.yaml")
     f = q.files[0]
-    assert (f.group, f.name, f.path, f.url, f.sha256, f.encoding) == ("q", "q.txt", "data/external/q.txt", None, None,
-                                                                       "utf-8")
-    assert reg.dataset("mr").title == "MR"   # the shipped ones are still there
+    assert (f.group, f.name, f.path, f.url, f.sha256, f.encoding) == (
+        "q",
+        "q.txt",
+        "data/external/q.txt",
+        None,
+        None,
+        "utf-8",
+    )
+    assert reg.dataset("mr").title == "MR"  # the shipped ones are still there
     assert load_registry(SOURCES, user_file(tmp_path, {"q": entry(display_name=None)})).dataset("q").title == "q"
 
 
@@ -77,19 +90,26 @@ def test_a_shipped_key_is_refused_naming_both_files(tmp_path):
     assert reg.dataset("q").name == "q"
 
 
-@pytest.mark.parametrize("changes, key, words", [
-    ({"files": [{"path": "a.txt", "url": "https://e.org/a"}]}, "files[0]", "either 'url'"),
-    ({"files": [{"url": "https://e.org/a"}]}, "files[0].sha256", "missing key"),
-    ({"files": [{"url": "https://e.org/a", "sha256": None}]}, "files[0].sha256", "64 lower-case hex"),
-    ({"files": [{"path": "a", "split": "train"}, {"path": "b", "split": "dev"}]}, "files", "splits given: train, dev"),
-    ({"files": [{"path": "a", "label": "who"}]}, "files[0].label", "only for format polarity_files"),
-    ({"format": "polarity_files", "files": [{"path": "a", "label": "why"}]}, "files[0].label", "label names"),
-    ({"format": "table", "text_column": "s"}, "label_column", "missing key"),
-    ({"format": "table", "text_column": "s", "label_column": "l", "delimiter": "ab"}, "delimiter", "one character"),
-    ({"format": "table", "text_column": "s", "label_column": "l", "quoting": "all"}, "quoting", "csv, none"),
-    ({"labels": ["a", "a"]}, "labels", "distinct"),
-    ({"colour": "red"}, "colour", "unknown key"),
-])
+@pytest.mark.parametrize(
+    "changes, key, words",
+    [
+        ({"files": [{"path": "a.txt", "url": "https://e.org/a"}]}, "files[0]", "either 'url'"),
+        ({"files": [{"url": "https://e.org/a"}]}, "files[0].sha256", "missing key"),
+        ({"files": [{"url": "https://e.org/a", "sha256": None}]}, "files[0].sha256", "64 lower-case hex"),
+        (
+            {"files": [{"path": "a", "split": "train"}, {"path": "b", "split": "dev"}]},
+            "files",
+            "splits given: train, dev",
+        ),
+        ({"files": [{"path": "a", "label": "who"}]}, "files[0].label", "only for format polarity_files"),
+        ({"format": "polarity_files", "files": [{"path": "a", "label": "why"}]}, "files[0].label", "label names"),
+        ({"format": "table", "text_column": "s"}, "label_column", "missing key"),
+        ({"format": "table", "text_column": "s", "label_column": "l", "delimiter": "ab"}, "delimiter", "one character"),
+        ({"format": "table", "text_column": "s", "label_column": "l", "quoting": "all"}, "quoting", "csv, none"),
+        ({"labels": ["a", "a"]}, "labels", "distinct"),
+        ({"colour": "red"}, "colour", "unknown key"),
+    ],
+)
 def test_a_broken_user_entry_breaks_only_that_dataset(tmp_path, changes, key, words):
     path = user_file(tmp_path, {"bad": entry(**changes), "good": entry()})
     reg = load_registry(SOURCES, path)
@@ -113,20 +133,24 @@ def test_an_unreadable_user_file_leaves_the_shipped_datasets(tmp_path):
 
 
 def test_check_params_accepts_user_and_broken_keys_and_names_both_files(tmp_path, monkeypatch):
-    from snntext.params import load_config
+    from snntext.core.params import load_config
     from tests.params_helper import write_params
 
     path = user_file(tmp_path, {"q": entry(), "bad": entry(max_len=0)})
     reg = load_registry(SOURCES, path)
     params = write_params(tmp_path / "params.yaml", {"datasets": ["mr", "q", "bad"]})
-    assert load_config(params, reg).run.datasets == ("mr", "q", "bad")   # bad: its own stages say why
+    assert load_config(params, reg).run.datasets == ("mr", "q", "bad")  # bad: its own stages say why
     write_params(params, {"datasets": ["mr", "nosuch"]})
-    with pytest.raises(SnntextError, match=rf"names 'nosuch', which {re.escape(str(SOURCES))} with "
-                                           rf"{re.escape(str(path))} does not define"):
+    with pytest.raises(
+        SnntextError,
+        match=rf"names 'nosuch', which {re.escape(str(SOURCES))} with "
+        rf"{re.escape(str(path))} does not define",
+    ):
         load_config(params, reg)
 
 
 # ---------------------------------------------------------------- local files and datasets.lock
+
 
 def local_registry(tmp_path: Path, files: list[dict], monkeypatch) -> tuple:
     monkeypatch.setattr(paths, "PROJECT_ROOT", tmp_path)
@@ -154,8 +178,8 @@ def test_a_local_file_is_pinned_on_first_use_and_checked_after(tmp_path, monkeyp
     assert message.startswith(f"{tmp_path / 'datasets.yaml'}: datasets.q.files[0].path: {source} has sha256 ")
     assert f"but {lock} (recorded on first use) says {digest}: the file changed" in message
     assert "delete its line under 'q'" in message
-    assert (raw / "q" / "q.txt").read_bytes() == b"what what is it ?\n"   # the old copy stays
-    lock.write_text("q: {}\n")   # the user accepts the new file
+    assert (raw / "q" / "q.txt").read_bytes() == b"what what is it ?\n"  # the old copy stays
+    lock.write_text("q: {}\n")  # the user accepts the new file
     fetch_all(reg, ["q"], [], raw_dir=raw, lock_file=lock)
     assert (raw / "q" / "q.txt").read_bytes() == b"who changed it ?\n"
 
@@ -174,10 +198,16 @@ def test_a_local_file_with_its_own_sha256_and_a_missing_file(tmp_path, monkeypat
 
 # ---------------------------------------------------------------- the stages and dvc.yaml
 
+
 def run_stage(root: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "SNNTEXT_ROOT": str(root), "PYTHONPATH": str(ROOT / "src"), "SNNTEXT_MIRROR": str(MIRROR)}
-    return subprocess.run([sys.executable, str(ROOT / "stages" / "download.py"), *args], env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "stages" / "download.py"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.mark.skipif(not (MIRROR / "mr").is_dir(), reason="shared dataset mirror not present")
@@ -197,4 +227,4 @@ def test_dvc_stages_that_read_the_registry_depend_on_datasets_yaml():
     for name in ("check_params", "download", "download_vectors", "prepare", "embed", "attack", "report"):
         body = stages[name].get("do", stages[name])
         assert "datasets.yaml" in body["deps"], name
-        assert "src/snntext/data/sources.yaml" in body["deps"], name
+        assert "src/snntext/core/sources.yaml" in body["deps"], name

@@ -1,6 +1,7 @@
 """End to end: the real `dvc repro` on a tiny copy of the project (two fixture datasets,
 English and Chinese, served from a fixture mirror, with tiny fixture vectors), through every
 stage. Slow-marked: `make test` runs it, `make test-fast` skips it."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from snntext.stage_metrics import HEADLINE, read_stage_metrics
-
+from snntext.core.stage_metrics import HEADLINE, read_stage_metrics
 from tests.e2e import tiny_project
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,36 +22,98 @@ SHARED = ROOT.parent / "shared" / "datasets"
 
 TINY_PARAMS = {
     "seed": 0,
-    "seeds": [0, 1],   # two fine-tunings per dataset: the per-seed path through to the report's mean ± std
+    "seeds": [0, 1],  # two fine-tunings per dataset: the per-seed path through to the report's mean ± std
     "datasets": ["tiny_en", "tiny_zh"],
-    "threshold": 1.0, "beta": 1.0, "timesteps": 8, "neurons_per_class": 2,
-    "surrogate": "fast_sigmoid", "surrogate_slope": 25, "device": "cpu",
+    "threshold": 1.0,
+    "beta": 1.0,
+    "timesteps": 8,
+    "neurons_per_class": 2,
+    "surrogate": "fast_sigmoid",
+    "surrogate_slope": 25,
+    "device": "cpu",
     "prepare": {"test_fraction": 0.2, "dev_fraction": 0.2, "conflicting_duplicates": "keep"},
-    "embed": {"english": "tiny-glove", "chinese": "tiny-w2v", "oov": "paper", "clip_sigma": 3.0, "code": "shift",
-              "compare": []},
-    "train_dnn": {"epochs": 10, "patience": 0, "batch_size": 16, "lr": 1.0e-2, "weight_decay": 0.0, "dropout": 0.1,
-                  "zero_sum_filters": True, "rate_code_steps": 8, "kernel_sizes": [2, 3], "filters": 8},
-    "kim": {"epochs": 10, "patience": 0, "batch_size": 16, "lr": 1.0e-2, "weight_decay": 0.0, "dropout": 0.1,
-            "kernel_sizes": [2, 3], "filters": 8},
+    "embed": {
+        "english": "tiny-glove",
+        "chinese": "tiny-w2v",
+        "oov": "paper",
+        "clip_sigma": 3.0,
+        "code": "shift",
+        "compare": [],
+    },
+    "train_dnn": {
+        "epochs": 10,
+        "patience": 0,
+        "batch_size": 16,
+        "lr": 1.0e-2,
+        "weight_decay": 0.0,
+        "dropout": 0.1,
+        "zero_sum_filters": True,
+        "rate_code_steps": 8,
+        "kernel_sizes": [2, 3],
+        "filters": 8,
+    },
+    "kim": {
+        "epochs": 10,
+        "patience": 0,
+        "batch_size": 16,
+        "lr": 1.0e-2,
+        "weight_decay": 0.0,
+        "dropout": 0.1,
+        "kernel_sizes": [2, 3],
+        "filters": 8,
+    },
     "convert": {"normalisation": "data_p99.9", "eval_batch_size": 64},
-    "finetune": {"epochs": 2, "lr": 1.0e-3, "weight_decay": 0.0, "batch_size": 16, "loss": "paper",
-                 "temperature": 1.0, "patience": 0, "zero_sum_filters": True, "test_draws": 2},
-    "attack": {"examples": 3, "recipes": ["deepwordbug", "textfooler"], "models": ["dnn", "snn"],
-               "spike_samples": 1, "similarity": 0.85, "batch_size": 64,
-               "backend": "ray", "workers": 2, "shard_size": 2, "retries": 1},   # the Ray path, end to end
+    "finetune": {
+        "epochs": 2,
+        "lr": 1.0e-3,
+        "weight_decay": 0.0,
+        "batch_size": 16,
+        "loss": "paper",
+        "temperature": 1.0,
+        "patience": 0,
+        "zero_sum_filters": True,
+        "test_draws": 2,
+    },
+    "attack": {
+        "examples": 3,
+        "recipes": ["deepwordbug", "textfooler"],
+        "models": ["dnn", "snn"],
+        "spike_samples": 1,
+        "similarity": 0.85,
+        "batch_size": 64,
+        "backend": "ray",
+        "workers": 2,
+        "shard_size": 2,
+        "retries": 1,
+    },  # the Ray path, end to end
     "sweep": {"timesteps": [1, 4, 8], "splits": ["test", "dev"], "batch_size": 64},
-    "direct": {"epochs": 2, "lr": 5.0e-3, "weight_decay": 0.0, "batch_size": 16, "loss": "count", "temperature": 1.0,
-               "beta": 0.95, "zero_sum_filters": True, "patience": 0, "dev_draws": 1},
+    "direct": {
+        "epochs": 2,
+        "lr": 5.0e-3,
+        "weight_decay": 0.0,
+        "batch_size": 16,
+        "loss": "count",
+        "temperature": 1.0,
+        "beta": 0.95,
+        "zero_sum_filters": True,
+        "patience": 0,
+        "dev_draws": 1,
+    },
 }
 
 
 def _copy_project(dest: Path) -> None:
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
-                           text=True, check=True).stdout.split("\n")
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split("\n")
     for name in filter(None, files):
         src = ROOT / name
-        committed_input = name == "metrics/energy_grid.json"   # the report's, written by scripts/run_energy_grid.py
-        if not src.is_file() or (name.startswith(("metrics/", "reports/")) and not committed_input) or name == "dvc.lock":
+        committed_input = name == "metrics/energy_grid.json"  # the report's, written by scripts/run_energy_grid.py
+        if (
+            not src.is_file()
+            or (name.startswith(("metrics/", "reports/")) and not committed_input)
+            or name == "dvc.lock"
+        ):
             continue
         target = dest / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -72,7 +134,7 @@ def _run(cmd: list[str], cwd: Path, env: dict) -> subprocess.CompletedProcess:
 @pytest.mark.slow
 def test_dvc_repro_runs_every_stage_on_tiny_data(tmp_path):
     # The attack stage needs the real NLTK stopwords and WordNet lexnames (from the shared mirror).
-    real = yaml.safe_load((ROOT / "src/snntext/data/sources.yaml").read_text(encoding="utf-8"))["resources"]
+    real = yaml.safe_load((ROOT / "src/snntext/core/sources.yaml").read_text(encoding="utf-8"))["resources"]
     if not all((SHARED / r["group"] / r["name"]).is_file() for r in real.values()):
         pytest.skip(f"needs the shared mirror {SHARED} for the attack resources")
     repo = tmp_path / "repo"
@@ -83,13 +145,20 @@ def test_dvc_repro_runs_every_stage_on_tiny_data(tmp_path):
         (mirror / resource["group"]).mkdir(parents=True, exist_ok=True)
         shutil.copy2(SHARED / resource["group"] / resource["name"], mirror / resource["group"] / resource["name"])
         registry["resources"][key] = resource
-    tiny_project.write_registry(registry, repo / "src/snntext/data/sources.yaml")
+    tiny_project.write_registry(registry, repo / "src/snntext/core/sources.yaml")
     (repo / "params.yaml").write_text(yaml.safe_dump(TINY_PARAMS, sort_keys=False), encoding="utf-8")
 
     venv_bin = Path(sys.executable).parent
-    env = {**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}", "SNNTEXT_MIRROR": str(mirror),
-           "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@t"}
+    env = {
+        **os.environ,
+        "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}",
+        "SNNTEXT_MIRROR": str(mirror),
+        "DVC_NO_ANALYTICS": "1",
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+    }
     env.pop("SNNTEXT_ROOT", None)
     _run(["git", "init", "-q"], repo, env)
     _run(["git", "add", "-A"], repo, env)
@@ -113,7 +182,10 @@ def test_dvc_repro_runs_every_stage_on_tiny_data(tmp_path):
         assert tuned["test_acc"] > 0.6, tuned
         assert tuned["energy"]["total_uj"] > 0
         assert set(tuned["per_seed"]) == {"0", "1"}
-        assert tuned["paired_gap"]["draws"] == 2 and tuned["paired_gap"]["sentences"] == prepared["splits"]["test"]["count"]
+        assert (
+            tuned["paired_gap"]["draws"] == 2
+            and tuned["paired_gap"]["sentences"] == prepared["splits"]["test"]["count"]
+        )
         attacked = read_stage_metrics("attack", ds, metrics)
         assert set(attacked["models"]) == {"dnn", "snn"}
         swept = json.loads((metrics / "sweep" / f"{ds}.json").read_text())
@@ -140,9 +212,14 @@ def test_dvc_repro_runs_every_stage_on_tiny_data(tmp_path):
     status = _run(["dvc", "status"], repo, env)
     assert "up to date" in status.stdout, status.stdout
     # a bad value stops at the check_params stage: no stage runs, no output is removed or rewritten
-    before = {p: p.read_bytes() for p in sorted(metrics.rglob("*")) + sorted((repo / "data" / "models").rglob("*.pt"))
-              if p.is_file()}
-    (repo / "params.yaml").write_text(yaml.safe_dump({**TINY_PARAMS, "threshold": 0}, sort_keys=False), encoding="utf-8")
+    before = {
+        p: p.read_bytes()
+        for p in sorted(metrics.rglob("*")) + sorted((repo / "data" / "models").rglob("*.pt"))
+        if p.is_file()
+    }
+    (repo / "params.yaml").write_text(
+        yaml.safe_dump({**TINY_PARAMS, "threshold": 0}, sort_keys=False), encoding="utf-8"
+    )
     failed = subprocess.run(["dvc", "repro"], cwd=repo, env=env, capture_output=True, text=True, timeout=300)
     assert failed.returncode != 0
     assert "key 'threshold' must be > 0, got 0" in failed.stdout + failed.stderr
@@ -152,7 +229,7 @@ def test_dvc_repro_runs_every_stage_on_tiny_data(tmp_path):
     # the low-energy profile's input code (README, "Low-energy profile") through every stage, attack included:
     # a signed table has two channels per dimension, and the attacks' new words must join it in that code
     _run(["git", "checkout", "params.yaml"], repo, env)
-    _run(["dvc", "exp", "run", "-S", "embed.code=signed", "attack"], repo, env)   # embed to attack
+    _run(["dvc", "exp", "run", "-S", "embed.code=signed", "attack"], repo, env)  # embed to attack
     for ds in TINY_PARAMS["datasets"]:
         assert read_stage_metrics("embed", ds, metrics)["input_code"] == "signed"
         tuned = read_stage_metrics("finetune", ds, metrics)

@@ -5,6 +5,7 @@ The sentences draw their words from class-specific pools, so a network trained f
 few epochs on random vectors separates them; that makes the end-to-end run meaningful
 (accuracies above chance) while taking seconds per stage.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-EN_POS = "good great fine superb lovely moving bright warm clever rich".split()
-EN_NEG = "bad dull awful weak boring flat grim cold stupid thin".split()
-EN_FILL = "the film a movie is and of it plot story".split()
+EN_POS = ["good", "great", "fine", "superb", "lovely", "moving", "bright", "warm", "clever", "rich"]
+EN_NEG = ["bad", "dull", "awful", "weak", "boring", "flat", "grim", "cold", "stupid", "thin"]
+EN_FILL = ["the", "film", "a", "movie", "is", "and", "of", "it", "plot", "story"]
 ZH_POS = ["好吃", "满意", "干净", "舒服", "推荐", "方便", "热情", "新鲜"]
 ZH_NEG = ["难吃", "失望", "肮脏", "糟糕", "太慢", "冷漠", "昂贵", "差劲"]
 ZH_FILL = ["酒店", "外卖", "服务", "房间", "味道", "送餐"]
@@ -30,8 +31,10 @@ def _sentences(rng, pos, neg, fill, n, sep):
         label = i % 2
         pool = pos if label else neg
         length = int(rng.integers(4, 10))
-        words = [pool[rng.integers(len(pool))] if rng.random() < 0.75 else fill[rng.integers(len(fill))]
-                 for _ in range(length)]
+        words = [
+            pool[rng.integers(len(pool))] if rng.random() < 0.75 else fill[rng.integers(len(fill))]
+            for _ in range(length)
+        ]
         rows.append((sep.join(words), label))
     return rows
 
@@ -82,22 +85,49 @@ def build(root: Path, n_en: int = 240, n_zh: int = 240, dim: int = 8, seed: int 
     (mirror / "vectors" / "tiny-w2v.tar.gz").write_bytes(tbuf.getvalue())
 
     def entry(group, name, **kw):
-        return {"group": group, "name": name, "sha256": _sha(mirror / group / name),
-                "url": f"https://example.invalid/{group}/{name}", **kw}
+        return {
+            "group": group,
+            "name": name,
+            "sha256": _sha(mirror / group / name),
+            "url": f"https://example.invalid/{group}/{name}",
+            **kw,
+        }
 
     return {
         "datasets": {
-            "tiny_en": {"language": "en", "format": "polarity_files", "labels": ["negative", "positive"],
-                        "max_len": 12, "files": [entry("tiny_en", "tiny.neg", label=0, encoding="cp1252"),
-                                                 entry("tiny_en", "tiny.pos", label=1, encoding="cp1252")]},
-            "tiny_zh": {"language": "zh", "format": "label_review_csv", "labels": ["negative", "positive"],
-                        "max_len": 10, "files": [entry("tiny_zh", "tiny.csv", encoding="utf-8")]},
+            "tiny_en": {
+                "language": "en",
+                "format": "polarity_files",
+                "labels": ["negative", "positive"],
+                "max_len": 12,
+                "files": [
+                    entry("tiny_en", "tiny.neg", label=0, encoding="cp1252"),
+                    entry("tiny_en", "tiny.pos", label=1, encoding="cp1252"),
+                ],
+            },
+            "tiny_zh": {
+                "language": "zh",
+                "format": "label_review_csv",
+                "labels": ["negative", "positive"],
+                "max_len": 10,
+                "files": [entry("tiny_zh", "tiny.csv", encoding="utf-8")],
+            },
         },
         "vectors": {
-            "tiny-glove": {"language": "en", "format": "glove_text", "dim": dim,
-                           "file": entry("vectors", "tiny-glove.zip"), "members": {"vectors": "tiny.8d.txt"}},
-            "tiny-w2v": {"language": "zh", "format": "word2vec_binary", "dim": dim,
-                         "file": entry("vectors", "tiny-w2v.tar.gz"), "members": {"vectors": "tinyw2v/words.vector"}},
+            "tiny-glove": {
+                "language": "en",
+                "format": "glove_text",
+                "dim": dim,
+                "file": entry("vectors", "tiny-glove.zip"),
+                "members": {"vectors": "tiny.8d.txt"},
+            },
+            "tiny-w2v": {
+                "language": "zh",
+                "format": "word2vec_binary",
+                "dim": dim,
+                "file": entry("vectors", "tiny-w2v.tar.gz"),
+                "members": {"vectors": "tinyw2v/words.vector"},
+            },
         },
         "resources": {},
     }

@@ -1,22 +1,33 @@
 """Checkpoints rebuild the same network from the file alone; bad files fail with their name."""
+
 from __future__ import annotations
 
 import pytest
 import torch
 from torch import nn
 
-from snntext.errors import SnntextError
+from snntext.core.errors import SnntextError
 from snntext.models.checkpoint import build_model, load_checkpoint, register_model_kind, save_checkpoint
 from snntext.models.textcnn import KimTextCNN, TailoredTextCNN
 
-TAILORED = {"embedding_dim": 6, "num_classes": 2, "neurons_per_class": 3, "kernel_sizes": [2, 3], "filters": 4,
-            "dropout": 0.5, "zero_sum_filters": True}
+TAILORED = {
+    "embedding_dim": 6,
+    "num_classes": 2,
+    "neurons_per_class": 3,
+    "kernel_sizes": [2, 3],
+    "filters": 4,
+    "dropout": 0.5,
+    "zero_sum_filters": True,
+}
 
 
-@pytest.mark.parametrize("kind, config", [
-    ("tailored", TAILORED),
-    ("kim", {"embedding_dim": 6, "num_classes": 3, "kernel_sizes": [2], "filters": 4, "dropout": 0.1}),
-])
+@pytest.mark.parametrize(
+    "kind, config",
+    [
+        ("tailored", TAILORED),
+        ("kim", {"embedding_dim": 6, "num_classes": 3, "kernel_sizes": [2], "filters": 4, "dropout": 0.1}),
+    ],
+)
 def test_round_trip_gives_identical_outputs(tmp_path, kind, config):
     torch.manual_seed(0)
     model = build_model(kind, config).eval()
@@ -27,7 +38,7 @@ def test_round_trip_gives_identical_outputs(tmp_path, kind, config):
     assert payload["kind"] == kind and payload["config"] == config and payload["extra"]["dev_acc"] == 0.75
     x = torch.rand(3, 8, 6)
     assert torch.equal(loaded(x), model(x))
-    assert [p.name for p in path.parent.iterdir()] == ["model.pt"]   # no temp file left behind
+    assert [p.name for p in path.parent.iterdir()] == ["model.pt"]  # no temp file left behind
 
 
 def test_missing_and_corrupt_files_name_the_path(tmp_path):
@@ -72,7 +83,7 @@ class Doubler(nn.Module):
 
 def test_registered_kind_loads(tmp_path):
     register_model_kind("test-doubler", Doubler)
-    register_model_kind("test-doubler", Doubler)   # idempotent for the same class
+    register_model_kind("test-doubler", Doubler)  # idempotent for the same class
     with pytest.raises(ValueError):
         register_model_kind("test-doubler", KimTextCNN)
     save_checkpoint(tmp_path / "d.pt", Doubler(3), "test-doubler", {"size": 3})

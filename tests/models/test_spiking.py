@@ -3,7 +3,10 @@ import torch
 
 from snntext.models.checkpoint import load_checkpoint, save_checkpoint
 from snntext.models.spiking import (
-    SpikingTextCNN, energy_input_rates, evaluate_spiking, trimmed_length,
+    SpikingTextCNN,
+    energy_input_rates,
+    evaluate_spiking,
+    trimmed_length,
 )
 from snntext.models.textcnn import TailoredTextCNN
 
@@ -47,7 +50,7 @@ def test_trimming_is_exact():
     with torch.no_grad():
         full = snn(spikes)
         trimmed = snn(spikes[:, :, :cut], full_length=ids.shape[1])
-        wrong = snn(spikes[:, :, :cut])   # divisor of the cut length: not the same network
+        wrong = snn(spikes[:, :, :cut])  # divisor of the cut length: not the same network
     assert full.sum() > 0
     assert torch.equal(full, trimmed)
     assert not torch.equal(full, wrong)
@@ -55,7 +58,7 @@ def test_trimming_is_exact():
 
 def test_predict_ties_go_to_lowest_class():
     snn = SpikingTextCNN(4, 2, neurons_per_class=2, kernel_sizes=(2,), filters=2)
-    out = torch.zeros(3, 2, 4)            # example 0: silent; example 1: class 1 wins
+    out = torch.zeros(3, 2, 4)  # example 0: silent; example 1: class 1 wins
     out[:, 1, 3] = 1
     assert snn.predict(out).tolist() == [0, 1]
 
@@ -89,8 +92,8 @@ def test_checkpoint_round_trip(tmp_path):
         assert torch.equal(loaded(spikes), snn(spikes))
 
 
-@pytest.mark.parametrize("kernels", [(2, 3), (4, 2, 3)])   # kernels in any order, filters per kernel differ
-@pytest.mark.parametrize("rows", [5, 1])                    # one row: the layouts' size-1 corner
+@pytest.mark.parametrize("kernels", [(2, 3), (4, 2, 3)])  # kernels in any order, filters per kernel differ
+@pytest.mark.parametrize("rows", [5, 1])  # one row: the layouts' size-1 corner
 def test_full_width_convolution_matches_conv2d_forward_and_backward(kernels, rows):
     from torch.nn import functional as F
 
@@ -100,7 +103,7 @@ def test_full_width_convolution_matches_conv2d_forward_and_backward(kernels, row
     x = (torch.rand(rows, 9, 4, generator=g) < 0.5).float()
     ws = [torch.randn(3 + i, 1, k, 4, generator=g, requires_grad=True) for i, k in enumerate(kernels)]
     ours = full_width_convs(x, ws)
-    ref = [F.conv2d(x.unsqueeze(1), w).squeeze(3).transpose(1, 2) for w in ws]   # [N, positions, F]
+    ref = [F.conv2d(x.unsqueeze(1), w).squeeze(3).transpose(1, 2) for w in ws]  # [N, positions, F]
     assert [o.shape for o in ours] == [(rows, 10 - k, 3 + i) for i, k in enumerate(kernels)]
     up = [torch.randn(o.shape, generator=g) for o in ref]
     grads_ours = torch.autograd.grad(sum((o * u).sum() for o, u in zip(ours, up)), ws)
@@ -129,7 +132,7 @@ def test_bf16_convolutions_give_fp32_currents_close_to_fp32_and_fp32_weight_grad
         assert all(c.weight.grad.dtype == torch.float32 and c.weight.grad.abs().sum() > 0 for c in snn.convs)
         snn.zero_grad()
     exact, rounded = currents[None], currents[torch.bfloat16]
-    assert not torch.equal(exact, rounded)                     # bf16 really ran
+    assert not torch.equal(exact, rounded)  # bf16 really ran
     assert (rounded - exact).abs().max() <= 1e-2 * exact.abs().max()
 
 
@@ -144,7 +147,7 @@ def test_length_bucketed_batches_cover_every_row_once_with_similar_lengths():
         batches = length_bucketed_batches(ids, 16, generator, pool_batches=4)
         assert sorted(torch.cat(batches).tolist()) == list(range(500))
         spread = sum(int(lengths[b].max() - lengths[b].min()) for b in batches) / len(batches)
-        assert spread < 8          # a random batch of 16 spans ~25 lengths
+        assert spread < 8  # a random batch of 16 spans ~25 lengths
     again = length_bucketed_batches(ids, 16, torch.Generator().manual_seed(1), pool_batches=4)
     assert all(torch.equal(a, b) for a, b in zip(batches, again))
 
@@ -162,8 +165,21 @@ def test_evaluate_spiking_returns_predictions_in_input_order():
     ids[torch.arange(9).expand(40, 9) >= torch.randint(1, 10, (40, 1))] = 0
     labels = torch.randint(0, 3, (40,))
     bucketed = evaluate_spiking(snn, ids, labels, table, timesteps=12, seed=0, batch_size=7)
-    alone = torch.cat([evaluate_spiking(snn, ids[i:i + 1], labels[i:i + 1], table, timesteps=12, seed=1,
-                                        batch_size=1, record_rates=False, trim=False).predictions
-                       for i in range(len(ids))])
-    assert len(set(alone.tolist())) > 1        # not a constant prediction
+    alone = torch.cat(
+        [
+            evaluate_spiking(
+                snn,
+                ids[i : i + 1],
+                labels[i : i + 1],
+                table,
+                timesteps=12,
+                seed=1,
+                batch_size=1,
+                record_rates=False,
+                trim=False,
+            ).predictions
+            for i in range(len(ids))
+        ]
+    )
+    assert len(set(alone.tolist())) > 1  # not a constant prediction
     assert torch.equal(bucketed.predictions, alone)

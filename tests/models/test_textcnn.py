@@ -1,4 +1,5 @@
 """The tailored and Kim TextCNNs: shapes, the population read-out, and the zero-sum filters."""
+
 from __future__ import annotations
 
 import torch
@@ -34,7 +35,7 @@ def test_zero_sum_filters_hold_at_init_and_after_optimiser_steps():
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
-        assert filter_sums(model).abs().max() > 1e-4   # the step itself breaks the constraint
+        assert filter_sums(model).abs().max() > 1e-4  # the step itself breaks the constraint
         model.project_filters()
         assert filter_sums(model).abs().max() < 1e-6
 

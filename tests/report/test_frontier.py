@@ -1,15 +1,22 @@
 """The energy frontier: non-dominated points, the target verdict, the grid file, the report section."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from snntext.errors import SnntextError
-from snntext.report import write_reports
-from snntext.report.frontier import (GRID_FILE, SETTINGS, frontier_markdown, load_grid, pareto_front,
-                                     setting, setting_summary)
-
+from snntext.core.errors import SnntextError
+from snntext.report.build import write_reports
+from snntext.report.frontier import (
+    GRID_FILE,
+    SETTINGS,
+    frontier_markdown,
+    load_grid,
+    pareto_front,
+    setting,
+    setting_summary,
+)
 from tests.report.fake_metrics import fake_grid, write_fake_run
 from tests.report.test_tables import ENVIRONMENT, PARAMS
 
@@ -17,9 +24,13 @@ REFERENCE = {"mr": 0.76, "chnsenti": 0.85}
 
 
 def test_pareto_front_drops_points_beaten_on_both_axes():
-    points = [{"energy_uj": 10, "accuracy": 0.80, "name": "dnn"}, {"energy_uj": 2, "accuracy": 0.70, "name": "a"},
-              {"energy_uj": 3, "accuracy": 0.69, "name": "dominated"}, {"energy_uj": 5, "accuracy": 0.78, "name": "b"},
-              {"energy_uj": 12, "accuracy": 0.79, "name": "dearer and worse"}]
+    points = [
+        {"energy_uj": 10, "accuracy": 0.80, "name": "dnn"},
+        {"energy_uj": 2, "accuracy": 0.70, "name": "a"},
+        {"energy_uj": 3, "accuracy": 0.69, "name": "dominated"},
+        {"energy_uj": 5, "accuracy": 0.78, "name": "b"},
+        {"energy_uj": 12, "accuracy": 0.79, "name": "dearer and worse"},
+    ]
     assert [p["name"] for p in pareto_front(points)] == ["a", "b", "dnn"]
 
 
@@ -29,19 +40,21 @@ def test_target_needs_every_dataset_within_gap_and_ratio():
     summary = setting_summary(grid["points"], REFERENCE, ["mr", "chnsenti"])
     assert summary["T4"]["meets"] and summary["T4"]["worst_ratio"] <= 0.5
     assert summary["T4"]["worst_gap"] == pytest.approx(-1.0)
-    assert not summary["T4-bad"]["meets"]          # 2 points below the DNN
-    assert not summary["T8"]["meets"]              # ratio about 0.78
+    assert not summary["T4-bad"]["meets"]  # 2 points below the DNN
+    assert not summary["T8"]["meets"]  # ratio about 0.78
     partial = [p for p in grid["points"] if not (p["setting"] == "T4" and p["dataset"] == "chnsenti")]
-    assert not setting_summary(partial, REFERENCE, ["mr", "chnsenti"])["T4"]["meets"]   # one dataset missing
+    assert not setting_summary(partial, REFERENCE, ["mr", "chnsenti"])["T4"]["meets"]  # one dataset missing
 
 
 def test_markdown_states_the_winner_or_the_honest_miss():
     args = dict(settings={}, figure="figures/energy_frontier.png", grid_info={}, params=PARAMS)
-    met = frontier_markdown(fake_grid({"T4": (4, -0.01), "T8": (8, 0.0)})["points"], REFERENCE,
-                            ["mr", "chnsenti"], **args)
+    met = frontier_markdown(
+        fake_grid({"T4": (4, -0.01), "T8": (8, 0.0)})["points"], REFERENCE, ["mr", "chnsenti"], **args
+    )
     assert "**The target is met** by `T4`" in met
-    missed = frontier_markdown(fake_grid({"T4": (4, -0.03), "T8": (8, 0.0)})["points"], REFERENCE,
-                               ["mr", "chnsenti"], **args)
+    missed = frontier_markdown(
+        fake_grid({"T4": (4, -0.03), "T8": (8, 0.0)})["points"], REFERENCE, ["mr", "chnsenti"], **args
+    )
     assert "not met by any measured setting" in missed
     assert "Best ratio within 1.5 points on every dataset: `T8`" in missed
     assert "Best worst-gap at ratio ≤ 0.5 on every dataset: `T4`" in missed
@@ -50,20 +63,22 @@ def test_markdown_states_the_winner_or_the_honest_miss():
 def test_report_with_a_grid_draws_the_frontier(tmp_path):
     datasets = write_fake_run(tmp_path / "metrics")
     (tmp_path / "metrics" / GRID_FILE).write_text(json.dumps(fake_grid({"T4": (4, -0.01), "T8": (8, 0.0)})))
-    written = write_reports(datasets, PARAMS, metrics_dir=tmp_path / "metrics", reports_dir=tmp_path / "reports",
-                            environment=ENVIRONMENT)
+    written = write_reports(
+        datasets, PARAMS, metrics_dir=tmp_path / "metrics", reports_dir=tmp_path / "reports", environment=ENVIRONMENT
+    )
     assert tmp_path / "reports" / "figures" / "energy_frontier.png" in written
     energy = (tmp_path / "reports" / "energy.md").read_text()
     assert "## Accuracy against energy: the frontier" in energy
-    assert "| `T4` | 4 | 75.00 ± 1.00 | −1.00 [−2.00, +0.00] |" in energy   # MR: DNN 76, SNN 75
+    assert "| `T4` | 4 | 75.00 ± 1.00 | −1.00 [−2.00, +0.00] |" in energy  # MR: DNN 76, SNN 75
     assert "## What the headline formula leaves out" in energy
     assert "## Fine-tuning cost against T" in energy
 
 
 def test_report_without_a_grid_says_how_to_run_it(tmp_path):
     datasets = write_fake_run(tmp_path / "metrics")
-    write_reports(datasets, PARAMS, metrics_dir=tmp_path / "metrics", reports_dir=tmp_path / "reports",
-                  environment=ENVIRONMENT)
+    write_reports(
+        datasets, PARAMS, metrics_dir=tmp_path / "metrics", reports_dir=tmp_path / "reports", environment=ENVIRONMENT
+    )
     energy = (tmp_path / "reports" / "energy.md").read_text()
     assert "scripts/run_energy_grid.py" in energy
     assert not (tmp_path / "reports" / "figures" / "energy_frontier.png").exists()
@@ -92,7 +107,7 @@ def test_every_setting_passes_the_params_check():
 
     import yaml
 
-    from snntext.params import config_from_dict
+    from snntext.core.params import config_from_dict
     from tests.report.test_tables import ROOT
 
     base = yaml.safe_load((ROOT / "params.yaml").read_text())
@@ -105,7 +120,7 @@ def test_every_setting_passes_the_params_check():
                 node = node[part]
             assert leaf in node, f"{s.name}: {dotted} is not a params.yaml key"
             node[leaf] = value
-        config_from_dict(data)    # raises on a bad value
+        config_from_dict(data)  # raises on a bad value
     assert setting("T8").overrides == {"timesteps": 8}
     with pytest.raises(SnntextError, match="unknown setting 'T9'"):
         setting("T9")
@@ -116,38 +131,67 @@ def test_grid_with_its_own_default_run_is_its_own_reference(tmp_path):
     datasets = write_fake_run(tmp_path / "metrics")
     grid = fake_grid({"T50": (50, -0.005), "T4": (4, -0.01)}, bases={"mr": 0.74, "chnsenti": 0.85})
     (tmp_path / "metrics" / GRID_FILE).write_text(json.dumps(grid))
-    write_reports(datasets, PARAMS, metrics_dir=tmp_path / "metrics", reports_dir=tmp_path / "reports",
-                  environment=ENVIRONMENT)
+    write_reports(
+        datasets, PARAMS, metrics_dir=tmp_path / "metrics", reports_dir=tmp_path / "reports", environment=ENVIRONMENT
+    )
     energy = (tmp_path / "reports" / "energy.md").read_text()
-    assert "| Tailored DNN | – | 74.00 |" in energy         # the grid's DNN (74), not the committed run's (76)
-    assert "| `default` |" not in energy                   # the committed run's point gives way to T50
-    assert "| `T50` | MR |" in energy                       # and T50 is the baseline of the overheads table
+    assert "| Tailored DNN | – | 74.00 |" in energy  # the grid's DNN (74), not the committed run's (76)
+    assert "| `default` |" not in energy  # the committed run's point gives way to T50
+    assert "| `T50` | MR |" in energy  # and T50 is the baseline of the overheads table
 
 
 def test_what_stands_in_the_way_shows_the_t_cap_and_the_rate_code_cost():
     points = fake_grid({"T50": (50, -0.005)})["points"]
-    text = frontier_markdown(points, REFERENCE, ["mr", "chnsenti"], settings={}, figure=None, grid_info={},
-                             params=PARAMS, rate_coded_dnn={"mr": {5: -0.04, 10: -0.015, 50: 0.0}})
+    text = frontier_markdown(
+        points,
+        REFERENCE,
+        ["mr", "chnsenti"],
+        settings={},
+        figure=None,
+        grid_info={},
+        params=PARAMS,
+        rate_coded_dnn={"mr": {5: -0.04, 10: -0.015, 50: 0.0}},
+    )
     section = text.split("## What stands in the way")[1]
     # fake run: ratio 50 x 0.5 x 0.9 / 4.6 x (conv share) -> about 5.1 at T = 50, so T <= about 4.9 for 0.5
     ratio = points[0]["ratio"]
     assert f"| MR | 50.0 | {0.5 / (ratio / 50):.1f} | 76.00 | −4.00 | −1.50 |" in section
-    assert "| ChnSenti | 50.0 |" in section and section.count("–") >= 2   # no sweep curve: dashes
+    assert "| ChnSenti | 50.0 |" in section and section.count("–") >= 2  # no sweep curve: dashes
 
 
 def test_queue_command_and_experiment_revs():
     from snntext.report.frontier import experiment_revs, queue_command
 
     assert queue_command("T8-dnn8", ["mr", "sst2"]) == [
-        "dvc", "exp", "run", "--queue", "-n", "energy-T8-dnn8", "-S", "timesteps=8", "-S", "train_dnn.rate_code_steps=8",
-        "-S", "kim.epochs=1", "-S", "datasets=[mr,sst2]", "finetune"]
-    shown = [{"rev": "new", "experiments": [
+        "dvc",
+        "exp",
+        "run",
+        "--queue",
+        "-n",
+        "energy-T8-dnn8",
+        "-S",
+        "timesteps=8",
+        "-S",
+        "train_dnn.rate_code_steps=8",
+        "-S",
+        "kim.epochs=1",
+        "-S",
+        "datasets=[mr,sst2]",
+        "finetune",
+    ]
+    shown = [
+        {
+            "rev": "new",
+            "experiments": [
                 {"name": "energy-T8", "revs": [{"rev": "aaa", "name": "energy-T8", "error": None}]},
                 {"name": "energy-T4", "revs": [{"rev": "bbb", "name": "energy-T4", "error": {"msg": "failed"}}]},
                 {"name": "abl-beta-0.9", "revs": [{"rev": "ccc", "name": "abl-beta-0.9"}]},
-                {"name": "energy-T99", "revs": [{"rev": "ddd", "name": "energy-T99"}]}]},
-             {"rev": "old", "experiments": [{"name": "energy-T8", "revs": [{"rev": "old8", "name": "energy-T8"}]}]}]
-    assert experiment_revs(shown) == {"T8": "aaa"}   # newest run kept; failed, foreign and unknown ones left out
+                {"name": "energy-T99", "revs": [{"rev": "ddd", "name": "energy-T99"}]},
+            ],
+        },
+        {"rev": "old", "experiments": [{"name": "energy-T8", "revs": [{"rev": "old8", "name": "energy-T8"}]}]},
+    ]
+    assert experiment_revs(shown) == {"T8": "aaa"}  # newest run kept; failed, foreign and unknown ones left out
 
 
 def test_epoch_seconds_from_the_cumulative_history():
@@ -161,33 +205,43 @@ def test_a_setting_with_a_dearer_dnn_is_measured_against_the_reference_dnn():
     from snntext.report.frontier import against_reference_dnn
 
     grid = fake_grid({"T50": (50, -0.005), "T8": (8, -0.01)})
-    signed = [{**p, "setting": "T8-signed", "dnn_energy_uj": 2 * p["dnn_energy_uj"],
-               "ratio": p["energy_uj"] / (2 * p["dnn_energy_uj"])} for p in grid["points"] if p["setting"] == "T8"]
+    signed = [
+        {
+            **p,
+            "setting": "T8-signed",
+            "dnn_energy_uj": 2 * p["dnn_energy_uj"],
+            "ratio": p["energy_uj"] / (2 * p["dnn_energy_uj"]),
+        }
+        for p in grid["points"]
+        if p["setting"] == "T8"
+    ]
     rebased = against_reference_dnn(grid["points"] + signed)
     for p in rebased:
         base = next(q for q in grid["points"] if q["setting"] == "T50" and q["dataset"] == p["dataset"])
         assert p["dnn_energy_uj"] == base["dnn_energy_uj"]
         assert p["ratio"] == pytest.approx(p["energy_uj"] / base["dnn_energy_uj"])
         assert ("own_dnn_energy_uj" in p) == (p["setting"] == "T8-signed")
-    assert [p for p in rebased if p["setting"] != "T8-signed"] == grid["points"]   # same-shaped DNNs untouched
+    assert [p for p in rebased if p["setting"] != "T8-signed"] == grid["points"]  # same-shaped DNNs untouched
 
 
 def test_a_retrained_dnn_shows_the_gap_to_the_reference_and_to_its_own_dnn():
     grid = fake_grid({"T50": (50, -0.005)})
     own = fake_grid({"T8-signed": (8, -0.01)}, bases={"mr": 0.78, "chnsenti": 0.85})["points"]
-    text = frontier_markdown(grid["points"] + own, REFERENCE, ["mr"], settings={}, figure=None, grid_info={},
-                             params=PARAMS)
+    text = frontier_markdown(
+        grid["points"] + own, REFERENCE, ["mr"], settings={}, figure=None, grid_info={}, params=PARAMS
+    )
     # MR: its own DNN 78, SNN 77: +1.00 to the reference DNN (76), -1.00 [-2, 0] to its own
     assert "| `T8-signed` | 8 | 77.00 ± 1.00 | +1.00; to its own DNN (78.00): −1.00 [−2.00, +0.00] |" in text
-    assert "| `T50` | 50 | 75.50 ± 1.00 | −0.50 [−1.50, +0.50] |" in text   # the reference's own DNN: one gap
+    assert "| `T50` | 50 | 75.50 ± 1.00 | −0.50 [−1.50, +0.50] |" in text  # the reference's own DNN: one gap
 
 
 def test_a_retrained_dnn_of_equal_accuracy_still_shows_its_own_gap():
     grid = fake_grid({"T50": (50, -0.005)})
-    own = fake_grid({"T8-signed": (8, -0.01)})["points"]        # its own DNN happens to score as the reference
+    own = fake_grid({"T8-signed": (8, -0.01)})["points"]  # its own DNN happens to score as the reference
     settings = {"T8-signed": {"what": "signed", "overrides": {"timesteps": 8, "embed.code": "signed"}}}
-    text = frontier_markdown(grid["points"] + own, REFERENCE, ["mr"], settings=settings, figure=None, grid_info={},
-                             params=PARAMS)
+    text = frontier_markdown(
+        grid["points"] + own, REFERENCE, ["mr"], settings=settings, figure=None, grid_info={}, params=PARAMS
+    )
     assert "| `T8-signed` | 8 | 75.00 ± 1.00 | −1.00; to its own DNN (76.00): −1.00 [−2.00, +0.00] |" in text
 
 
@@ -216,19 +270,22 @@ def test_readme_low_energy_profile_is_the_grid_setting_that_met_the_target():
 def test_the_profile_is_the_winner_with_the_best_worst_gap():
     from snntext.report.frontier import low_energy_profile
 
-    grid = fake_grid({"T2": (2, -0.014), "T4": (4, -0.005), "T8": (8, 0.0)})   # T2 and T4 meet; T8 is too dear
+    grid = fake_grid({"T2": (2, -0.014), "T4": (4, -0.005), "T8": (8, 0.0)})  # T2 and T4 meet; T8 is too dear
     summary = setting_summary(grid["points"], REFERENCE, ["mr", "chnsenti"])
     assert low_energy_profile(summary) == "T4"
-    text = frontier_markdown(grid["points"], REFERENCE, ["mr", "chnsenti"], settings={}, figure=None, grid_info={},
-                             params=PARAMS)
+    text = frontier_markdown(
+        grid["points"], REFERENCE, ["mr", "chnsenti"], settings={}, figure=None, grid_info={}, params=PARAMS
+    )
     assert "the winner with the best worst gap, `T4`" in text and "`T2` is cheaper (worst ratio 0.19" in text
-    assert low_energy_profile(setting_summary(grid["points"], {"mr": 0.80, "chnsenti": 0.90},
-                                              ["mr", "chnsenti"])) is None
+    assert (
+        low_energy_profile(setting_summary(grid["points"], {"mr": 0.80, "chnsenti": 0.90}, ["mr", "chnsenti"])) is None
+    )
 
 
 def test_recorded_wall_times_are_stated():
     grid = fake_grid({"T4": (4, -0.01), "T8": (8, 0.0)})
     settings = {"T4": {"what": "T = 4", "wall_s": 1500.0}, "T8": {"what": "T = 8"}}
-    text = frontier_markdown(grid["points"], REFERENCE, ["mr", "chnsenti"], settings=settings, figure=None,
-                             grid_info={}, params=PARAMS)
+    text = frontier_markdown(
+        grid["points"], REFERENCE, ["mr", "chnsenti"], settings=settings, figure=None, grid_info={}, params=PARAMS
+    )
     assert "`T4` 25 min; not recorded for the others (run before per-setting times were kept)." in text

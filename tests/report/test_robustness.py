@@ -1,5 +1,6 @@
 """reports/robustness.md on tiny fake attack metrics: the overall verdict from the intervals, per recipe
 rows, the paper's claim, the old-format fallback and refused outcomes. The full page is in golden/."""
+
 from __future__ import annotations
 
 import json
@@ -7,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from snntext.errors import SnntextError
+from snntext.core.errors import SnntextError
 from snntext.report.metrics import load_run_metrics
 from snntext.report.robustness import robustness_markdown
-
 from tests.report.fake_metrics import write_fake_run
 
 
@@ -41,8 +41,10 @@ def section(text: str, title: str) -> str:
 def test_overall_table_comes_first_with_intervals_and_a_verdict(tmp_path):
     text = render(tmp_path, attack=("mr", "chnsenti"))
     assert text.index("## Overall") < text.index("## Per dataset and recipe") < text.index("## Recipes skipped")
-    assert "**Test examples per cell** (each model and recipe of a dataset is attacked on the same ones): " \
-           "MR 20, ChnSenti 20." in text
+    assert (
+        "**Test examples per cell** (each model and recipe of a dataset is attacked on the same ones): "
+        "MR 20, ChnSenti 20." in text
+    )
     overall = section(text, "## Overall")
     # 3 cells: MR deepwordbug, MR pwws, ChnSenti deepwordbug (the only recipe there)
     assert "Mean over 3 (dataset, recipe) cells (MR, ChnSenti), 20 examples per cell" in overall
@@ -50,19 +52,22 @@ def test_overall_table_comes_first_with_intervals_and_a_verdict(tmp_path):
     assert "| 83.33 [" in dnn and "| 26.67 [" in dnn and "| reference | – |" in dnn
     snn = row(overall, "SNN (deterministic)")
     assert "| 36.67 [" in snn and "| +10.00 [" in snn and snn.endswith("| no detectable difference |")
-    assert "The deterministic SNN's accuracy under attack cannot be told apart from the tailored DNN's at 20 " \
-           "examples per cell: +10.00 points [" in overall
+    assert (
+        "The deterministic SNN's accuracy under attack cannot be told apart from the tailored DNN's at 20 "
+        "examples per cell: +10.00 points [" in overall
+    )
 
 
 def test_paper_claim_sits_beside_our_difference(tmp_path):
     overall = section(render(tmp_path), "## Overall")
-    assert "\"+13.55% robust accuracy\" at T = 50" in overall and "robustness table was not recovered" in overall
+    assert '"+13.55% robust accuracy" at T = 50' in overall and "robustness table was not recovered" in overall
     assert "Measured here (SNN − tailored DNN, accuracy under attack): SNN (deterministic) +17.50 [" in overall
 
 
 def test_a_clear_gain_reads_more_robust(tmp_path):
     def snn_resists_everything(data):
         data["outcomes"]["snn"] = {r: text.replace("S", "F") for r, text in data["outcomes"]["snn"].items()}
+
     overall = section(render(tmp_path, edit=snn_resists_everything), "## Overall")
     # SNN under attack 75% on both recipes against the DNN's 20% and 10%: +60 points on average
     assert "The deterministic SNN's accuracy under attack is 60.00 points [+" in overall
@@ -90,11 +95,13 @@ def test_per_recipe_rows_carry_intervals_paired_difference_and_the_all_recipes_m
 def test_old_detail_without_outcomes_renders_point_estimates_and_says_why(tmp_path):
     text = render(tmp_path, attack=("mr",), attack_outcomes=())
     assert "No intervals and no verdict: Intervals need the per-example outcomes of a newer attack stage" in text
-    assert "\"+13.55% robust accuracy\"" in text
+    assert '"+13.55% robust accuracy"' in text
     mr = section(text, "### MR")
     assert "(point estimates only). Intervals need the per-example outcomes" in mr
-    assert row(mr, "`pwws`", "SNN (deterministic)") == \
-        "| `pwws` | SNN (deterministic) | 75.00 | 30.00 | 60.00 | – | – | 12.00 | 50.5 |"
+    assert (
+        row(mr, "`pwws`", "SNN (deterministic)")
+        == "| `pwws` | SNN (deterministic) | 75.00 | 30.00 | 60.00 | – | – | 12.00 | 50.5 |"
+    )
     assert "[" not in mr and "all recipes" not in mr and "Intervals: 95%" not in text
 
 
@@ -105,10 +112,13 @@ def test_a_dataset_without_outcomes_is_left_out_of_the_overall_view(tmp_path):
     assert "Left out of the overall view (attacked before per-example outcomes were kept): MR." in overall
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda d: d["outcomes"]["snn"].update(pwws="SFX" * 5), r"model 'snn', recipe 'pwws'"),
-    (lambda d: d["outcomes"]["dnn"].update(pwws="SF"), r"model 'dnn', recipe 'pwws': 2 outcomes"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda d: d["outcomes"]["snn"].update(pwws="SFX" * 5), r"model 'snn', recipe 'pwws'"),
+        (lambda d: d["outcomes"]["dnn"].update(pwws="SF"), r"model 'dnn', recipe 'pwws': 2 outcomes"),
+    ],
+)
 def test_bad_outcomes_stop_the_report_naming_the_file(tmp_path, edit, message):
     with pytest.raises(SnntextError, match=message) as err:
         render(tmp_path, edit=edit)
@@ -119,6 +129,7 @@ def test_a_run_without_the_dnn_shows_intervals_but_no_difference(tmp_path):
     def drop_dnn(data):
         data["outcomes"].pop("dnn")
         data["models"].pop("dnn")
+
     text = render(tmp_path, edit=drop_dnn)
     assert "No intervals and no verdict: no dataset has the tailored DNN" in text
     snn = row(section(text, "### MR"), "`pwws`", "SNN (deterministic)")

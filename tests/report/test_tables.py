@@ -2,6 +2,7 @@
 
 Regenerate the golden files after an intended change with SNNTEXT_UPDATE_GOLDEN=1 (then review the diff).
 """
+
 from __future__ import annotations
 
 import json
@@ -13,29 +14,42 @@ from pathlib import Path
 import pytest
 import yaml
 
-from snntext.errors import SnntextError
-from snntext.report import README_END, README_START, update_readme_results, write_reports
+from snntext.core.errors import SnntextError
 from snntext.report.accuracy import results_table
+from snntext.report.build import README_END, README_START, update_readme_results, write_reports
 from snntext.report.markdown import pct
 from snntext.report.metrics import Measured, load_run_metrics, measured
 from snntext.report.paper import load_paper
-
 from tests.report.fake_metrics import write_fake_run
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).resolve().parent / "golden"
-ENVIRONMENT = {"python": "3.11.7", "torch": "2.13.0", "date (UTC)": "2000-01-01", "CPU": "test CPU (2 logical cores)",
-               "GPU": "none (CPU only)"}
-PARAMS = {"seed": 0, "datasets": ["mr", "chnsenti"], "embed": {"english": "glove-6b-50d",
-          "chinese": "synonyms-w2v-100d", "oov": "paper"}, "timesteps": 50, "threshold": 1.0, "beta": 1.0,
-          "neurons_per_class": 10, "train_dnn": {"epochs": 40}, "finetune": {"epochs": 4}}
+ENVIRONMENT = {
+    "python": "3.11.7",
+    "torch": "2.13.0",
+    "date (UTC)": "2000-01-01",
+    "CPU": "test CPU (2 logical cores)",
+    "GPU": "none (CPU only)",
+}
+PARAMS = {
+    "seed": 0,
+    "datasets": ["mr", "chnsenti"],
+    "embed": {"english": "glove-6b-50d", "chinese": "synonyms-w2v-100d", "oov": "paper"},
+    "timesteps": 50,
+    "threshold": 1.0,
+    "beta": 1.0,
+    "neurons_per_class": 10,
+    "train_dnn": {"epochs": 40},
+    "finetune": {"epochs": 4},
+}
 DOCUMENTS = ("accuracy.md", "energy.md", "robustness.md", "README.md")
 
 
 def make_report(tmp_path: Path, **fake) -> tuple[Path, list[str]]:
     datasets = write_fake_run(tmp_path / "metrics", **fake)
-    write_reports(datasets, PARAMS, metrics_dir=tmp_path / "metrics", reports_dir=tmp_path / "reports",
-                  environment=ENVIRONMENT)
+    write_reports(
+        datasets, PARAMS, metrics_dir=tmp_path / "metrics", reports_dir=tmp_path / "reports", environment=ENVIRONMENT
+    )
     return tmp_path / "reports", datasets
 
 
@@ -61,7 +75,7 @@ def test_report_numbers_come_from_the_metrics(tmp_path):
     assert "`glove-6b-50d` | 50 |" in accuracy and "`synonyms-w2v-100d` | 100 |" in accuracy
     energy = (reports / "energy.md").read_text()
     assert "4.6 pJ" in energy and "0.9 pJ" in energy
-    assert "costs MORE than the DNN on MR, ChnSenti" in energy   # input rate 0.5 x T 50: honest verdict
+    assert "costs MORE than the DNN on MR, ChnSenti" in energy  # input rate 0.5 x T 50: honest verdict
 
 
 def test_robustness_without_any_attack_metrics_says_so(tmp_path):
@@ -83,8 +97,13 @@ def test_missing_metrics_file_is_refused_naming_it_before_writing(tmp_path, stag
     missing = tmp_path / "metrics" / stage / f"{dataset}.json"
     missing.unlink()
     with pytest.raises(SnntextError, match=f"{missing}: metrics file not found"):
-        write_reports(datasets, PARAMS, metrics_dir=tmp_path / "metrics", reports_dir=tmp_path / "reports",
-                      environment=ENVIRONMENT)
+        write_reports(
+            datasets,
+            PARAMS,
+            metrics_dir=tmp_path / "metrics",
+            reports_dir=tmp_path / "reports",
+            environment=ENVIRONMENT,
+        )
     assert not (tmp_path / "reports").exists()
 
 
@@ -100,15 +119,18 @@ def _edit(path: Path, change) -> None:
     path.write_text(json.dumps(data))
 
 
-@pytest.mark.parametrize("stage, change, message", [
-    ("convert", lambda d: d["options"]["none"]["test"].pop("accuracy"), "missing key 'options.none.test.accuracy'"),
-    ("train_dnn", lambda d: d.update(dnn_test_acc="0.8"), "key 'dnn_test_acc' must be a finite number"),
-    ("convert", lambda d: d.update(chosen="max"), "'chosen' is 'max'"),
-    ("finetune", lambda d: d["energy"]["layers"]["fc"].pop("synops"), "missing key 'energy.layers.fc.synops'"),
-    ("finetune", lambda d: d["paired_gap"].pop("ci_low_points"), "missing key 'paired_gap.ci_low_points'"),
-    ("sweep", lambda d: d["models"].pop("finetuned"), "missing key 'models.finetuned'"),
-    ("attack", lambda d: d["models"]["snn"]["pwws"].update(success_rate="high"), "models.snn.pwws.success_rate"),
-])
+@pytest.mark.parametrize(
+    "stage, change, message",
+    [
+        ("convert", lambda d: d["options"]["none"]["test"].pop("accuracy"), "missing key 'options.none.test.accuracy'"),
+        ("train_dnn", lambda d: d.update(dnn_test_acc="0.8"), "key 'dnn_test_acc' must be a finite number"),
+        ("convert", lambda d: d.update(chosen="max"), "'chosen' is 'max'"),
+        ("finetune", lambda d: d["energy"]["layers"]["fc"].pop("synops"), "missing key 'energy.layers.fc.synops'"),
+        ("finetune", lambda d: d["paired_gap"].pop("ci_low_points"), "missing key 'paired_gap.ci_low_points'"),
+        ("sweep", lambda d: d["models"].pop("finetuned"), "missing key 'models.finetuned'"),
+        ("attack", lambda d: d["models"]["snn"]["pwws"].update(success_rate="high"), "models.snn.pwws.success_rate"),
+    ],
+)
 def test_malformed_metrics_are_refused_naming_file_and_key(tmp_path, stage, change, message):
     datasets = write_fake_run(tmp_path / "metrics")
     path = tmp_path / "metrics" / stage / "mr.json"
@@ -137,8 +159,12 @@ def test_unreadable_json_and_bad_history_are_refused(tmp_path):
 def test_several_seeds_show_mean_and_std(tmp_path):
     datasets = write_fake_run(tmp_path / "metrics")
     path = tmp_path / "metrics" / "finetune" / "mr.json"
-    _edit(path, lambda d: d.update(seeds=[0, 1, 2], per_seed={"0": {"test_acc": 0.70}, "1": {"test_acc": 0.72},
-                                                              "2": {"test_acc": 0.74}}))
+    _edit(
+        path,
+        lambda d: d.update(
+            seeds=[0, 1, 2], per_seed={"0": {"test_acc": 0.70}, "1": {"test_acc": 0.72}, "2": {"test_acc": 0.74}}
+        ),
+    )
     run = load_run_metrics(datasets, tmp_path / "metrics")
     value = measured(run["mr"].stages["finetune"], "test_acc")
     assert value.n == 3 and value.mean == pytest.approx(0.72) and value.std == pytest.approx(0.02)
@@ -169,10 +195,21 @@ def test_readme_results_between_markers_only(tmp_path):
 
 
 def _run_stage(root: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SNNTEXT_ROOT": str(root), "PYTHONPATH": str(ROOT / "src"), "MPLBACKEND": "Agg",
-           "MPLCONFIGDIR": str(root / ".mpl")}
-    return subprocess.run([sys.executable, str(ROOT / "stages" / "report.py")], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "SNNTEXT_ROOT": str(root),
+        "PYTHONPATH": str(ROOT / "src"),
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": str(root / ".mpl"),
+    }
+    return subprocess.run(
+        [sys.executable, str(ROOT / "stages" / "report.py")],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def write_params(path: Path) -> None:
@@ -200,8 +237,10 @@ def test_stage_refuses_missing_file_with_one_line(tmp_path):
     write_params(tmp_path / "params.yaml")
     done = _run_stage(tmp_path)
     assert done.returncode == 2
-    assert done.stderr.strip() == f"error: {tmp_path / 'metrics' / 'convert' / 'mr.json'}: metrics file not found; " \
-                                  "run the stage that writes it (dvc repro)"
+    assert (
+        done.stderr.strip() == f"error: {tmp_path / 'metrics' / 'convert' / 'mr.json'}: metrics file not found; "
+        "run the stage that writes it (dvc repro)"
+    )
     assert not (tmp_path / "reports").exists()
 
 
@@ -215,7 +254,7 @@ def test_rate_coded_dnn_row_shows_only_when_every_dataset_has_it(tmp_path):
         _edit(path, lambda d: d.update(dnn_rate_coded={steps: {"dev": 0.6, "test": 0.655}}))
     table = results_table(load_run_metrics(datasets, tmp_path / "metrics"), load_paper())
     row = next(line for line in table.splitlines() if label in line)
-    assert f"T = {steps}" in row and row.count("65.50") == len(datasets) + 1   # + the average
+    assert f"T = {steps}" in row and row.count("65.50") == len(datasets) + 1  # + the average
 
 
 def test_dnn_row_names_rate_coded_training_when_every_dataset_had_it(tmp_path):
@@ -225,12 +264,12 @@ def test_dnn_row_names_rate_coded_training_when_every_dataset_had_it(tmp_path):
         table = results_table(load_run_metrics(datasets, tmp_path / "metrics"), load_paper())
         return next(line for line in table.splitlines() if line.startswith("| Tailored DNN (ours"))
 
-    assert dnn_row().startswith("| Tailored DNN (ours) |")                 # key absent: older runs
+    assert dnn_row().startswith("| Tailored DNN (ours) |")  # key absent: older runs
     for ds in datasets:
         _edit(tmp_path / "metrics" / "train_dnn" / f"{ds}.json", lambda d: d.update(dnn_rate_code_steps=50))
     assert dnn_row().startswith("| Tailored DNN (ours, trained on rate-coded input, T = 50) |")
     _edit(tmp_path / "metrics" / "train_dnn" / f"{datasets[0]}.json", lambda d: d.update(dnn_rate_code_steps=0))
-    assert dnn_row().startswith("| Tailored DNN (ours) |")                 # mixed: no claim
+    assert dnn_row().startswith("| Tailored DNN (ours) |")  # mixed: no claim
 
 
 def test_paired_gap_rows_show_draws_and_interval_only_when_every_dataset_has_them(tmp_path):
@@ -247,14 +286,24 @@ def test_paired_gap_rows_show_draws_and_interval_only_when_every_dataset_has_the
 
 def test_dearer_verdict_quotes_the_measured_input_rates_and_the_break_even():
     from types import SimpleNamespace
+
     from snntext.report.energy import _input_rate_reason
 
     def run_with(rate):
-        return SimpleNamespace(stages={"finetune": {"energy": {"e_ac_pj": 0.9, "timesteps": 50, "layers": {
-            "conv3": {"input_rate": rate}, "fc": {"input_rate": 0.9}}}}})
+        return SimpleNamespace(
+            stages={
+                "finetune": {
+                    "energy": {
+                        "e_ac_pj": 0.9,
+                        "timesteps": 50,
+                        "layers": {"conv3": {"input_rate": rate}, "fc": {"input_rate": 0.9}},
+                    }
+                }
+            }
+        )
 
     run = {"mr": run_with(0.2304), "chnsenti": run_with(0.449), "sst2": run_with(0.05)}
-    reason = _input_rate_reason(run, ["mr", "chnsenti"], 4.6)   # SST-2 not dearer: its rate stays out
+    reason = _input_rate_reason(run, ["mr", "chnsenti"], 4.6)  # SST-2 not dearer: its rate stays out
     assert "on average 23-45% of the L x D inputs" in reason and "= 10.2%" in reason
     assert "on average 45% of" in _input_rate_reason(run, ["chnsenti"], 4.6)
 
@@ -264,7 +313,7 @@ def test_direct_and_random_vector_rows_show_when_their_stages_ran(tmp_path):
     from tests.report.fake_metrics import other_rows_metrics, write_metrics
 
     datasets = write_fake_run(tmp_path / "metrics")
-    assert other_rows_table(load_run_metrics(datasets, tmp_path / "metrics")) == ""   # older runs: no section
+    assert other_rows_table(load_run_metrics(datasets, tmp_path / "metrics")) == ""  # older runs: no section
     run = load_run_metrics(datasets, tmp_path / "metrics")
     tuned = {ds: run[ds].stages["finetune"]["paired_gap"]["snn_acc_mean"] for ds in datasets}
     for ds, base in zip(datasets, (0.76, 0.85)):

@@ -9,6 +9,7 @@ computed once per example and reused:
 Every cache is emptied before the next example (`clear`), so an example's result never depends
 on which examples ran before it in the same process: a sharded run equals the serial run.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -22,8 +23,8 @@ class CachedSentenceModel:
     def __init__(self, model):
         self.model = model
         self._cache: dict[str, np.ndarray] = {}
-        self.encoded = 0      # strings actually run through the encoder
-        self.requested = 0    # strings asked for
+        self.encoded = 0  # strings actually run through the encoder
+        self.requested = 0  # strings asked for
 
     def clear(self) -> None:
         self._cache.clear()
@@ -43,7 +44,7 @@ class CachedSentenceModel:
             return np.zeros((0, 0), dtype=np.float32)
         return np.stack([self._cache[s] for s in sentences])
 
-    def __getattr__(self, name):   # device, max_seq_length, ...: the wrapped model's
+    def __getattr__(self, name):  # device, max_seq_length, ...: the wrapped model's
         return getattr(self.model, name)
 
 

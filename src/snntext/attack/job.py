@@ -6,28 +6,29 @@ imported before `prepare_offline()` has pointed it at the offline caches (see of
 The worker builds its AttackSession (models wrapped, recipes built) on first use and keeps it
 for the next shards of the same job.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from snntext.config import AttackConfig
+from snntext.core.config import AttackConfig
 
-_SESSION: dict = {}   # job key -> AttackSession of this process (the latest job only)
+_SESSION: dict = {}  # job key -> AttackSession of this process (the latest job only)
 
 
 @dataclass
 class AttackJob:
-    key: str                                  # shards.fingerprint of everything the results depend on
+    key: str  # shards.fingerprint of everything the results depend on
     language: str
-    models: dict                              # name (dnn, kim, snn, snn_stochastic) -> torch module
-    embedded: dict                            # {"vocab", "table", "meta"} as embed_dataset.read_embedded gives
-    examples: list[tuple[str, int]]           # (text, label) per position
-    indices: list[int]                        # test-set row per position
+    models: dict  # name (dnn, kim, snn, snn_stochastic) -> torch module
+    embedded: dict  # {"vocab", "table", "meta"} as embed_dataset.read_embedded gives
+    examples: list[tuple[str, int]]  # (text, label) per position
+    indices: list[int]  # test-set row per position
     settings: AttackConfig
-    cache_dir: str                            # offline.prepare_offline's folder
-    vectors: object | None = None             # gensim KeyedVectors: words an attack adds get their vector
-    embedding: tuple | None = None            # (matrix, words, nn_matrix) for the vector-neighbour recipes
-    sentence_model: str | None = None         # folder of the similarity encoder (English), or None
+    cache_dir: str  # offline.prepare_offline's folder
+    vectors: object | None = None  # gensim KeyedVectors: words an attack adds get their vector
+    embedding: tuple | None = None  # (matrix, words, nn_matrix) for the vector-neighbour recipes
+    sentence_model: str | None = None  # folder of the similarity encoder (English), or None
     wordnet_problem: str | None = None
     device: str = "cpu"
     share_caches: bool = True
@@ -42,7 +43,7 @@ class AttackJob:
             from snntext.attack.offline import prepare_offline
 
             prepare_offline(self.cache_dir)
-            from snntext.attack.run import AttackSession
+            from snntext.attack.session import AttackSession
 
             _SESSION.clear()
             _SESSION[self.key] = AttackSession.from_job(self)

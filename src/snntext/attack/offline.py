@@ -19,6 +19,7 @@ TRANSFORMERS_OFFLINE and HF_DATASETS_OFFLINE, and turns nltk.download into a no-
 textattack 0.3.11's wheel lacks shared/intentional_homoglyphs.txt, which WordSwapHomoglyphSwap
 opens in __init__ (TextBugger); `homoglyph_swap()` builds one without touching the install.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,20 +29,30 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from snntext import paths
-from snntext.atomic import replaced_folder
-from snntext.errors import SnntextError
+from snntext.core import paths
+from snntext.core.atomic import replaced_folder
+from snntext.core.errors import SnntextError
 
 CACHE_DIR = paths.PROJECT_ROOT / ".cache"
 DEBIAN_WORDNET_DIR = Path("/usr/share/wordnet")
 STOPWORDS_ZIP = paths.RESOURCES_DIR / "nltk" / "stopwords.zip"
 LEXNAMES_FILE = paths.RESOURCES_DIR / "wordnet" / "lexnames"
-TA_MARKER = "post_install_check_3"   # textattack 0.3.11's "post-install done" file
+TA_MARKER = "post_install_check_3"  # textattack 0.3.11's "post-install done" file
 # Files nltk 3.10's WordNetCorpusReader opens (index.sense is read by map_wn; lexnames is not in Debian).
 WORDNET_FILES = (
-    "adj.exc", "adv.exc", "noun.exc", "verb.exc",
-    "data.adj", "data.adv", "data.noun", "data.verb",
-    "index.adj", "index.adv", "index.noun", "index.verb", "index.sense",
+    "adj.exc",
+    "adv.exc",
+    "noun.exc",
+    "verb.exc",
+    "data.adj",
+    "data.adv",
+    "data.noun",
+    "data.verb",
+    "index.adj",
+    "index.adv",
+    "index.noun",
+    "index.verb",
+    "index.sense",
 )
 WORDNET_INSTALL_HINT = (
     "install the Debian packages wordnet-base and wordnet-sense-index as root "
@@ -56,7 +67,7 @@ class OfflineResources:
 
     nltk_data: Path
     textattack_cache: Path
-    wordnet_problem: str | None   # None: WordNet 3.0 is ready for PWWS
+    wordnet_problem: str | None  # None: WordNet 3.0 is ready for PWWS
 
     @property
     def wordnet_available(self) -> bool:
@@ -67,11 +78,15 @@ def wordnet_problem(source_dir: Path, lexnames: Path) -> str | None:
     """Why WordNet cannot be set up from `source_dir` + `lexnames`, or None when it can."""
     missing = [name for name in WORDNET_FILES if not (source_dir / name).is_file()]
     if missing:
-        return (f"PWWS needs WordNet 3.0, but {source_dir} lacks {', '.join(missing[:3])}"
-                f"{' ...' if len(missing) > 3 else ''}; {WORDNET_INSTALL_HINT}")
+        return (
+            f"PWWS needs WordNet 3.0, but {source_dir} lacks {', '.join(missing[:3])}"
+            f"{' ...' if len(missing) > 3 else ''}; {WORDNET_INSTALL_HINT}"
+        )
     if not lexnames.is_file():
-        return (f"PWWS needs WordNet's lexnames file, {lexnames} not found; run the download stage "
-                f"(dvc repro download_vectors), which fetches resources.wordnet_lexnames")
+        return (
+            f"PWWS needs WordNet's lexnames file, {lexnames} not found; run the download stage "
+            f"(dvc repro download_vectors), which fetches resources.wordnet_lexnames"
+        )
     return None
 
 
@@ -79,14 +94,16 @@ def _copy_tree_atomically(files: dict[str, Path], target: Path) -> None:
     """Copy files (name -> source) into `target`, replacing it only once all copies succeeded."""
     with replaced_folder(target) as staging:
         for name, source in files.items():
-            shutil.copyfile(source, staging / name)   # real files: nltk refuses symlinks
+            shutil.copyfile(source, staging / name)  # real files: nltk refuses symlinks
 
 
 def _wordnet_up_to_date(files: dict[str, Path], target: Path) -> bool:
     return all((target / n).is_file() and (target / n).stat().st_size == s.stat().st_size for n, s in files.items())
 
 
-def install_wordnet(nltk_data: Path, source_dir: Path = DEBIAN_WORDNET_DIR, lexnames: Path = LEXNAMES_FILE) -> str | None:
+def install_wordnet(
+    nltk_data: Path, source_dir: Path = DEBIAN_WORDNET_DIR, lexnames: Path = LEXNAMES_FILE
+) -> str | None:
     """Copy WordNet 3.0 into nltk_data/corpora/wordnet; returns the problem instead when it cannot."""
     problem = wordnet_problem(Path(source_dir), Path(lexnames))
     if problem:
@@ -106,8 +123,10 @@ def install_stopwords(nltk_data: Path, stopwords_zip: Path = STOPWORDS_ZIP) -> N
     if (target / "english").is_file():
         return
     if not stopwords_zip.is_file():
-        raise SnntextError(f"{stopwords_zip}: NLTK stopwords not found (textattack cannot be imported without them); "
-                           f"run the download stage (dvc repro download_vectors), which fetches resources.stopwords")
+        raise SnntextError(
+            f"{stopwords_zip}: NLTK stopwords not found (textattack cannot be imported without them); "
+            f"run the download stage (dvc repro download_vectors), which fetches resources.stopwords"
+        )
     try:
         with zipfile.ZipFile(stopwords_zip) as archive:
             members = {}
@@ -117,7 +136,9 @@ def install_stopwords(nltk_data: Path, stopwords_zip: Path = STOPWORDS_ZIP) -> N
                     continue
                 members[parts[1]] = archive.read(info)
     except zipfile.BadZipFile as err:
-        raise SnntextError(f"{stopwords_zip}: not a readable zip ({err}); delete it and rerun the download stage") from None
+        raise SnntextError(
+            f"{stopwords_zip}: not a readable zip ({err}); delete it and rerun the download stage"
+        ) from None
     if "english" not in members:
         raise SnntextError(f"{stopwords_zip}: holds no stopwords/english; delete it and rerun the download stage")
     with replaced_folder(target) as staging:

@@ -29,6 +29,7 @@ Chinese datasets: WordNet, the English sentence encoder and English BERT do not 
 deepwordbug (character edits), textfooler and pso (neighbours in the Chinese vector space, <= 10%
 of words, no sentence encoder) run; TextAttack splits Chinese into words with jieba.
 """
+
 from __future__ import annotations
 
 import os
@@ -46,11 +47,16 @@ from textattack.constraints.semantics.sentence_encoders import SBERT, SentenceEn
 from textattack.goal_functions import UntargetedClassification
 from textattack.search_methods import GreedyWordSwapWIR, ParticleSwarmOptimization
 from textattack.shared import WordEmbedding
-from textattack.transformations import (CompositeTransformation, WordSwapEmbedding, WordSwapNeighboringCharacterSwap,
-                                        WordSwapRandomCharacterDeletion, WordSwapRandomCharacterInsertion)
+from textattack.transformations import (
+    CompositeTransformation,
+    WordSwapEmbedding,
+    WordSwapNeighboringCharacterSwap,
+    WordSwapRandomCharacterDeletion,
+    WordSwapRandomCharacterInsertion,
+)
 
 from snntext.attack.offline import homoglyph_swap
-from snntext.config import RECIPES
+from snntext.core.config import RECIPES
 
 RECIPES_BY_LANGUAGE = {"en": RECIPES, "zh": ("deepwordbug", "textfooler", "pso")}
 NOT_FOR_CHINESE = {
@@ -58,14 +64,14 @@ NOT_FOR_CHINESE = {
     "textbugger": "its sentence encoder (MiniLM) and homoglyph/spacing bugs are English",
     "bert_attack": "bert-base-uncased is English",
 }
-SIMILARITY_WINDOW = 15          # the paper's USE window, words around the swap
-MAX_WORD_SHARE = 0.1            # the paper's modify_ratio
-NEIGHBOURS = 15                 # the paper's WordSwapEmbedding(max_candidates=15)
+SIMILARITY_WINDOW = 15  # the paper's USE window, words around the swap
+MAX_WORD_SHARE = 0.1  # the paper's modify_ratio
+NEIGHBOURS = 15  # the paper's WordSwapEmbedding(max_candidates=15)
 # What a recipe needs in its RecipeContext, so callers load only that (sentence model: English only).
 NEEDS_EMBEDDING = frozenset({"textfooler", "textbugger", "pso"})
 NEEDS_SENTENCE_MODEL = frozenset({"textfooler", "textbugger", "pso", "bert_attack"})
 BERT_ATTACK_MODEL = "bert-base-uncased"
-BERT_ATTACK_MODEL_ENV = "SNNTEXT_BERT_ATTACK_MODEL"   # a local model folder, used instead of the caches
+BERT_ATTACK_MODEL_ENV = "SNNTEXT_BERT_ATTACK_MODEL"  # a local model folder, used instead of the caches
 
 
 class RecipeUnavailable(Exception):
@@ -102,8 +108,7 @@ class PreloadedSBERT(SBERT):
         StopIteration on MR. For those texts, and for the infinite window, the whole texts are
         compared, which is what an unbounded window means."""
         window = self.window_size
-        whole = [window == float("inf") or not t.attack_attrs.get("newly_modified_indices")
-                 for t in transformed_texts]
+        whole = [window == float("inf") or not t.attack_attrs.get("newly_modified_indices") for t in transformed_texts]
         if not any(whole):
             return super()._score_list(starting_text, transformed_texts)
         scores = torch.empty(len(transformed_texts))
@@ -119,8 +124,9 @@ class PreloadedSBERT(SBERT):
         return scores
 
 
-def build_word_embedding(vectors, must_include: Iterable[str] = (), pool: int = 50000,
-                         neighbours: int = NEIGHBOURS, chunk: int = 2048) -> WordEmbedding:
+def build_word_embedding(
+    vectors, must_include: Iterable[str] = (), pool: int = 50000, neighbours: int = NEIGHBOURS, chunk: int = 2048
+) -> WordEmbedding:
     """A textattack WordEmbedding over the pipeline's pre-trained vectors, with nn_matrix.
 
     Rows: the first `pool` purely alphabetic words of `vectors` (GloVe and word2vec files are
@@ -141,10 +147,10 @@ def build_word_embedding(vectors, must_include: Iterable[str] = (), pool: int = 
     nn = np.empty((len(words), k + 1), dtype=np.int64)
     with torch.no_grad():
         for start in range(0, len(words), chunk):
-            block = torch.cdist(data[start:start + chunk], data)
+            block = torch.cdist(data[start : start + chunk], data)
             rows = torch.arange(start, min(start + chunk, len(words)))
-            block[torch.arange(len(rows)), rows] = -1.0          # the word itself first
-            nn[start:start + len(rows)] = block.topk(k + 1, largest=False).indices.numpy()
+            block[torch.arange(len(rows)), rows] = -1.0  # the word itself first
+            nn[start : start + len(rows)] = block.topk(k + 1, largest=False).indices.numpy()
     return WordEmbedding(matrix, {w: i for i, w in enumerate(words)}, dict(enumerate(words)), nn)
 
 
@@ -154,19 +160,24 @@ class RecipeContext:
 
     language: str
     embedding: WordEmbedding | None = None
-    sentence_model: object | None = None     # a SentenceTransformer (English only)
-    similarity: float = 0.7                  # MiniLM cosine threshold (params attack.similarity)
-    wordnet_problem: str | None = None       # offline.OfflineResources.wordnet_problem
-    batch_size: int = 128                    # texts per model call
+    sentence_model: object | None = None  # a SentenceTransformer (English only)
+    similarity: float = 0.7  # MiniLM cosine threshold (params attack.similarity)
+    wordnet_problem: str | None = None  # offline.OfflineResources.wordnet_problem
+    batch_size: int = 128  # texts per model call
 
     def similarity_constraint(self, threshold: float | None = None, **kwargs):
         if self.sentence_model is None:
             raise RecipeUnavailable("no sentence encoder loaded (RecipeContext.sentence_model)")
-        options = dict(metric="cosine", window_size=SIMILARITY_WINDOW, skip_text_shorter_than_window=True,
-                       compare_against_original=False)
+        options = dict(
+            metric="cosine",
+            window_size=SIMILARITY_WINDOW,
+            skip_text_shorter_than_window=True,
+            compare_against_original=False,
+        )
         options.update(kwargs)
-        return PreloadedSBERT(self.sentence_model, threshold=self.similarity if threshold is None else threshold,
-                              **options)
+        return PreloadedSBERT(
+            self.sentence_model, threshold=self.similarity if threshold is None else threshold, **options
+        )
 
     def need_embedding(self) -> WordEmbedding:
         if self.embedding is None:
@@ -195,18 +206,23 @@ def _textfooler(wrapper, ctx: RecipeContext) -> Attack:
 
 def _textbugger(wrapper, ctx: RecipeContext) -> Attack:
     embedding = ctx.need_embedding()
-    transformation = CompositeTransformation([
-        WordSwapRandomCharacterInsertion(random_one=True, letters_to_insert=" ", skip_first_char=True,
-                                         skip_last_char=True),
-        WordSwapRandomCharacterDeletion(random_one=True, skip_first_char=True, skip_last_char=True),
-        WordSwapNeighboringCharacterSwap(random_one=True, skip_first_char=True, skip_last_char=True),
-        homoglyph_swap(),
-        WordSwapEmbedding(max_candidates=5, embedding=embedding),
-    ])
+    transformation = CompositeTransformation(
+        [
+            WordSwapRandomCharacterInsertion(
+                random_one=True, letters_to_insert=" ", skip_first_char=True, skip_last_char=True
+            ),
+            WordSwapRandomCharacterDeletion(random_one=True, skip_first_char=True, skip_last_char=True),
+            WordSwapNeighboringCharacterSwap(random_one=True, skip_first_char=True, skip_last_char=True),
+            homoglyph_swap(),
+            WordSwapEmbedding(max_candidates=5, embedding=embedding),
+        ]
+    )
     # TextBugger's own setting: cosine >= threshold against the original sentence (no window).
-    constraints = [RepeatModification(), StopwordModification(),
-                   ctx.similarity_constraint(window_size=None, skip_text_shorter_than_window=False,
-                                             compare_against_original=True)]
+    constraints = [
+        RepeatModification(),
+        StopwordModification(),
+        ctx.similarity_constraint(window_size=None, skip_text_shorter_than_window=False, compare_against_original=True),
+    ]
     goal = UntargetedClassification(wrapper, model_batch_size=ctx.batch_size)
     return Attack(goal, constraints, transformation, GreedyWordSwapWIR(wir_method="delete"))
 
@@ -255,8 +271,12 @@ def _pso(wrapper, ctx: RecipeContext) -> Attack:
     # Zang et al.'s code: embedding neighbours instead of HowNet, <= 10% of words, sentence encoder.
     # The search draws from np.random's global state: the caller seeds it, the recipe must not.
     transformation = WordSwapEmbedding(max_candidates=NEIGHBOURS, embedding=ctx.need_embedding())
-    constraints = [RepeatModification(), StopwordModification(), MaxWordsPerturbed(max_percent=MAX_WORD_SHARE),
-                   KeepsWordPositions()]
+    constraints = [
+        RepeatModification(),
+        StopwordModification(),
+        MaxWordsPerturbed(max_percent=MAX_WORD_SHARE),
+        KeepsWordPositions(),
+    ]
     if ctx.language == "en":
         constraints.append(ctx.similarity_constraint())
     goal = UntargetedClassification(wrapper, model_batch_size=ctx.batch_size)
@@ -269,12 +289,15 @@ def hub_cache_folders() -> list[Path]:
 
     Read from the environment at call time: textattack's import has set HF_HOME to its own cache,
     so the user's standard location (~/.cache/huggingface/hub) is named here explicitly."""
-    candidates = [os.environ.get("HF_HUB_CACHE"), os.environ.get("HUGGINGFACE_HUB_CACHE"),
-                  os.path.join(os.path.expanduser("~"), ".cache", "huggingface", "hub")]
+    candidates = [
+        os.environ.get("HF_HUB_CACHE"),
+        os.environ.get("HUGGINGFACE_HUB_CACHE"),
+        os.path.join(os.path.expanduser("~"), ".cache", "huggingface", "hub"),
+    ]
     if os.environ.get("HF_HOME"):
         candidates.append(os.path.join(os.environ["HF_HOME"], "hub"))
     if os.environ.get("TA_CACHE_DIR"):
-        candidates.append(os.environ["TA_CACHE_DIR"])          # transformers' PYTORCH_TRANSFORMERS_CACHE
+        candidates.append(os.environ["TA_CACHE_DIR"])  # transformers' PYTORCH_TRANSFORMERS_CACHE
     folders = []
     for candidate in candidates:
         if candidate and Path(candidate).is_dir() and Path(candidate).resolve() not in folders:
@@ -298,8 +321,10 @@ def local_model_folder(repo_id: str = BERT_ATTACK_MODEL) -> Path:
         except Exception:  # LocalEntryNotFoundError and kin: not in this cache
             continue
     looked = ", ".join(str(f) for f in folders) or "no hub cache folder exists"
-    raise RecipeUnavailable(f"{repo_id} is not in the local Hugging Face cache (looked in: {looked}); the hub is offline: "
-                            f"copy it into a Hugging Face cache or set {BERT_ATTACK_MODEL_ENV} to its folder")
+    raise RecipeUnavailable(
+        f"{repo_id} is not in the local Hugging Face cache (looked in: {looked}); the hub is offline: "
+        f"copy it into a Hugging Face cache or set {BERT_ATTACK_MODEL_ENV} to its folder"
+    )
 
 
 def load_masked_lm(folder: Path):
@@ -310,25 +335,38 @@ def load_masked_lm(folder: Path):
         return AutoModelForMaskedLM.from_pretrained(folder), AutoTokenizer.from_pretrained(folder, use_fast=True)
     except Exception as err:  # an incomplete snapshot (e.g. only config.json was cached), a corrupt file
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise RecipeUnavailable(f"{folder}: no usable masked language model ({type(err).__name__}: "
-                                f"{first_line[:120]})") from None
+        raise RecipeUnavailable(
+            f"{folder}: no usable masked language model ({type(err).__name__}: {first_line[:120]})"
+        ) from None
 
 
 def _bert_attack(wrapper, ctx: RecipeContext) -> Attack:
     from textattack.transformations import WordSwapMaskedLM
 
     model, tokenizer = load_masked_lm(local_model_folder(BERT_ATTACK_MODEL))
-    transformation = WordSwapMaskedLM(method="bert-attack", masked_language_model=model, tokenizer=tokenizer,
-                                      max_candidates=48)
-    constraints = [RepeatModification(), StopwordModification(), MaxWordsPerturbed(max_percent=0.4),
-                   ctx.similarity_constraint(threshold=0.2, window_size=None, skip_text_shorter_than_window=False,
-                                             compare_against_original=True)]
+    transformation = WordSwapMaskedLM(
+        method="bert-attack", masked_language_model=model, tokenizer=tokenizer, max_candidates=48
+    )
+    constraints = [
+        RepeatModification(),
+        StopwordModification(),
+        MaxWordsPerturbed(max_percent=0.4),
+        ctx.similarity_constraint(
+            threshold=0.2, window_size=None, skip_text_shorter_than_window=False, compare_against_original=True
+        ),
+    ]
     goal = UntargetedClassification(wrapper, model_batch_size=ctx.batch_size)
     return Attack(goal, constraints, transformation, GreedyWordSwapWIR(wir_method="unk"))
 
 
-_BUILDERS = {"deepwordbug": _deepwordbug, "pwws": _pwws, "textfooler": _textfooler,
-             "textbugger": _textbugger, "pso": _pso, "bert_attack": _bert_attack}
+_BUILDERS = {
+    "deepwordbug": _deepwordbug,
+    "pwws": _pwws,
+    "textfooler": _textfooler,
+    "textbugger": _textbugger,
+    "pso": _pso,
+    "bert_attack": _bert_attack,
+}
 
 
 def build_attack(recipe: str, wrapper, ctx: RecipeContext) -> Attack:

@@ -16,28 +16,31 @@ same candidates against each model), and every cache is emptied between examples
 therefore be attacked in shards, in any order, on any worker (snntext.attack.shards), with the
 result of the serial run. Import after snntext.attack.offline.prepare_offline().
 """
+
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
-import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from time import perf_counter
 
 import numpy as np
-import torch
-from textattack.attack_results import FailedAttackResult, SkippedAttackResult, SuccessfulAttackResult
 
-from snntext.attack.caching import CachedSentenceModel, RecipeCaches
-from snntext.attack.recipes import RecipeContext, RecipeUnavailable, build_attack
-from snntext.atomic import write_text_atomic
-from snntext.config import AttackConfig
+from snntext.attack.recipes import RecipeContext, RecipeUnavailable
+from snntext.attack.session import AttackSession
+from snntext.core.atomic import write_text_atomic
+from snntext.core.config import AttackConfig
 
-CSV_COLUMNS = ("index", "label", "perturbed_label", "original_text", "perturbed_text", "perturbed_word_share",
-               "queries")
+CSV_COLUMNS = (
+    "index",
+    "label",
+    "perturbed_label",
+    "original_text",
+    "perturbed_text",
+    "perturbed_word_share",
+    "queries",
+)
 
 
 @dataclass
@@ -47,8 +50,6 @@ class AttackOutcome:
 
 
 MODEL_FILES = {"dnn": "dnn.pt", "kim": "kim.pt", "snn": "snn.pt", "snn_stochastic": "snn.pt"}
-SPIKING_MODELS = ("snn", "snn_stochastic")
-STATUS = {SkippedAttackResult: "K", SuccessfulAttackResult: "S", FailedAttackResult: "F"}
 
 
 def select_examples(n_total: int, count: int, seed: int) -> list[int]:
@@ -57,128 +58,8 @@ def select_examples(n_total: int, count: int, seed: int) -> list[int]:
     return [int(i) for i in order[: min(count, n_total)]]
 
 
-def example_seed(seed: int, index: int, recipe: str) -> int:
-    """The seed of one example's attack by one recipe (the same for every model)."""
-    digest = hashlib.sha256(f"{seed}\x00{index}\x00{recipe}".encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "little") & (2**63 - 1)
-
-
-def _seed_all(seed: int) -> None:
-    """The character-edit transformations and PSO draw from Python's and NumPy's global generators."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
 def _ratio(num: float, den: float) -> float | None:
     return num / den if den else None
-
-
-def _cell(result, label: int, model_queries: int, wall: float) -> dict:
-    """One model x recipe x example: status, queries, and the adversarial text when it succeeded."""
-    status = STATUS.get(type(result))
-    if status is None:   # e.g. MaximizedAttackResult: not produced by untargeted classification
-        raise TypeError(f"unexpected attack result {type(result).__name__}")
-    cell = {"status": status, "model_queries": model_queries, "wall_s": round(wall, 4)}
-    if status != "K":
-        cell["queries"] = result.perturbed_result.num_queries
-    if status == "S":
-        original, perturbed = result.original_result.attacked_text, result.perturbed_result.attacked_text
-        cell["perturbed_word_share"] = round(len(original.all_words_diff(perturbed)) / max(1, len(original.words)), 6)
-        cell["perturbed_text"] = perturbed.text
-        cell["perturbed_label"] = int(result.perturbed_result.output)
-    return cell
-
-
-class AttackSession:
-    """Every recipe built on every model once per process; attacks one example at a time.
-
-    share_caches=False turns off the work sharing of snntext.attack.caching (the benchmark's baseline).
-    """
-
-    def __init__(self, wrappers: dict, recipes: list[str], ctx: RecipeContext, seed: int, share_caches: bool = True):
-        self.wrappers = wrappers
-        self.ctx = ctx
-        self.seed = int(seed)
-        self.share_caches = share_caches
-        self.skipped: dict[str, str] = {}
-        self.attacks: dict[tuple[str, str], object] = {}
-        self.caches: list[RecipeCaches] = []
-        if share_caches and ctx.sentence_model is not None and not isinstance(ctx.sentence_model, CachedSentenceModel):
-            ctx.sentence_model = CachedSentenceModel(ctx.sentence_model)
-        for recipe in recipes:
-            caches = RecipeCaches() if share_caches else None
-            try:
-                built = {name: build_attack(recipe, wrapper, ctx) for name, wrapper in wrappers.items()}
-            except RecipeUnavailable as err:
-                self.skipped[recipe] = str(err)
-                continue
-            for name, attack in built.items():
-                if caches is not None:
-                    caches.attach(attack)
-                self.attacks[(recipe, name)] = attack
-            if caches is not None:
-                self.caches.append(caches)
-        self.recipes = [r for r in recipes if r not in self.skipped]
-        for wrapper in wrappers.values():
-            wrapper.memo = {} if share_caches else None
-
-    @classmethod
-    def from_job(cls, job) -> "AttackSession":
-        """Built in the worker from an AttackJob (snntext.attack.job)."""
-        from textattack.shared import WordEmbedding
-
-        from snntext.attack.recipes import load_sentence_model
-        from snntext.attack.wrappers import DNNWrapper, SNNWrapper, TextEncoder
-
-        settings = job.settings
-        encoder = TextEncoder.from_embedded(job.embedded, vectors=job.vectors)
-        ctx = RecipeContext(language=job.language, similarity=settings.similarity, wordnet_problem=job.wordnet_problem,
-                            batch_size=settings.batch_size)
-        if job.embedding is not None:
-            matrix, words, nn_matrix = job.embedding
-            ctx.embedding = WordEmbedding(matrix, {w: i for i, w in enumerate(words)}, dict(enumerate(words)), nn_matrix)
-        if job.sentence_model is not None:
-            ctx.sentence_model = load_sentence_model(job.sentence_model, device=job.device)
-        wrappers = {}
-        for name, model in job.models.items():
-            model = model.to(job.device)
-            if name in SPIKING_MODELS:
-                wrappers[name] = SNNWrapper(model, encoder, settings.timesteps, model.num_classes, seed=settings.seed,
-                                            stochastic=name == "snn_stochastic", spike_samples=settings.spike_samples,
-                                            device=job.device, batch_size=settings.batch_size)
-            else:
-                wrappers[name] = DNNWrapper(model, encoder, device=job.device, batch_size=settings.batch_size)
-        return cls(wrappers, list(settings.recipes), ctx, settings.seed, share_caches=job.share_caches)
-
-    def clear(self) -> None:
-        """Empty every cache: the next example starts as in a fresh process."""
-        for caches in self.caches:
-            caches.clear()
-        for attack in self.attacks.values():
-            # TextAttack empties it after a search, but not after a skipped example: a later example with the
-            # same text would reuse that score (and the stochastic SNN that draw)
-            attack.goal_function.clear_cache()
-        if isinstance(self.ctx.sentence_model, CachedSentenceModel):
-            self.ctx.sentence_model.clear()
-        for wrapper in self.wrappers.values():
-            if wrapper.memo is not None:
-                wrapper.memo.clear()
-
-    def attack_example(self, position: int, index: int, text: str, label: int) -> dict:
-        """Every recipe on every model for one example: {position, index, label, cells, skipped}."""
-        self.clear()
-        cells: dict[str, dict] = {name: {} for name in self.wrappers}
-        for recipe in self.recipes:
-            seed = example_seed(self.seed, index, recipe)
-            for name, wrapper in self.wrappers.items():
-                _seed_all(seed)
-                wrapper.reseed(seed)
-                before, start = wrapper.queries, perf_counter()
-                result = self.attacks[(recipe, name)].attack(text, int(label))
-                cells[name][recipe] = _cell(result, int(label), wrapper.queries - before, perf_counter() - start)
-        return {"position": int(position), "index": int(index), "label": int(label), "text": text, "cells": cells,
-                "skipped": dict(self.skipped)}
 
 
 def summarise(records: list[dict]) -> tuple[dict, dict, dict[str, list[dict]]]:
@@ -201,24 +82,46 @@ def summarise(records: list[dict]) -> tuple[dict, dict, dict[str, list[dict]]]:
             model_queries = sum(c["model_queries"] for c in cells)
             wall = sum(c["wall_s"] for c in cells)
             models[name][recipe] = {
-                "examples": n, "attacked": s + f, "successful": s, "failed": f, "skipped": k,
-                "clean_accuracy": _ratio(s + f, n), "accuracy_under_attack": _ratio(f, n), "success_rate": _ratio(s, s + f),
+                "examples": n,
+                "attacked": s + f,
+                "successful": s,
+                "failed": f,
+                "skipped": k,
+                "clean_accuracy": _ratio(s + f, n),
+                "accuracy_under_attack": _ratio(f, n),
+                "success_rate": _ratio(s, s + f),
                 "avg_perturbed_word_share": float(np.mean(shares)) if shares else None,
                 "avg_queries": float(np.mean(queries)) if queries else None,
-                "queries": model_queries, "wall_s": round(wall, 3),
+                "queries": model_queries,
+                "wall_s": round(wall, 3),
                 "queries_per_s": round(model_queries / wall, 1) if wall else None,
             }
             outcomes[name][recipe] = codes
             tables[f"{name}__{recipe}"] = [
-                {"index": r["index"], "label": r["label"], "perturbed_label": c["perturbed_label"],
-                 "original_text": r["text"], "perturbed_text": c["perturbed_text"],
-                 "perturbed_word_share": round(c["perturbed_word_share"], 4), "queries": c["queries"]}
-                for r, c in zip(records, cells) if c["status"] == "S"]
+                {
+                    "index": r["index"],
+                    "label": r["label"],
+                    "perturbed_label": c["perturbed_label"],
+                    "original_text": r["text"],
+                    "perturbed_text": c["perturbed_text"],
+                    "perturbed_word_share": round(c["perturbed_word_share"], 4),
+                    "queries": c["queries"],
+                }
+                for r, c in zip(records, cells)
+                if c["status"] == "S"
+            ]
     return models, outcomes, tables
 
 
-def attack_examples(recipe: str, wrapper, ctx: RecipeContext, examples: list[tuple[str, int]], seed: int,
-                    indices: list[int] | None = None, share_caches: bool = True) -> AttackOutcome:
+def attack_examples(
+    recipe: str,
+    wrapper,
+    ctx: RecipeContext,
+    examples: list[tuple[str, int]],
+    seed: int,
+    indices: list[int] | None = None,
+    share_caches: bool = True,
+) -> AttackOutcome:
     """Attack each (text, label) with `recipe` on `wrapper`; RecipeUnavailable if it cannot run."""
     session = AttackSession({"model": wrapper}, [recipe], ctx, seed, share_caches=share_caches)
     if recipe in session.skipped:
@@ -275,17 +178,22 @@ def code_digest() -> str:
 
 def build_job(dataset: str, settings: AttackConfig, resources, *, share_caches: bool = True, log=print):
     """Load what the attack of `dataset` needs (models, data, vectors, neighbour table) into an AttackJob."""
-    from snntext import paths
     from snntext.attack.job import AttackJob
-    from snntext.attack.recipes import (NEEDS_EMBEDDING, NEEDS_SENTENCE_MODEL, build_word_embedding, minilm_path,
-                                        recipe_skip_reason)
+    from snntext.attack.recipes import (
+        NEEDS_EMBEDDING,
+        NEEDS_SENTENCE_MODEL,
+        build_word_embedding,
+        minilm_path,
+        recipe_skip_reason,
+    )
     from snntext.attack.shards import file_digest, fingerprint
+    from snntext.core import paths
+    from snntext.core.device import resolve_device
+    from snntext.core.errors import SnntextError
+    from snntext.core.registry import load_registry
     from snntext.data.datasets import read_prepared
-    from snntext.data.sources import load_registry
-    from snntext.device import resolve_device
-    from snntext.embed_dataset import read_embedded
-    from snntext.embeddings import load_vectors
-    from snntext.errors import SnntextError
+    from snntext.data.embed import read_embedded
+    from snntext.data.vectors import load_vectors
     from snntext.models.checkpoint import load_checkpoint
 
     device = resolve_device(settings.device)
@@ -294,8 +202,10 @@ def build_job(dataset: str, settings: AttackConfig, resources, *, share_caches: 
     embedded = read_embedded(paths.embedded_dir(dataset))
     test = read_prepared(paths.prepared_dir(dataset))["test"]
     if len(test) != len(embedded["arrays"]["test_labels"]):
-        raise SnntextError(f"{paths.prepared_dir(dataset)}: test split has {len(test)} rows but the embedded data "
-                           f"{len(embedded['arrays']['test_labels'])}; rerun the embed stage")
+        raise SnntextError(
+            f"{paths.prepared_dir(dataset)}: test split has {len(test)} rows but the embedded data "
+            f"{len(embedded['arrays']['test_labels'])}; rerun the embed stage"
+        )
     vectors = load_vectors(registry.vector(embedded["meta"]["vectors"]))
     indices = select_examples(len(test), settings.examples, settings.seed)
     examples = [(str(test["text"].iloc[i]), int(test["label"].iloc[i])) for i in indices]
@@ -307,30 +217,54 @@ def build_job(dataset: str, settings: AttackConfig, resources, *, share_caches: 
         embedding = (np.asarray(table.embedding_matrix), words, np.asarray(table.nn_matrix))
     sentence_model = minilm_path() if language == "en" and NEEDS_SENTENCE_MODEL & set(runnable) else None
     checkpoints = sorted({paths.models_dir(dataset) / MODEL_FILES[name] for name in settings.models})
-    models = {name: load_checkpoint(paths.models_dir(dataset) / MODEL_FILES[name], map_location="cpu")[0]
-              for name in settings.models}
-    key = fingerprint({
-        "dataset": dataset, "seed": settings.seed, "timesteps": settings.timesteps, "recipes": settings.recipes,
-        "models": settings.models, "spike_samples": settings.spike_samples, "similarity": settings.similarity,
-        "batch_size": settings.batch_size, "device": str(device), "share_caches": share_caches,
-        "wordnet": resources.wordnet_problem is None,
-        "inputs": file_digest(checkpoints + sorted(p for p in paths.embedded_dir(dataset).iterdir() if p.is_file())),
-        "code": code_digest(),
-    })
-    return AttackJob(key=key, language=language, models=models,
-                     embedded={k: embedded[k] for k in ("vocab", "table", "meta")}, examples=examples, indices=indices,
-                     settings=settings, cache_dir=str(resources.nltk_data.parent), vectors=vectors, embedding=embedding,
-                     sentence_model=sentence_model, wordnet_problem=resources.wordnet_problem, device=str(device),
-                     share_caches=share_caches)
+    models = {
+        name: load_checkpoint(paths.models_dir(dataset) / MODEL_FILES[name], map_location="cpu")[0]
+        for name in settings.models
+    }
+    key = fingerprint(
+        {
+            "dataset": dataset,
+            "seed": settings.seed,
+            "timesteps": settings.timesteps,
+            "recipes": settings.recipes,
+            "models": settings.models,
+            "spike_samples": settings.spike_samples,
+            "similarity": settings.similarity,
+            "batch_size": settings.batch_size,
+            "device": str(device),
+            "share_caches": share_caches,
+            "wordnet": resources.wordnet_problem is None,
+            "inputs": file_digest(
+                checkpoints + sorted(p for p in paths.embedded_dir(dataset).iterdir() if p.is_file())
+            ),
+            "code": code_digest(),
+        }
+    )
+    return AttackJob(
+        key=key,
+        language=language,
+        models=models,
+        embedded={k: embedded[k] for k in ("vocab", "table", "meta")},
+        examples=examples,
+        indices=indices,
+        settings=settings,
+        cache_dir=str(resources.nltk_data.parent),
+        vectors=vectors,
+        embedding=embedding,
+        sentence_model=sentence_model,
+        wordnet_problem=resources.wordnet_problem,
+        device=str(device),
+        share_caches=share_caches,
+    )
 
 
 def run_attack_stage(dataset: str, settings: AttackConfig, resources, log=print) -> dict:
     """The attack stage for one dataset: attack in shards (resuming any kept), write metrics + CSVs."""
-    from snntext import paths
     from snntext.attack.shards import ShardStore, plan_shards, run_shards
     from snntext.attack.statistics import recipe_statistics
-    from snntext.device import seed_everything
-    from snntext.stage_metrics import write_stage_metrics
+    from snntext.core import paths
+    from snntext.core.device import seed_everything
+    from snntext.core.stage_metrics import write_stage_metrics
 
     start = time.perf_counter()
     seed_everything(settings.seed)
@@ -341,28 +275,51 @@ def run_attack_stage(dataset: str, settings: AttackConfig, resources, log=print)
         log(f"  {pruned} shard file(s) of another configuration removed")
     shards = plan_shards(len(job.examples), settings.shard_size)
     workers = f" ({settings.workers or 'one per core'} workers)" if settings.backend == "ray" else ""
-    log(f"attack {dataset}: {len(job.examples)} examples in {len(shards)} shards, backend {settings.backend}"
+    log(
+        f"attack {dataset}: {len(job.examples)} examples in {len(shards)} shards, backend {settings.backend}"
         f"{workers}, models "
-        f"{', '.join(settings.models)}, recipes {', '.join(settings.recipes)}")
-    run = run_shards(job, shards, store, backend=settings.backend, workers=settings.workers,
-                     retries=settings.retries, log=log)
+        f"{', '.join(settings.models)}, recipes {', '.join(settings.recipes)}"
+    )
+    run = run_shards(
+        job, shards, store, backend=settings.backend, workers=settings.workers, retries=settings.retries, log=log
+    )
     models, outcomes, tables = summarise(run.records)
     for name, per_recipe in models.items():
         for recipe, m in per_recipe.items():
-            log(f"  {name:15s} {recipe:12s} clean {m['clean_accuracy']:.3f} under attack {m['accuracy_under_attack']:.3f} "
-                f"queries {m['queries']} in {m['wall_s']:.1f}s")
+            log(
+                f"  {name:15s} {recipe:12s} clean {m['clean_accuracy']:.3f} under attack {m['accuracy_under_attack']:.3f} "
+                f"queries {m['queries']} in {m['wall_s']:.1f}s"
+            )
     skipped = run.records[0]["skipped"] if run.records else {}
-    results = {"dataset": dataset, "language": job.language, "examples": len(job.examples),
-               "timesteps": settings.timesteps, "spike_samples": settings.spike_samples,
-               "similarity": settings.similarity, "models": models, "skipped_recipes": skipped,
-               "throughput_queries_per_s": throughput(models),
-               "statistics": recipe_statistics(outcomes, reference="dnn" if "dnn" in outcomes else next(iter(outcomes)),
-                                               seed=settings.seed) if len(outcomes) > 1 else {},
-               "outcomes": outcomes, "indices": job.indices,
-               "shards": {"count": len(shards), "size": settings.shard_size, "reused": run.reused,
-                          "attacked": run.attacked, "retries": run.retries, "backend": settings.backend,
-                          "workers": settings.workers},
-               "attack_wall_s": run.wall_s, "wall_s": round(time.perf_counter() - start, 1)}
+    results = {
+        "dataset": dataset,
+        "language": job.language,
+        "examples": len(job.examples),
+        "timesteps": settings.timesteps,
+        "spike_samples": settings.spike_samples,
+        "similarity": settings.similarity,
+        "models": models,
+        "skipped_recipes": skipped,
+        "throughput_queries_per_s": throughput(models),
+        "statistics": recipe_statistics(
+            outcomes, reference="dnn" if "dnn" in outcomes else next(iter(outcomes)), seed=settings.seed
+        )
+        if len(outcomes) > 1
+        else {},
+        "outcomes": outcomes,
+        "indices": job.indices,
+        "shards": {
+            "count": len(shards),
+            "size": settings.shard_size,
+            "reused": run.reused,
+            "attacked": run.attacked,
+            "retries": run.retries,
+            "backend": settings.backend,
+            "workers": settings.workers,
+        },
+        "attack_wall_s": run.wall_s,
+        "wall_s": round(time.perf_counter() - start, 1),
+    }
     write_csv_files(paths.attack_dir(dataset), tables)
     results["under_attack"] = under_attack_means(models)
     write_stage_metrics("attack", dataset, results)

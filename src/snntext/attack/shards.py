@@ -13,6 +13,7 @@ Backends: `local` runs the shards one after another in this process; `ray` runs 
 each retry logged and counted; one that still fails stops the stage with its error, after every
 other shard has finished and been kept.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,8 +24,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from snntext.atomic import write_text_atomic
-from snntext.errors import SnntextError
+from snntext.core.atomic import write_text_atomic
+from snntext.core.errors import SnntextError
 
 BACKENDS = ("local", "ray")
 
@@ -68,7 +69,7 @@ class ShardStore:
         except FileNotFoundError:
             return None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            return None          # half-written files cannot exist (atomic), but a damaged one is redone
+            return None  # half-written files cannot exist (atomic), but a damaged one is redone
         if data.get("key") != self.key or data.get("positions") != shard:
             return None
         return data["records"]
@@ -102,12 +103,20 @@ def default_workers() -> int:
     """The CPU cores this process may use."""
     try:
         return len(os.sched_getaffinity(0))
-    except AttributeError:   # not on Linux
+    except AttributeError:  # not on Linux
         return os.cpu_count() or 1
 
 
-def run_shards(job, shards: list[list[int]], store: ShardStore, *, backend: str = "local", workers: int = 0,
-               retries: int = 2, log: Callable[[str], None] = print) -> ShardRun:
+def run_shards(
+    job,
+    shards: list[list[int]],
+    store: ShardStore,
+    *,
+    backend: str = "local",
+    workers: int = 0,
+    retries: int = 2,
+    log: Callable[[str], None] = print,
+) -> ShardRun:
     """Attack every shard not already in `store` with `job.run(positions) -> records`, saving each."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
@@ -123,13 +132,16 @@ def run_shards(job, shards: list[list[int]], store: ShardStore, *, backend: str 
         log(f"  resuming: {len(done)} of {len(shards)} shards already attacked ({store.folder})")
     if todo:
         runner = _run_ray if backend == "ray" else _run_local
-        failures = runner(job, shards, todo, store, done, run, workers=workers or default_workers(),
-                          retries=retries, log=log)
+        failures = runner(
+            job, shards, todo, store, done, run, workers=workers or default_workers(), retries=retries, log=log
+        )
         if failures:
             first = failures[0]
-            raise SnntextError(f"attack: {len(failures)} shard(s) failed after {retries} retries "
-                               f"({len(done)} of {len(shards)} kept in {store.folder}; run again to resume): "
-                               f"{first}")
+            raise SnntextError(
+                f"attack: {len(failures)} shard(s) failed after {retries} retries "
+                f"({len(done)} of {len(shards)} kept in {store.folder}; run again to resume): "
+                f"{first}"
+            )
     run.records = [record for number in range(len(shards)) for record in done[number]]
     run.wall_s = round(time.perf_counter() - start, 1)
     return run
@@ -152,7 +164,7 @@ def _run_local(job, shards, todo, store, done, run, *, workers, retries, log) ->
             for attempt in range(retries + 1):
                 try:
                     records = job.run(shards[number])
-                except Exception as err:   # retried, reported, never dropped
+                except Exception as err:  # retried, reported, never dropped
                     message = f"{_describe(shards[number])}: {type(err).__name__}: {err}"
                     if attempt == retries:
                         failures.append(message)
@@ -176,9 +188,17 @@ def ray_runtime(workers: int):
     if not ray.is_initialized():
         src = str(Path(__file__).resolve().parents[2])
         env = {"PYTHONPATH": os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH", "")) if p)}
-        for name in ("SNNTEXT_ROOT", "NLTK_DATA", "TA_CACHE_DIR", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE",
-                     "HF_DATASETS_OFFLINE", "TOKENIZERS_PARALLELISM", "SNNTEXT_BERT_ATTACK_MODEL",
-                     "SNNTEXT_PORTABLE_CPU"):
+        for name in (
+            "SNNTEXT_ROOT",
+            "NLTK_DATA",
+            "TA_CACHE_DIR",
+            "HF_HUB_OFFLINE",
+            "TRANSFORMERS_OFFLINE",
+            "HF_DATASETS_OFFLINE",
+            "TOKENIZERS_PARALLELISM",
+            "SNNTEXT_BERT_ATTACK_MODEL",
+            "SNNTEXT_PORTABLE_CPU",
+        ):
             if name in os.environ:
                 env[name] = os.environ[name]
         options = dict(runtime_env={"env_vars": env}, log_to_driver=False, logging_level="ERROR")
@@ -207,7 +227,7 @@ def _run_ray(job, shards, todo, store, done, run, *, workers, retries, log) -> l
             number = pending.pop(ready[0])
             try:
                 records = ray.get(ready[0])
-            except Exception as err:   # a task error or a dead worker: retried, reported, never dropped
+            except Exception as err:  # a task error or a dead worker: retried, reported, never dropped
                 cause = getattr(err, "cause", None) or err
                 message = f"{_describe(shards[number])}: {type(cause).__name__}: {str(cause).strip().splitlines()[-1] if str(cause).strip() else ''}"
                 if attempts[number] < retries:

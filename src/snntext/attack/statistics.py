@@ -11,6 +11,7 @@ resampling is stratified: each dataset's examples are resampled on their own.
 
 numpy only (no torch, no textattack), so the report can import it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -49,8 +50,10 @@ def _check_outcomes(outcomes, where: str) -> int:
             if length is None:
                 length = len(text)
             elif len(text) != length:
-                raise ValueError(f"{cell}: {len(text)} outcomes, but other cells of this dataset have {length}; "
-                                 "every model and recipe must be attacked on the same examples")
+                raise ValueError(
+                    f"{cell}: {len(text)} outcomes, but other cells of this dataset have {length}; "
+                    "every model and recipe must be attacked on the same examples"
+                )
     if length is None:
         raise ValueError(f"{where}: no recipe has outcomes")
     return length
@@ -71,8 +74,9 @@ def _resample_counts(rng: np.random.Generator, n: int, resamples: int) -> np.nda
     return np.vstack([np.ones((1, n)), counts]).astype(np.float64)
 
 
-def _tally_dataset(outcomes: dict[str, dict[str, str]], n: int, rng: np.random.Generator,
-                   resamples: int) -> dict[str, dict[str, _Tally]]:
+def _tally_dataset(
+    outcomes: dict[str, dict[str, str]], n: int, rng: np.random.Generator, resamples: int
+) -> dict[str, dict[str, _Tally]]:
     """model -> recipe -> tally, every cell under the same resamples (the pairing). Counts are
     integers held exactly in float64, so identical strings give identical tallies."""
     cells = [(model, recipe) for model, recipes in outcomes.items() for recipe in recipes]
@@ -143,8 +147,15 @@ def _common_recipes(outcomes: dict[str, dict[str, str]]) -> list[str]:
     return [recipe for recipe in order if all(recipe in recipes for recipes in outcomes.values())]
 
 
-def recipe_statistics(outcomes: dict[str, dict[str, str]], *, reference: str = "dnn", resamples: int = 2000,
-                      seed: int = 0, level: float = 0.95, dataset: str | None = None) -> dict:
+def recipe_statistics(
+    outcomes: dict[str, dict[str, str]],
+    *,
+    reference: str = "dnn",
+    resamples: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+    dataset: str | None = None,
+) -> dict:
     """One dataset: per recipe each model's clean accuracy, accuracy under attack and success rate
     with percentile-bootstrap intervals, and every other model's paired difference in accuracy
     under attack against `reference` (points, model minus reference) with its verdict; plus the
@@ -157,20 +168,38 @@ def recipe_statistics(outcomes: dict[str, dict[str, str]], *, reference: str = "
     _check_settings(reference, outcomes, resamples, level, where)
     tallies = _tally_dataset(outcomes, n, np.random.default_rng(seed), resamples)
     recipes = list(dict.fromkeys(recipe for per_model in outcomes.values() for recipe in per_model))
-    per_recipe = {recipe: _summarise({model: [cells[recipe]] for model, cells in tallies.items() if recipe in cells},
-                                     reference, level) for recipe in recipes}
+    per_recipe = {
+        recipe: _summarise(
+            {model: [cells[recipe]] for model, cells in tallies.items() if recipe in cells}, reference, level
+        )
+        for recipe in recipes
+    }
     common = _common_recipes(outcomes)
     overall = None
     if common:
-        overall = {"recipes": common,
-                   **_summarise({model: [cells[r] for r in common] for model, cells in tallies.items()},
-                                reference, level)}
-    return {"examples": n, "reference": reference, "level": level, "resamples": resamples, "seed": seed,
-            "recipes": per_recipe, "all_recipes": overall}
+        overall = {
+            "recipes": common,
+            **_summarise({model: [cells[r] for r in common] for model, cells in tallies.items()}, reference, level),
+        }
+    return {
+        "examples": n,
+        "reference": reference,
+        "level": level,
+        "resamples": resamples,
+        "seed": seed,
+        "recipes": per_recipe,
+        "all_recipes": overall,
+    }
 
 
-def pooled_statistics(per_dataset: dict[str, dict[str, dict[str, str]]], *, reference: str = "dnn",
-                      resamples: int = 2000, seed: int = 0, level: float = 0.95) -> dict:
+def pooled_statistics(
+    per_dataset: dict[str, dict[str, dict[str, str]]],
+    *,
+    reference: str = "dnn",
+    resamples: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> dict:
     """Across datasets: per model the mean over all (dataset, recipe) cells, each cell weighing the
     same, of clean accuracy and accuracy under attack (success rate: successful / attacked over all
     cells), with a stratified bootstrap (each dataset's examples resampled on their own, the same
@@ -189,7 +218,7 @@ def pooled_statistics(per_dataset: dict[str, dict[str, dict[str, str]]], *, refe
     rng = np.random.default_rng(seed)
     cells: dict[str, list[_Tally]] = {model: [] for model in models}
     datasets = {}
-    for ds, outcomes in per_dataset.items():   # in order, one generator: the strata are resampled independently
+    for ds, outcomes in per_dataset.items():  # in order, one generator: the strata are resampled independently
         tallies = _tally_dataset(outcomes, sizes[ds], rng, resamples)
         common = _common_recipes(outcomes)
         datasets[ds] = {"examples": sizes[ds], "recipes": common}
@@ -197,5 +226,12 @@ def pooled_statistics(per_dataset: dict[str, dict[str, dict[str, str]]], *, refe
             cells[model] += [tallies[model][recipe] for recipe in common]
     if not any(cells[reference]):
         raise ValueError(f"pooled_statistics: no recipe ran for every model on any of {', '.join(per_dataset)}")
-    return {"datasets": datasets, "cells": len(cells[reference]), "reference": reference, "level": level,
-            "resamples": resamples, "seed": seed, **_summarise(cells, reference, level)}
+    return {
+        "datasets": datasets,
+        "cells": len(cells[reference]),
+        "reference": reference,
+        "level": level,
+        "resamples": resamples,
+        "seed": seed,
+        **_summarise(cells, reference, level),
+    }

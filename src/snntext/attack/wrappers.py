@@ -1,6 +1,6 @@
 """TextAttack model wrappers: text in, class scores out, through exactly the pipeline's input path.
 
-A text is split by `snntext.text.tokenise`, looked up in the embed stage's vocabulary
+A text is split by `snntext.data.tokenise.tokenise`, looked up in the embed stage's vocabulary
 (vocab.txt; unknown -> <unk> row 1, truncated and post-padded to max_len by
 `encoding.encode_ids`) and read from the embed stage's [0, 1] table. (The authors attacked
 with a different tokeniser than they trained with; we do not.)
@@ -16,6 +16,7 @@ Scores: the DNNs return their class scores (the tailored net's population sums, 
 the SNN returns its class spike counts (output spikes summed over T and over each class's
 population) divided by T, the rate analogue of the DNN's scores. TextAttack softmaxes both.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,19 +28,30 @@ import torch
 from textattack.models.wrappers import ModelWrapper
 from torch import nn
 
-from snntext.encoding import PAD_ID, UNK_ID, encode_ids, rate_spikes, shift_to_unit_interval, vocab_index
-from snntext.input_codes import apply_input_code
+from snntext.coding.input_codes import apply_input_code
+from snntext.coding.rate import rate_spikes
+from snntext.coding.shift import shift_to_unit_interval
+from snntext.data.tokenise import tokenise
+from snntext.data.vocab import PAD_ID, UNK_ID, encode_ids, vocab_index
 from snntext.models.textcnn import population_scores
-from snntext.text import tokenise
 
 
 class TextEncoder:
     """Texts -> (ids [N, L], table [V, D]) as the pipeline builds them, with the vocabulary
     extended on demand by words the pre-trained vectors know (see module docstring)."""
 
-    def __init__(self, language: str, vocab: Sequence[str], table: np.ndarray | torch.Tensor, max_len: int,
-                 vectors=None, mean: float | None = None, std: float | None = None, clip_sigma: float = 3.0,
-                 code: str = "shift"):
+    def __init__(
+        self,
+        language: str,
+        vocab: Sequence[str],
+        table: np.ndarray | torch.Tensor,
+        max_len: int,
+        vectors=None,
+        mean: float | None = None,
+        std: float | None = None,
+        clip_sigma: float = 3.0,
+        code: str = "shift",
+    ):
         if vectors is not None and (mean is None or std is None):
             raise ValueError("TextEncoder: vectors need the table's global mean and std (meta.json)")
         self.language = language
@@ -53,12 +65,20 @@ class TextEncoder:
         self._unknown: set[str] = set()
 
     @classmethod
-    def from_embedded(cls, embedded: dict, vectors=None) -> "TextEncoder":
-        """From snntext.embed_dataset.read_embedded(...) output (+ the KeyedVectors it was built from)."""
+    def from_embedded(cls, embedded: dict, vectors=None) -> TextEncoder:
+        """From snntext.data.embed.read_embedded(...) output (+ the KeyedVectors it was built from)."""
         meta = embedded["meta"]
-        return cls(meta["language"], embedded["vocab"], embedded["table"], meta["max_len"], vectors=vectors,
-                   mean=meta.get("global_mean"), std=meta.get("global_std"), clip_sigma=meta.get("clip_sigma", 3.0),
-                   code=meta.get("code", "shift"))
+        return cls(
+            meta["language"],
+            embedded["vocab"],
+            embedded["table"],
+            meta["max_len"],
+            vectors=vectors,
+            mean=meta.get("global_mean"),
+            std=meta.get("global_std"),
+            clip_sigma=meta.get("clip_sigma", 3.0),
+            code=meta.get("code", "shift"),
+        )
 
     def _extend(self, token_lists: list[list[str]]) -> None:
         if self._vectors is None:
@@ -100,7 +120,7 @@ class TextEncoder:
 
 def text_seed(text: str, seed: int) -> int:
     """A stable 63-bit seed from the text (and the run's seed): same text, same spikes, on any run."""
-    digest = hashlib.sha256(f"{seed}\x00{text}".encode("utf-8")).digest()
+    digest = hashlib.sha256(f"{seed}\x00{text}".encode()).digest()
     return int.from_bytes(digest[:8], "little") & (2**63 - 1)
 
 
@@ -123,7 +143,9 @@ class _CountingWrapper(ModelWrapper):
         raise NotImplementedError
 
     def _run(self, texts: list[str]) -> np.ndarray:
-        out = [self._scores(texts[i:i + self.batch_size]).float().cpu() for i in range(0, len(texts), self.batch_size)]
+        out = [
+            self._scores(texts[i : i + self.batch_size]).float().cpu() for i in range(0, len(texts), self.batch_size)
+        ]
         self.queries += len(texts)
         return torch.cat(out).numpy() if out else np.zeros((0, 0), dtype=np.float32)
 
@@ -149,7 +171,9 @@ class _CountingWrapper(ModelWrapper):
 class DNNWrapper(_CountingWrapper):
     """A DNN (tailored or Kim TextCNN) in eval mode: dropout off (the authors left it on)."""
 
-    def __init__(self, model: nn.Module, encoder: TextEncoder, device: torch.device | str = "cpu", batch_size: int = 256):
+    def __init__(
+        self, model: nn.Module, encoder: TextEncoder, device: torch.device | str = "cpu", batch_size: int = 256
+    ):
         super().__init__(model, encoder, device, batch_size)
 
     def _scores(self, texts: list[str]) -> torch.Tensor:
@@ -189,12 +213,24 @@ class SNNWrapper(_CountingWrapper):
     generator (seeded by `seed`) and averages their scores: the noise an attacker would face.
     """
 
-    def __init__(self, model: nn.Module, encoder: TextEncoder, timesteps: int, num_classes: int, *,
-                 seed: int = 0, stochastic: bool = False, spike_samples: int = 1,
-                 device: torch.device | str = "cpu", batch_size: int = 128):
+    def __init__(
+        self,
+        model: nn.Module,
+        encoder: TextEncoder,
+        timesteps: int,
+        num_classes: int,
+        *,
+        seed: int = 0,
+        stochastic: bool = False,
+        spike_samples: int = 1,
+        device: torch.device | str = "cpu",
+        batch_size: int = 128,
+    ):
         super().__init__(model, encoder, device, batch_size)
         if timesteps <= 0 or spike_samples <= 0:
-            raise ValueError(f"SNNWrapper: timesteps ({timesteps}) and spike_samples ({spike_samples}) must be positive")
+            raise ValueError(
+                f"SNNWrapper: timesteps ({timesteps}) and spike_samples ({spike_samples}) must be positive"
+            )
         self.timesteps = int(timesteps)
         self.num_classes = int(num_classes)
         self.seed = int(seed)
@@ -212,7 +248,7 @@ class SNNWrapper(_CountingWrapper):
         trains = []
         for i, text in enumerate(texts):
             generator = torch.Generator(device=rates.device).manual_seed(text_seed(text, self.seed))
-            trains.append(rate_spikes(rates[i:i + 1], self.timesteps, generator))
+            trains.append(rate_spikes(rates[i : i + 1], self.timesteps, generator))
         return torch.cat(trains, dim=1)
 
     def _scores(self, texts: list[str]) -> torch.Tensor:

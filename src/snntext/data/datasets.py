@@ -1,6 +1,6 @@
 """Parsers for the raw dataset files, and the prepare step that writes train/dev/test TSVs.
 
-Each registry format (see src/snntext/data/sources.yaml; the user's own datasets: datasets.yaml)
+Each registry format (see src/snntext/core/sources.yaml; the user's own datasets: datasets.yaml)
 has one reader; all give rows of (text, label) with the label as an index into the entry's `labels`.
 Rows without text are dropped and counted by reason: "empty_text" (an empty line, or an empty text
 field), "label_only" (a line or row holding a label and no text).
@@ -17,6 +17,7 @@ Facts about the files that shape the readers:
   every following line (up to the next `"` or the end of the file) into one field, silently
   losing rows, so it is an error naming the line where the quote opened.
 """
+
 from __future__ import annotations
 
 import csv
@@ -28,11 +29,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from snntext.atomic import write_text_atomic
-from snntext.config import CONFLICT_POLICIES, SPLITS
+from snntext.core.atomic import write_text_atomic
+from snntext.core.config import CONFLICT_POLICIES, SPLITS
+from snntext.core.errors import SnntextError
 from snntext.data.splits import split_dataset, split_source
-from snntext.errors import SnntextError
-from snntext.text import tokenise
+from snntext.data.tokenise import tokenise
 
 SPLIT_FILES = {split: f"{split}.tsv" for split in SPLITS}
 
@@ -97,8 +98,10 @@ def _label_of(value: str, labels: list[str], where: str) -> int:
     if not numeric_names and value.isascii() and value.isdigit() and int(value) < len(labels):
         return int(value)
     index = "" if numeric_names else f" nor an index 0..{len(labels) - 1}"
-    raise SnntextError(f"{where}: label {value!r} is neither a declared label name ({', '.join(labels)}){index}; "
-                       "fix or remove the line, or declare the label")
+    raise SnntextError(
+        f"{where}: label {value!r} is neither a declared label name ({', '.join(labels)}){index}; "
+        "fix or remove the line, or declare the label"
+    )
 
 
 def _read_polarity_file(path: Path, source_file, spec, dropped: Counter) -> list[tuple[str, int]]:
@@ -118,7 +121,7 @@ def _read_polarity_file(path: Path, source_file, spec, dropped: Counter) -> list
 
 
 def _read_label_first(path: Path, source_file, spec, dropped: Counter) -> list[tuple[str, int]]:
-    """"<label> <sentence>" a line; a line holding only a label is dropped (counted as "label_only")."""
+    """ "<label> <sentence>" a line; a line holding only a label is dropped (counted as "label_only")."""
     rows = []
     for number, line in _read_lines(path, source_file.encoding):
         where = f"{path} line {number}"
@@ -232,8 +235,10 @@ def _read_table(path: Path, source_file, spec, dropped: Counter) -> list[tuple[s
     where_set = f"datasets.{spec.name} in {spec.registry_file}"
     for key, column in (("text_column", layout.text_column), ("label_column", layout.label_column)):
         if column not in header:
-            raise SnntextError(f"{path} line 1: no column {column!r} (the header has {', '.join(map(repr, header))}); "
-                               f"fix {key} of {where_set}, or its delimiter {layout.delimiter!r}")
+            raise SnntextError(
+                f"{path} line 1: no column {column!r} (the header has {', '.join(map(repr, header))}); "
+                f"fix {key} of {where_set}, or its delimiter {layout.delimiter!r}"
+            )
     text_at, label_at = header.index(layout.text_column), header.index(layout.label_column)
     rows = []
     for number, record in records:
@@ -242,8 +247,10 @@ def _read_table(path: Path, source_file, spec, dropped: Counter) -> list[tuple[s
             dropped["empty_text"] += 1
             continue
         if len(record) != len(header):
-            raise SnntextError(f"{where}: expected {len(header)} fields (as the header), got {len(record)}; "
-                               "quote a field that holds the delimiter")
+            raise SnntextError(
+                f"{where}: expected {len(header)} fields (as the header), got {len(record)}; "
+                "quote a field that holds the delimiter"
+            )
         text, label = record[text_at].strip(), record[label_at].strip()
         if not text:
             dropped["label_only"] += 1
@@ -271,8 +278,7 @@ def _group_of(source_file, spec) -> str:
         return "all"
     if split not in SPLITS:
         raise SnntextError(
-            f"{spec.registry_file}: file {source_file.name} has split {split!r}; "
-            f"allowed: {', '.join(SPLITS)}"
+            f"{spec.registry_file}: file {source_file.name} has split {split!r}; allowed: {', '.join(SPLITS)}"
         )
     return split
 
@@ -287,8 +293,7 @@ def parse_dataset(spec, raw_dir: str | Path, conflicting_duplicates: str = "keep
     """
     if spec.format not in _READERS:
         raise SnntextError(
-            f"{spec.registry_file}: dataset {spec.name} has format {spec.format!r}; "
-            f"allowed: {', '.join(_READERS)}"
+            f"{spec.registry_file}: dataset {spec.name} has format {spec.format!r}; allowed: {', '.join(_READERS)}"
         )
     if conflicting_duplicates not in CONFLICT_POLICIES:
         raise SnntextError(
@@ -319,7 +324,9 @@ def parse_dataset(spec, raw_dir: str | Path, conflicting_duplicates: str = "keep
     conflicting = set(labels_per_text.index[labels_per_text > 1])
     conflict_rows = int(everything["text"].isin(conflicting).sum())
     if conflicting_duplicates == "drop" and conflicting:
-        splits = {name: frame[~frame["text"].isin(conflicting)].reset_index(drop=True) for name, frame in splits.items()}
+        splits = {
+            name: frame[~frame["text"].isin(conflicting)].reset_index(drop=True) for name, frame in splits.items()
+        }
         dropped["conflicting_duplicate"] += conflict_rows
     return ParsedDataset(
         name=spec.name,
@@ -338,7 +345,9 @@ def parse_dataset(spec, raw_dir: str | Path, conflicting_duplicates: str = "keep
 
 def write_split(frame: pd.DataFrame, path: str | Path) -> None:
     """Write text,label as a TSV atomically; quoting makes tabs, quotes, "NA" etc. round-trip."""
-    write_text_atomic(path, frame[["text", "label"]].to_csv(sep="\t", index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n"))
+    write_text_atomic(
+        path, frame[["text", "label"]].to_csv(sep="\t", index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    )
 
 
 def read_split(path: str | Path) -> pd.DataFrame:
@@ -347,8 +356,13 @@ def read_split(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise SnntextError(f"{path}: prepared split missing; run the prepare stage first (dvc repro prepare)")
     frame = pd.read_csv(
-        path, sep="\t", dtype={"text": str, "label": "int64"}, keep_default_na=False, na_filter=False,
-        quoting=csv.QUOTE_MINIMAL, encoding="utf-8",
+        path,
+        sep="\t",
+        dtype={"text": str, "label": "int64"},
+        keep_default_na=False,
+        na_filter=False,
+        quoting=csv.QUOTE_MINIMAL,
+        encoding="utf-8",
     )
     if list(frame.columns) != ["text", "label"]:
         raise SnntextError(f"{path}: columns are {list(frame.columns)}, expected text, label; rerun prepare")

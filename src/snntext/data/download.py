@@ -11,6 +11,7 @@ copied in the same way; its sha256, unless the entry gives one, is recorded in d
 (paths.DATASETS_LOCK) on first use, and every later download checks the file against it, so a
 changed file is refused instead of silently changing the results.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -23,19 +24,20 @@ import tempfile
 import time
 import zipfile
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Iterable
+from typing import BinaryIO
 
 import requests
 import urllib3
 import yaml
 from tqdm import tqdm
 
-from snntext import paths
-from snntext.atomic import write_text_atomic
-from snntext.data.sources import DatasetSpec, Registry, SourceFile, VectorSpec
-from snntext.errors import SnntextError
+from snntext.core import paths
+from snntext.core.atomic import write_text_atomic
+from snntext.core.errors import SnntextError
+from snntext.core.registry import DatasetSpec, Registry, SourceFile, VectorSpec
 
 MIRROR_ENV = "SNNTEXT_MIRROR"
 ALLOW_UNPINNED_ENV = "SNNTEXT_ALLOW_UNPINNED"
@@ -68,7 +70,8 @@ def check_pinned(src: SourceFile) -> None:
         raise SnntextError(
             f"{src.key}: sources.yaml has no sha256 for it (not pinned yet), so its download cannot be "
             f"verified; run with {ALLOW_UNPINNED_ENV}=1 to fetch it from {src.url} once and paste the "
-            f"printed sha256 into src/snntext/data/sources.yaml")
+            f"printed sha256 into src/snntext/core/sources.yaml"
+        )
 
 
 class _Missing(Exception):
@@ -131,8 +134,16 @@ def _stream_http(url: str, part: _Part, label: str, timeout: float) -> None:
             raise SnntextError(f"{label}: HTTP {resp.status_code} {resp.reason} from {url}")
         length = resp.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
-        bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=label,
-                   leave=False, disable=None, mininterval=0.5)
+        bar = tqdm(
+            total=total,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            desc=label,
+            leave=False,
+            disable=None,
+            mininterval=0.5,
+        )
         try:
             # raw bytes, never content-decoded: the checksum is over the file as published
             for block in resp.raw.stream(CHUNK, decode_content=False):
@@ -158,8 +169,9 @@ def _fetch_http(url: str, part: _Part, label: str, timeout: float, retries: int,
             if attempt == retries:
                 raise SnntextError(
                     f"{label}: download from {url} failed after {retries + 1} attempts: {err}. "
-                    f"Check the connection, or {_MIRROR_HINT.format(key=label)}") from None
-            wait = backoff * 2 ** attempt
+                    f"Check the connection, or {_MIRROR_HINT.format(key=label)}"
+                ) from None
+            wait = backoff * 2**attempt
             say(f"{label}: {err}; retrying in {wait:.1f} s ({attempt + 1}/{retries})")
             time.sleep(wait)
 
@@ -179,8 +191,10 @@ def _resolve_mirror(mirror: str | None) -> str | None:
     if mirror.startswith(("http://", "https://")):
         return mirror.rstrip("/")
     if not Path(mirror).is_dir():
-        raise SnntextError(f"{MIRROR_ENV}={mirror!r} is neither a folder nor an http(s) URL; "
-                           f"point it at a folder laid out <group>/<name>, e.g. ../shared/datasets")
+        raise SnntextError(
+            f"{MIRROR_ENV}={mirror!r} is neither a folder nor an http(s) URL; "
+            f"point it at a folder laid out <group>/<name>, e.g. ../shared/datasets"
+        )
     return mirror
 
 
@@ -200,8 +214,7 @@ def _up_to_date(src: SourceFile, dest: Path) -> bool:
     return False
 
 
-def _fetch(src: SourceFile, dest: Path, mirror: str | None, timeout: float, retries: int,
-           backoff: float) -> int | None:
+def _fetch(src: SourceFile, dest: Path, mirror: str | None, timeout: float, retries: int, backoff: float) -> int | None:
     """fetch() that returns the bytes fetched, or None when dest was already up to date."""
     check_pinned(src)
     dest = Path(dest)
@@ -228,17 +241,22 @@ def _fetch(src: SourceFile, dest: Path, mirror: str | None, timeout: float, retr
             try:
                 _fetch_http(src.url, part, src.key, timeout, retries, backoff)
             except _Missing:
-                raise SnntextError(f"{src.key}: HTTP 404 Not Found from {src.url}; the file has moved: "
-                                   f"{_MIRROR_HINT.format(key=src.key)}") from None
+                raise SnntextError(
+                    f"{src.key}: HTTP 404 Not Found from {src.url}; the file has moved: "
+                    f"{_MIRROR_HINT.format(key=src.key)}"
+                ) from None
         actual = part.digest.hexdigest()
         if src.sha256 is None:
-            say(f"{src.key}: fetched unpinned from {tried}; sha256: {actual} "
-                f"(paste it into src/snntext/data/sources.yaml)")
+            say(
+                f"{src.key}: fetched unpinned from {tried}; sha256: {actual} "
+                f"(paste it into src/snntext/core/sources.yaml)"
+            )
         elif actual != src.sha256:
             raise SnntextError(
                 f"{src.key}: checksum mismatch for {tried}: expected sha256 {src.sha256}, got {actual} "
                 f"({part.size} bytes); the source changed or is corrupt, nothing was written. "
-                f"To use a mirror, {_MIRROR_HINT.format(key=src.key)}; or fix the registry entry")
+                f"To use a mirror, {_MIRROR_HINT.format(key=src.key)}; or fix the registry entry"
+            )
         part.commit(dest)
         say(f"{src.key}: fetched {part.size} bytes from {tried}")
         return part.size
@@ -246,8 +264,15 @@ def _fetch(src: SourceFile, dest: Path, mirror: str | None, timeout: float, retr
         part.discard()
 
 
-def fetch(src: SourceFile, dest: Path, mirror: str | None = None, timeout: float = 60, retries: int = 3,
-          *, backoff: float = 1.0) -> Path:
+def fetch(
+    src: SourceFile,
+    dest: Path,
+    mirror: str | None = None,
+    timeout: float = 60,
+    retries: int = 3,
+    *,
+    backoff: float = 1.0,
+) -> Path:
     """Put the verified bytes of `src` at `dest` (usually paths.raw_file(group, name)); returns dest.
 
     mirror (default: env SNNTEXT_MIRROR): a folder or http(s) base URL holding <group>/<name>;
@@ -260,10 +285,16 @@ def fetch(src: SourceFile, dest: Path, mirror: str | None = None, timeout: float
 
 def _safe_member(archive: Path, member: str) -> None:
     parts = PurePosixPath(member).parts
-    if (not member or member.startswith(("/", "\\")) or "\\" in member or ".." in parts
-            or (len(member) > 1 and member[1] == ":")):
-        raise SnntextError(f"{archive}: refusing archive member {member!r}: absolute or '..' paths could "
-                           f"escape the target folder")
+    if (
+        not member
+        or member.startswith(("/", "\\"))
+        or "\\" in member
+        or ".." in parts
+        or (len(member) > 1 and member[1] == ":")
+    ):
+        raise SnntextError(
+            f"{archive}: refusing archive member {member!r}: absolute or '..' paths could escape the target folder"
+        )
 
 
 def _copy_stream(fh: BinaryIO, dest: Path) -> None:
@@ -311,8 +342,9 @@ def extract_member(archive: Path, member: str, dest: Path) -> Path:
                 except KeyError:
                     raise SnntextError(f"{archive}: has no member {member!r}") from None
                 if not info.isfile():
-                    raise SnntextError(f"{archive}: member {member!r} is a link or folder, not a regular file; "
-                                       f"refusing it")
+                    raise SnntextError(
+                        f"{archive}: member {member!r} is a link or folder, not a regular file; refusing it"
+                    )
                 fh = tf.extractfile(info)
                 assert fh is not None  # isfile() members always have data
                 with fh:
@@ -350,8 +382,10 @@ def read_lock(lock_file: Path) -> dict[str, dict[str, str]]:
     except FileNotFoundError:
         return {}
     except yaml.YAMLError as err:
-        raise SnntextError(f"{lock_file}: not valid YAML ({getattr(err, 'problem', err)}); "
-                           "restore it from git, or delete it to record every local file again") from None
+        raise SnntextError(
+            f"{lock_file}: not valid YAML ({getattr(err, 'problem', err)}); "
+            "restore it from git, or delete it to record every local file again"
+        ) from None
     if not isinstance(data, dict):
         raise SnntextError(f"{lock_file}: expected a mapping of dataset keys, got {data!r}")
     for dataset, files in data.items():
@@ -381,8 +415,10 @@ def check_local_files(specs: Iterable[DatasetSpec], lock_file: Path) -> tuple[di
             where = f"{spec.registry_file}: datasets.{spec.name}.files[{index}].path"
             source = local_file(src)
             if not source.is_file():
-                raise SnntextError(f"{where}: {source} is not a file; put the file there or fix the path "
-                                   "(a relative path starts at the project root)")
+                raise SnntextError(
+                    f"{where}: {source} is not a file; put the file there or fix the path "
+                    "(a relative path starts at the project root)"
+                )
             actual = sha256_of(source)
             if src.sha256 is not None:
                 expected, pinned_by = src.sha256, f"its sha256 in {spec.registry_file}"
@@ -392,10 +428,14 @@ def check_local_files(specs: Iterable[DatasetSpec], lock_file: Path) -> tuple[di
             if expected is None:
                 new[(spec.name, src.key)] = actual
             elif actual != expected:
-                fix = ("restore the file, or delete its line under '{}' in {} to record the new one".format(
-                    spec.name, lock_file) if src.sha256 is None else "restore the file, or update that sha256")
-                raise SnntextError(f"{where}: {source} has sha256 {actual}, but {pinned_by} says {expected}: "
-                                   f"the file changed; {fix}")
+                fix = (
+                    f"restore the file, or delete its line under '{spec.name}' in {lock_file} to record the new one"
+                    if src.sha256 is None
+                    else "restore the file, or update that sha256"
+                )
+                raise SnntextError(
+                    f"{where}: {source} has sha256 {actual}, but {pinned_by} says {expected}: the file changed; {fix}"
+                )
             digests[(spec.name, src.key)] = actual
     return digests, new
 
@@ -408,8 +448,10 @@ def _copy_local(source: Path, dest: Path, sha256: str) -> int | None:
     try:
         _copy_from_folder(source, part)
         if part.digest.hexdigest() != sha256:
-            raise SnntextError(f"{source}: changed while being copied (sha256 {part.digest.hexdigest()}, "
-                               f"expected {sha256}); run the download again")
+            raise SnntextError(
+                f"{source}: changed while being copied (sha256 {part.digest.hexdigest()}, "
+                f"expected {sha256}); run the download again"
+            )
         part.commit(dest)
         return part.size
     finally:
@@ -424,8 +466,9 @@ def vector_member_file(spec: VectorSpec, role: str, raw_dir: Path | None = None)
     return raw_dir / "vectors" / spec.name / PurePosixPath(spec.members[role]).name
 
 
-def vectors_needed(registry: Registry, datasets: Iterable[str], english: str, chinese: str,
-                   compare: Iterable[str] = ()) -> list[str]:
+def vectors_needed(
+    registry: Registry, datasets: Iterable[str], english: str, chinese: str, compare: Iterable[str] = ()
+) -> list[str]:
     """The vector names the given datasets use (embed.english / embed.chinese by language) plus compare."""
     chosen = {"en": ("embed.english", english), "zh": ("embed.chinese", chinese)}
     for language, (key, name) in chosen.items():
@@ -451,7 +494,7 @@ class FetchSummary:
     seconds: float = 0.0
     files: list[Path] = field(default_factory=list)
 
-    def add(self, other: "FetchSummary") -> None:
+    def add(self, other: FetchSummary) -> None:
         self.fetched += other.fetched
         self.up_to_date += other.up_to_date
         self.bytes += other.bytes
@@ -460,15 +503,27 @@ class FetchSummary:
         self.files += other.files
 
     def line(self) -> str:
-        return (f"{self.fetched + self.up_to_date} files ({self.fetched} fetched, {self.up_to_date} up to date), "
-                f"{self.bytes / 1e6:.1f} MB downloaded, {self.extracted} members extracted, "
-                f"{self.seconds:.1f} s")
+        return (
+            f"{self.fetched + self.up_to_date} files ({self.fetched} fetched, {self.up_to_date} up to date), "
+            f"{self.bytes / 1e6:.1f} MB downloaded, {self.extracted} members extracted, "
+            f"{self.seconds:.1f} s"
+        )
 
 
-def fetch_all(registry: Registry, datasets: Iterable[str], vectors: Iterable[str],
-              resources: Iterable[str] = (), *, raw_dir: Path | None = None, archive_dir: Path | None = None,
-              mirror: str | None = None, timeout: float = 60, retries: int = 3,
-              backoff: float = 1.0, lock_file: Path | None = None) -> FetchSummary:
+def fetch_all(
+    registry: Registry,
+    datasets: Iterable[str],
+    vectors: Iterable[str],
+    resources: Iterable[str] = (),
+    *,
+    raw_dir: Path | None = None,
+    archive_dir: Path | None = None,
+    mirror: str | None = None,
+    timeout: float = 60,
+    retries: int = 3,
+    backoff: float = 1.0,
+    lock_file: Path | None = None,
+) -> FetchSummary:
     """Fetch every file of the named datasets, vectors and resources into raw_dir (default data/raw),
     and extract each vector's members (see vector_member_file). Vector archives go to archive_dir
     (default raw_dir) in the <group>/<name> layout: only their members are pipeline data. A dataset's
@@ -503,7 +558,7 @@ def fetch_all(registry: Registry, datasets: Iterable[str], vectors: Iterable[str
             summary.files.append(dest)
     if new_pins:
         write_lock(lock_file, new_pins)
-        for (dataset, key), digest in new_pins.items():
+        for (_dataset, key), digest in new_pins.items():
             say(f"{key}: first use; sha256 {digest} recorded in {lock_file} (commit it)")
     for src in unique:
         dest = (archive_dir if src.key in archives else raw_dir) / src.group / src.name

@@ -7,13 +7,14 @@ A dataset that ships train and test but no dev (e.g. TREC) keeps both; dev is dr
 Every draw comes from numpy's Generator seeded with the pipeline seed, so the same seed
 gives the same split on every machine and the split changes only when the seed does.
 """
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from snntext.config import SPLITS
-from snntext.errors import SnntextError
+from snntext.core.config import SPLITS
+from snntext.core.errors import SnntextError
 
 
 def _check_fraction(value: float, key: str, allow_zero: bool) -> None:
@@ -42,8 +43,8 @@ def stratified_split(df: pd.DataFrame, test_fraction: float, dev_fraction: float
         n_test = int(round(len(rows) * test_fraction))
         n_dev = int(round((len(rows) - n_test) * dev_fraction))
         chosen["test"].append(rows[:n_test])
-        chosen["dev"].append(rows[n_test:n_test + n_dev])
-        chosen["train"].append(rows[n_test + n_dev:])
+        chosen["dev"].append(rows[n_test : n_test + n_dev])
+        chosen["train"].append(rows[n_test + n_dev :])
     result = {}
     for name in SPLITS:
         rows = np.concatenate(chosen[name]) if chosen[name] else np.array([], dtype=int)
@@ -61,7 +62,7 @@ def draw_dev(train: pd.DataFrame, dev_fraction: float, seed: int) -> dict[str, p
     dev_rows = []
     for label in np.unique(labels):  # sorted, so the draw order is fixed
         rows = rng.permutation(np.flatnonzero(labels == label))
-        dev_rows.append(rows[:int(round(len(rows) * dev_fraction))])
+        dev_rows.append(rows[: int(round(len(rows) * dev_fraction))])
     in_dev = np.zeros(len(train), dtype=bool)
     if dev_rows:
         in_dev[np.concatenate(dev_rows)] = True
@@ -78,11 +79,14 @@ def split_source(splits: dict[str, pd.DataFrame]) -> str:
         return "dev_from_train"
     if parts == {"all"}:
         return "stratified"
-    raise SnntextError(f"cannot split a dataset with parts {sorted(splits)}; expected {', '.join(SPLITS)}, "
-                       "train and test, or all")
+    raise SnntextError(
+        f"cannot split a dataset with parts {sorted(splits)}; expected {', '.join(SPLITS)}, train and test, or all"
+    )
 
 
-def split_dataset(splits: dict[str, pd.DataFrame], test_fraction: float, dev_fraction: float, seed: int) -> dict[str, pd.DataFrame]:
+def split_dataset(
+    splits: dict[str, pd.DataFrame], test_fraction: float, dev_fraction: float, seed: int
+) -> dict[str, pd.DataFrame]:
     """train/dev/test for a parsed dataset: its standard splits unchanged; train and test with
     dev drawn from train; or a stratified split of its single "all" frame."""
     source = split_source(splits)

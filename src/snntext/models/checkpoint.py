@@ -9,6 +9,7 @@ checkpoint cannot run code when loaded).
 The spiking network registers itself (kind "spiking") from its own module with
 `register_model_kind`; loading a "spiking" checkpoint imports that module on demand.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -18,8 +19,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from snntext.atomic import atomic_path
-from snntext.errors import SnntextError
+from snntext.core.atomic import atomic_path
+from snntext.core.errors import SnntextError
 from snntext.models.textcnn import KimTextCNN, TailoredTextCNN
 
 _REGISTRY: dict[str, type[nn.Module]] = {"tailored": TailoredTextCNN, "kim": KimTextCNN}
@@ -73,7 +74,9 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # truncated, not a torch file, or holds non-plain objects
-        raise SnntextError(f"{path}: not a readable checkpoint ({type(err).__name__}); delete it and rerun its stage") from None
+        raise SnntextError(
+            f"{path}: not a readable checkpoint ({type(err).__name__}); delete it and rerun its stage"
+        ) from None
     if not isinstance(payload, dict) or any(key not in payload for key in _KEYS):
         raise SnntextError(f"{path}: not a snntext checkpoint (needs keys {', '.join(_KEYS)}); rerun its stage")
     try:
@@ -85,6 +88,8 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         model = cls(**payload["config"])
         model.load_state_dict(payload["state_dict"])
     except (TypeError, RuntimeError) as err:
-        raise SnntextError(f"{path}: weights do not fit a {cls.__name__} of its config ({err}); rerun its stage") from None
+        raise SnntextError(
+            f"{path}: weights do not fit a {cls.__name__} of its config ({err}); rerun its stage"
+        ) from None
     model.to(map_location).eval()
     return model, payload

@@ -22,6 +22,7 @@ Prediction: argmax over classes of the output population's spike count summed ov
 torch.argmax takes the first maximum, so ties (and silence: all counts 0) go to the lowest
 class index, as in the authors' code; `SpikeStats` counts how often that happens.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -32,8 +33,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from snntext.models.checkpoint import register_model_kind
+from snntext.models.neurons import LeakyNode
 from snntext.models.textcnn import TailoredTextCNN, population_scores
-from snntext.neurons import LeakyNode
 
 
 def full_width_convs(x: torch.Tensor, weights) -> list[torch.Tensor]:
@@ -47,10 +48,11 @@ def full_width_convs(x: torch.Tensor, weights) -> list[torch.Tensor]:
     benchmarks/README.md (benchmarks/conv_layout.py).
     """
     n, length, dim = x.shape
-    channels_last = x.reshape(n, 1, length, dim).permute(0, 3, 1, 2)              # [N, D, 1, L], no copy
+    channels_last = x.reshape(n, 1, length, dim).permute(0, 3, 1, 2)  # [N, D, 1, L], no copy
     # w: [F, 1, k, D] -> [F, D, 1, k], itself channels-last; out: [N, F, 1, L'] -> [N, L', F], no copy
-    return [F.conv2d(channels_last, w.permute(0, 3, 1, 2)).permute(0, 2, 3, 1).reshape(n, -1, w.shape[0])
-            for w in weights]
+    return [
+        F.conv2d(channels_last, w.permute(0, 3, 1, 2)).permute(0, 2, 3, 1).reshape(n, -1, w.shape[0]) for w in weights
+    ]
 
 
 class SpikingTextCNN(nn.Module):
@@ -68,9 +70,15 @@ class SpikingTextCNN(nn.Module):
     ):
         super().__init__()
         self.config = dict(
-            embedding_dim=embedding_dim, num_classes=num_classes, neurons_per_class=neurons_per_class,
-            kernel_sizes=list(kernel_sizes), filters=filters, threshold=float(threshold), beta=float(beta),
-            surrogate=surrogate, surrogate_slope=float(surrogate_slope),
+            embedding_dim=embedding_dim,
+            num_classes=num_classes,
+            neurons_per_class=neurons_per_class,
+            kernel_sizes=list(kernel_sizes),
+            filters=filters,
+            threshold=float(threshold),
+            beta=float(beta),
+            surrogate=surrogate,
+            surrogate_slope=float(surrogate_slope),
         )
         self.num_classes = num_classes
         self.neurons_per_class = neurons_per_class
@@ -79,9 +87,7 @@ class SpikingTextCNN(nn.Module):
         def node() -> LeakyNode:
             return LeakyNode(threshold, beta, surrogate, surrogate_slope, step_mode="m")
 
-        self.convs = nn.ModuleList(
-            nn.Conv2d(1, filters, (k, embedding_dim), bias=False) for k in self.kernel_sizes
-        )
+        self.convs = nn.ModuleList(nn.Conv2d(1, filters, (k, embedding_dim), bias=False) for k in self.kernel_sizes)
         self.conv_neurons = nn.ModuleList(node() for _ in self.kernel_sizes)
         self.pool_neurons = nn.ModuleList(node() for _ in self.kernel_sizes)
         self.fc = nn.Linear(filters * len(self.kernel_sizes), num_classes * neurons_per_class, bias=False)
@@ -93,8 +99,8 @@ class SpikingTextCNN(nn.Module):
         # exact in bf16; weights round to 8 significant bits; the currents come back in the input's dtype, so
         # the membranes still integrate in fp32. Set for training only (finetune.precision), not saved.
         self.conv_dtype: torch.dtype | None = None
-        self.spike_counts: dict[str, float] = {}   # layer -> spikes seen since reset_counts()
-        self.slot_counts: dict[str, float] = {}    # layer -> neuron-steps seen (full length)
+        self.spike_counts: dict[str, float] = {}  # layer -> spikes seen since reset_counts()
+        self.slot_counts: dict[str, float] = {}  # layer -> neuron-steps seen (full length)
 
     # Zero weight-sum conv filters, as the DNN was trained: fine-tuning meets the same common-mode
     # drift (inputs >= 0, no bias, Adam) that silences them. Same `convs`, so the DNN's method serves.
@@ -120,7 +126,7 @@ class SpikingTextCNN(nn.Module):
         full = L if full_length is None else int(full_length)
         if full < L:
             raise ValueError(f"full_length {full} is shorter than the input's {L} positions")
-        if L < max(self.kernel_sizes):
+        if max(self.kernel_sizes) > L:
             raise ValueError(f"input of {L} positions is shorter than the largest kernel {max(self.kernel_sizes)}")
         if self.record_rates:
             self._count("input", spikes, T * B * full * D)
@@ -128,13 +134,15 @@ class SpikingTextCNN(nn.Module):
         if self.conv_dtype is None or self.conv_dtype == spikes.dtype:
             currents = full_width_convs(flat, weights)
         else:
-            currents = [c.to(spikes.dtype) for c in full_width_convs(
-                flat.to(self.conv_dtype), [w.to(self.conv_dtype) for w in weights])]
+            currents = [
+                c.to(spikes.dtype)
+                for c in full_width_convs(flat.to(self.conv_dtype), [w.to(self.conv_dtype) for w in weights])
+            ]
         pooled = []
         for k, conv, current, conv_node, pool_node in zip(
             self.kernel_sizes, self.convs, currents, self.conv_neurons, self.pool_neurons
         ):
-            conv_spikes = conv_node(current.view(T, B, L - k + 1, conv.out_channels))   # [T, B, positions, F]
+            conv_spikes = conv_node(current.view(T, B, L - k + 1, conv.out_channels))  # [T, B, positions, F]
             pool_in = conv_spikes.sum(dim=2) * (self.pool_scale / (full - k + 1))
             pool_spikes = pool_node(pool_in)
             pooled.append(pool_spikes)
@@ -168,8 +176,9 @@ def token_lengths(ids: torch.Tensor) -> torch.Tensor:
     return (positions * (ids != 0)).amax(dim=1)
 
 
-def length_bucketed_batches(ids: torch.Tensor, batch_size: int, generator: torch.Generator | None = None,
-                            pool_batches: int = 50) -> list[torch.Tensor]:
+def length_bucketed_batches(
+    ids: torch.Tensor, batch_size: int, generator: torch.Generator | None = None, pool_batches: int = 50
+) -> list[torch.Tensor]:
     """Batches of row indices whose members have similar lengths, so that trimming each batch
     to its longest sentence (exact for this bias-free network) saves the most work.
 
@@ -185,7 +194,7 @@ def length_bucketed_batches(ids: torch.Tensor, batch_size: int, generator: torch
     pool = batch_size * pool_batches
     chunks = []
     for start in range(0, len(order), pool):
-        part = order[start:start + pool]
+        part = order[start : start + pool]
         part = part[torch.argsort(lengths[part], stable=True)]
         chunks.extend(part.split(batch_size))
     return [chunks[i] for i in torch.randperm(len(chunks), generator=generator).tolist()]
@@ -202,22 +211,34 @@ class SpikeStats:
 
     accuracy: float
     n: int
-    ties: int                 # top class count shared by >= 2 classes (silence included)
-    silent: int               # no output spike at all over T
+    ties: int  # top class count shared by >= 2 classes (silence included)
+    silent: int  # no output spike at all over T
     firing_rates: dict[str, float] = field(default_factory=dict)
     predictions: torch.Tensor | None = None
 
     def as_dict(self) -> dict:
-        return {"accuracy": self.accuracy, "n": self.n, "ties": self.ties, "silent": self.silent,
-                "tie_rate": self.ties / self.n, "silent_rate": self.silent / self.n,
-                "firing_rates": dict(self.firing_rates)}
+        return {
+            "accuracy": self.accuracy,
+            "n": self.n,
+            "ties": self.ties,
+            "silent": self.silent,
+            "tie_rate": self.ties / self.n,
+            "silent_rate": self.silent / self.n,
+            "firing_rates": dict(self.firing_rates),
+        }
 
 
-def draw_batch_spikes(ids: torch.Tensor, table: torch.Tensor, timesteps: int, generator: torch.Generator,
-                      kernel_sizes: tuple[int, ...], trim: bool = True) -> torch.Tensor:
+def draw_batch_spikes(
+    ids: torch.Tensor,
+    table: torch.Tensor,
+    timesteps: int,
+    generator: torch.Generator,
+    kernel_sizes: tuple[int, ...],
+    trim: bool = True,
+) -> torch.Tensor:
     """Input spikes [T, B, L', D] for token ids [B, L]: rates table[ids] (padding = 0), cut to the
     trimmed length when `trim`, then one Bernoulli draw per input per step from `generator`."""
-    from snntext.encoding import rate_spikes
+    from snntext.coding.rate import rate_spikes
 
     if trim:
         ids = ids[:, : trimmed_length(ids, kernel_sizes)]
@@ -227,9 +248,17 @@ def draw_batch_spikes(ids: torch.Tensor, table: torch.Tensor, timesteps: int, ge
 
 @torch.no_grad()
 def evaluate_spiking(
-    model: SpikingTextCNN, ids: torch.Tensor, labels: torch.Tensor, table: torch.Tensor, *,
-    timesteps: int, seed: int, batch_size: int = 64, device: torch.device | str = "cpu",
-    record_rates: bool = True, trim: bool = True,
+    model: SpikingTextCNN,
+    ids: torch.Tensor,
+    labels: torch.Tensor,
+    table: torch.Tensor,
+    *,
+    timesteps: int,
+    seed: int,
+    batch_size: int = 64,
+    device: torch.device | str = "cpu",
+    record_rates: bool = True,
+    trim: bool = True,
 ) -> SpikeStats:
     """Accuracy, ties/silence and firing rates on (ids, labels); spikes from a generator seeded
     with `seed` (on the device), so the same seed gives the same numbers."""
@@ -243,7 +272,9 @@ def evaluate_spiking(
     table = table.to(device)
     generator = torch.Generator(device=device).manual_seed(seed)
     preds, ties, silent = [], 0, 0
-    index_batches = length_bucketed_batches(ids, batch_size) if trim else list(torch.arange(len(labels)).split(batch_size))
+    index_batches = (
+        length_bucketed_batches(ids, batch_size) if trim else list(torch.arange(len(labels)).split(batch_size))
+    )
     try:
         for index in index_batches:
             batch = ids[index]

@@ -7,6 +7,7 @@ and an output population of `neurons_per_class` units per class whose sum is the
 score. Attribute names (`convs`, `fc`) are shared with `SpikingTextCNN` so that a state
 dict copies across unchanged.
 """
+
 from __future__ import annotations
 
 import torch
@@ -35,9 +36,7 @@ class TailoredTextCNN(nn.Module):
         self.neurons_per_class = neurons_per_class
         self.kernel_sizes = tuple(kernel_sizes)
         self.zero_sum_filters = zero_sum_filters
-        self.convs = nn.ModuleList(
-            nn.Conv2d(1, filters, (k, embedding_dim), bias=False) for k in self.kernel_sizes
-        )
+        self.convs = nn.ModuleList(nn.Conv2d(1, filters, (k, embedding_dim), bias=False) for k in self.kernel_sizes)
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(filters * len(self.kernel_sizes), num_classes * neurons_per_class, bias=False)
         if zero_sum_filters:

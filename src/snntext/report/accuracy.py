@@ -3,6 +3,7 @@
 Our models beside the paper's rows on test and dev, the conversion per normalisation, accuracy
 against the number of time steps, and the embeddings and splits behind the numbers.
 """
+
 from __future__ import annotations
 
 from snntext.report.markdown import FIGURES, MISSING, display, markdown_table, pct, signed_points
@@ -11,8 +12,14 @@ from snntext.report.paper import paper_value
 
 
 def seeds_note(run: dict[str, DatasetMetrics]) -> str:
-    counts = sorted({len(m.stages[s]["per_seed"]) for m in run.values() for s in m.stages
-                     if isinstance(m.stages[s].get("per_seed"), dict) and len(m.stages[s]["per_seed"]) > 1})
+    counts = sorted(
+        {
+            len(m.stages[s]["per_seed"])
+            for m in run.values()
+            for s in m.stages
+            if isinstance(m.stages[s].get("per_seed"), dict) and len(m.stages[s]["per_seed"]) > 1
+        }
+    )
     if not counts:
         return "One seed per run (params `seed`): single values, no standard deviation."
     return f"Values with ± are the mean ± sample standard deviation over {'/'.join(map(str, counts))} seeds."
@@ -32,8 +39,9 @@ def _ours(m: DatasetMetrics, split: str) -> dict[str, Measured]:
         "dnn": measured(m.stages["train_dnn"], f"dnn_{split}_acc"),
         "converted": measured(conv, ("options", chosen, split, "accuracy")),
         "finetuned": measured(m.stages["finetune"], f"{split}_acc"),
-        "rate_coded": (measured(conv, ("dnn_rate_coded", steps, split))
-                       if steps in conv.get("dnn_rate_coded", {}) else None),
+        "rate_coded": (
+            measured(conv, ("dnn_rate_coded", steps, split)) if steps in conv.get("dnn_rate_coded", {}) else None
+        ),
     }
 
 
@@ -50,13 +58,20 @@ def results_table(run: dict[str, DatasetMetrics], paper: dict, split: str = "tes
     names = list(run)
     ours = {ds: _ours(m, split) for ds, m in run.items()}
     chosen = sorted({m.stages["convert"]["chosen"] for m in run.values()})
-    labels = [("majority", "Majority class (train's most frequent)"), ("kim", "Kim TextCNN (ours)"),
-              ("dnn", f"Tailored DNN (ours{_training_input(run)})")]
+    labels = [
+        ("majority", "Majority class (train's most frequent)"),
+        ("kim", "Kim TextCNN (ours)"),
+        ("dnn", f"Tailored DNN (ours{_training_input(run)})"),
+    ]
     if all(ours[ds]["rate_coded"] is not None for ds in names):
         steps = int(run[names[0]].stages["convert"]["timesteps"])
-        labels.append(("rate_coded", f"Tailored DNN on rate-coded input, T = {steps} (what the encoding alone costs, ours)"))
-    labels += [("converted", f"Converted SNN, no fine-tuning (ours, {'/'.join(chosen)})"),
-               ("finetuned", "Fine-tuned SNN (ours)")]
+        labels.append(
+            ("rate_coded", f"Tailored DNN on rate-coded input, T = {steps} (what the encoding alone costs, ours)")
+        )
+    labels += [
+        ("converted", f"Converted SNN, no fine-tuning (ours, {'/'.join(chosen)})"),
+        ("finetuned", "Fine-tuned SNN (ours)"),
+    ]
     with_avg = len(names) > 1
     header = ["Model"] + [display(ds) for ds in names] + (["Avg"] if with_avg else [])
     rows = []
@@ -66,19 +81,33 @@ def results_table(run: dict[str, DatasetMetrics], paper: dict, split: str = "tes
             cells.append(pct(_average([ours[ds][key].mean for ds in names])))
         rows.append([label, *cells])
     gaps = [ours[ds]["finetuned"].mean - ours[ds]["dnn"].mean for ds in names]
-    rows.append(["Gap: fine-tuned SNN − tailored DNN (points)", *[signed_points(g) for g in gaps],
-                 *([signed_points(sum(gaps) / len(gaps))] if with_avg else [])])
+    rows.append(
+        [
+            "Gap: fine-tuned SNN − tailored DNN (points)",
+            *[signed_points(g) for g in gaps],
+            *([signed_points(sum(gaps) / len(gaps))] if with_avg else []),
+        ]
+    )
     if split == "test":
         rows += _paired_gap_rows(run, with_avg)
         for key in ("textcnn", "snn"):
             values = [paper_value(paper, key, ds) for ds in names]
             avg = _average(values)
             rows.append([paper["rows"][key]["label"], *[pct(v) for v in values], *([pct(avg)] if with_avg else [])])
-        paper_gaps = [None if a is None or b is None else b - a for a, b in
-                      zip((paper_value(paper, "textcnn", ds) for ds in names), (paper_value(paper, "snn", ds) for ds in names))]
+        paper_gaps = [
+            None if a is None or b is None else b - a
+            for a, b in zip(
+                (paper_value(paper, "textcnn", ds) for ds in names), (paper_value(paper, "snn", ds) for ds in names)
+            )
+        ]
         avg_gap = _average(paper_gaps)
-        rows.append(["Gap: SNN − TextCNN (paper, points)", *[MISSING if g is None else signed_points(g) for g in paper_gaps],
-                     *([MISSING if avg_gap is None else signed_points(avg_gap)] if with_avg else [])])
+        rows.append(
+            [
+                "Gap: SNN − TextCNN (paper, points)",
+                *[MISSING if g is None else signed_points(g) for g in paper_gaps],
+                *([MISSING if avg_gap is None else signed_points(avg_gap)] if with_avg else []),
+            ]
+        )
     return markdown_table(header, rows)
 
 
@@ -93,12 +122,23 @@ def _paired_gap_rows(run: dict[str, DatasetMetrics], with_avg: bool) -> list[lis
     means = [b["snn_acc_mean"] for b in blocks]
     gaps = [b["gap_points"] / 100 for b in blocks]
     accuracy = [pct(Measured(b["snn_acc_mean"], b["snn_acc_std"])) for b in blocks]
-    interval = [f"{signed_points(b['gap_points'] / 100)} [{signed_points(b['ci_low_points'] / 100)}, "
-                f"{signed_points(b['ci_high_points'] / 100)}]" for b in blocks]
-    return [[f"Fine-tuned SNN, mean ± std over {draws} test spike draws (ours)", *accuracy,
-             *([pct(sum(means) / len(means))] if with_avg else [])],
-            [f"Gap over those draws, {level} interval (paired bootstrap over test sentences)", *interval,
-             *([signed_points(sum(gaps) / len(gaps))] if with_avg else [])]]
+    interval = [
+        f"{signed_points(b['gap_points'] / 100)} [{signed_points(b['ci_low_points'] / 100)}, "
+        f"{signed_points(b['ci_high_points'] / 100)}]"
+        for b in blocks
+    ]
+    return [
+        [
+            f"Fine-tuned SNN, mean ± std over {draws} test spike draws (ours)",
+            *accuracy,
+            *([pct(sum(means) / len(means))] if with_avg else []),
+        ],
+        [
+            f"Gap over those draws, {level} interval (paired bootstrap over test sentences)",
+            *interval,
+            *([signed_points(sum(gaps) / len(gaps))] if with_avg else []),
+        ],
+    ]
 
 
 def _draw_counts(blocks: list[dict]) -> str:
@@ -122,35 +162,74 @@ def other_rows_table(run: dict[str, DatasetMetrics]) -> str:
 
     tuned = [b["snn_acc_mean"] for b in blocks]
     draws = _draw_counts(blocks)
-    rows = [row(f"Fine-tuned SNN, pre-trained vectors, mean ± std over {draws} test draws (the main table's)", tuned,
-                [pct(Measured(b["snn_acc_mean"], b["snn_acc_std"])) for b in blocks])]
+    rows = [
+        row(
+            f"Fine-tuned SNN, pre-trained vectors, mean ± std over {draws} test draws (the main table's)",
+            tuned,
+            [pct(Measured(b["snn_acc_mean"], b["snn_acc_std"])) for b in blocks],
+        )
+    ]
     if has["train_direct"]:
         direct = [m.stages["train_direct"] for m in run.values()]
         epochs = "/".join(str(e) for e in sorted({int(d["epochs_run"]) for d in direct}))
         betas = "/".join(f"{b:g}" for b in sorted({float(d["beta"]) for d in direct}))
-        rows.append(row(f"Directly-trained SNN: random initialisation, {epochs} epochs at T = {int(direct[0]['timesteps'])}, "
-                        f"beta {betas}, no DNN", [d["test_mean"] for d in direct],
-                        [pct(Measured(d["test_mean"], d["test_std"])) for d in direct]))
+        rows.append(
+            row(
+                f"Directly-trained SNN: random initialisation, {epochs} epochs at T = {int(direct[0]['timesteps'])}, "
+                f"beta {betas}, no DNN",
+                [d["test_mean"] for d in direct],
+                [pct(Measured(d["test_mean"], d["test_std"])) for d in direct],
+            )
+        )
         gaps = [d["test_mean"] - t for d, t in zip(direct, tuned)]
-        rows.append(row("Gap: directly-trained − fine-tuned converted SNN (points)", gaps,
-                        [signed_points(g) for g in gaps], points=True))
+        rows.append(
+            row(
+                "Gap: directly-trained − fine-tuned converted SNN (points)",
+                gaps,
+                [signed_points(g) for g in gaps],
+                points=True,
+            )
+        )
     if has["random_embeddings"]:
         rand = [m.stages["random_embeddings"] for m in run.values()]
-        rows.append(row("Random vectors: tailored DNN", [r["dnn_test_acc"] for r in rand],
-                        [pct(r["dnn_test_acc"]) for r in rand]))
-        rows.append(row("Random vectors: converted SNN, no fine-tuning", [r["converted_test_acc"] for r in rand],
-                        [pct(r["converted_test_acc"]) for r in rand]))
-        rows.append(row("Random vectors: fine-tuned SNN, mean ± std over the same draws", [r["snn_test_mean"] for r in rand],
-                        [pct(Measured(r["snn_test_mean"], r["snn_test_std"])) for r in rand]))
+        rows.append(
+            row(
+                "Random vectors: tailored DNN",
+                [r["dnn_test_acc"] for r in rand],
+                [pct(r["dnn_test_acc"]) for r in rand],
+            )
+        )
+        rows.append(
+            row(
+                "Random vectors: converted SNN, no fine-tuning",
+                [r["converted_test_acc"] for r in rand],
+                [pct(r["converted_test_acc"]) for r in rand],
+            )
+        )
+        rows.append(
+            row(
+                "Random vectors: fine-tuned SNN, mean ± std over the same draws",
+                [r["snn_test_mean"] for r in rand],
+                [pct(Measured(r["snn_test_mean"], r["snn_test_std"])) for r in rand],
+            )
+        )
         bought = [t - r["snn_test_mean"] for t, r in zip(tuned, rand)]
-        rows.append(row("What pre-trained vectors buy the fine-tuned SNN (points)", bought,
-                        [signed_points(b) for b in bought], points=True))
+        rows.append(
+            row(
+                "What pre-trained vectors buy the fine-tuned SNN (points)",
+                bought,
+                [signed_points(b) for b in bought],
+                points=True,
+            )
+        )
     header = ["Model"] + [display(ds) for ds in names] + (["Avg"] if with_avg else [])
     costs = []
     if has["train_direct"]:
         costs.append(f"`train_direct` {sum(m.stages['train_direct']['seconds'] for m in run.values()) / 60:.0f} min")
     if has["random_embeddings"]:
-        costs.append(f"`random_embeddings` {sum(m.stages['random_embeddings']['seconds_total'] for m in run.values()) / 60:.0f} min")
+        costs.append(
+            f"`random_embeddings` {sum(m.stages['random_embeddings']['seconds_total'] for m in run.values()) / 60:.0f} min"
+        )
     return markdown_table(header, rows) + "\n\nTraining time of these rows, all datasets: " + ", ".join(costs) + "."
 
 
@@ -167,30 +246,52 @@ def conversion_table(run: dict[str, DatasetMetrics]) -> str:
                 cells.append(MISSING)
                 continue
             mark = " ★" if option == conv["chosen"] else ""
-            cells.append(f"{pct(measured(conv, ('options', option, 'test', 'accuracy')))} "
-                         f"({pct(measured(conv, ('options', option, 'dev', 'accuracy')))}){mark}")
+            cells.append(
+                f"{pct(measured(conv, ('options', option, 'test', 'accuracy')))} "
+                f"({pct(measured(conv, ('options', option, 'dev', 'accuracy')))}){mark}"
+            )
         rows.append([f"`{option}`", *cells])
     for label, key in (("Tie rate, test, % (chosen)", "tie_rate"), ("Silent rate, test, % (chosen)", "silent_rate")):
-        rows.append([label, *[pct(measured(m.stages["convert"], ("options", m.stages["convert"]["chosen"], "test", key)))
-                              for m in run.values()]])
+        rows.append(
+            [
+                label,
+                *[
+                    pct(measured(m.stages["convert"], ("options", m.stages["convert"]["chosen"], "test", key)))
+                    for m in run.values()
+                ],
+            ]
+        )
     return markdown_table(header, rows)
 
 
 def sweep_table(run: dict[str, DatasetMetrics], split: str = "test") -> str:
     """Accuracy vs T at inference (rows dataset x network, columns T)."""
-    steps = sorted({int(t) for m in run.values() for per in m.stages["sweep"]["models"].values()
-                    for entry in per.values() for t in entry["points"]})
+    steps = sorted(
+        {
+            int(t)
+            for m in run.values()
+            for per in m.stages["sweep"]["models"].values()
+            for entry in per.values()
+            for t in entry["points"]
+        }
+    )
     rows = []
     for ds, m in run.items():
         for model, label in (("converted", "converted"), ("finetuned", "fine-tuned")):
             entry = m.stages["sweep"]["models"][model].get(split)
             points = entry["points"] if entry else {}
-            rows.append([display(ds), label, *[pct(points[str(t)]["accuracy"]) if str(t) in points else MISSING
-                                               for t in steps]])
+            rows.append(
+                [display(ds), label, *[pct(points[str(t)]["accuracy"]) if str(t) in points else MISSING for t in steps]]
+            )
         coded = m.stages["sweep"].get("dnn_rate_coded", {}).get(split)
         if coded:
-            rows.append([display(ds), "DNN, rate-coded input", *[pct(coded[str(t)]) if str(t) in coded else MISSING
-                                                                 for t in steps]])
+            rows.append(
+                [
+                    display(ds),
+                    "DNN, rate-coded input",
+                    *[pct(coded[str(t)]) if str(t) in coded else MISSING for t in steps],
+                ]
+            )
     return markdown_table(["Dataset", "SNN", *[f"T={t}" for t in steps]], rows, "ll" + "r" * len(steps))
 
 
@@ -199,25 +300,41 @@ def embeddings_table(run: dict[str, DatasetMetrics], dims: dict[str, int | None]
     for ds, m in run.items():
         prep, emb = m.stages["prepare"], m.stages["embed"]
         dim = dims.get(ds)
-        rows.append([display(ds), prep["language"], f"`{emb['vectors']}`", MISSING if dim is None else dim,
-                     pct(emb["coverage"]["token_coverage"]), pct(emb["oov_rate"]),
-                     " / ".join(str(int(prep["splits"][s]["count"])) for s in ("train", "dev", "test"))])
-    return markdown_table(["Dataset", "Language", "Embedding", "Dimension", "Token coverage", "OOV rate",
-                           "Train / dev / test"], rows, "lllrrrr")
+        rows.append(
+            [
+                display(ds),
+                prep["language"],
+                f"`{emb['vectors']}`",
+                MISSING if dim is None else dim,
+                pct(emb["coverage"]["token_coverage"]),
+                pct(emb["oov_rate"]),
+                " / ".join(str(int(prep["splits"][s]["count"])) for s in ("train", "dev", "test")),
+            ]
+        )
+    return markdown_table(
+        ["Dataset", "Language", "Embedding", "Dimension", "Token coverage", "OOV rate", "Train / dev / test"],
+        rows,
+        "lllrrrr",
+    )
 
 
 def _other_rows_section(run: dict[str, DatasetMetrics]) -> list[str]:
     table = other_rows_table(run)
     if not table:
         return []
-    return ["## Without conversion, without pre-training: the paper's other rows", "",
-            "The directly-trained SNN (stage `train_direct`, params `direct`) is the same SpikingTextCNN trained from "
-            "random initialisation with surrogate gradients, selected on dev; its budget is far below the authors' "
-            "80-400 epochs, so it is a floor for direct training, not its best. The random-vector rows (stage "
-            "`random_embeddings`) run the same DNN training, conversion and fine-tuning with every word's vector "
-            "drawn from N(0, 1) and shifted like the pre-trained ones; the paper says pre-training \"clearly "
-            "improves\" the SNN. The paper prints no numbers for either row. Test accuracy in percent.", "",
-            table, ""]
+    return [
+        "## Without conversion, without pre-training: the paper's other rows",
+        "",
+        "The directly-trained SNN (stage `train_direct`, params `direct`) is the same SpikingTextCNN trained from "
+        "random initialisation with surrogate gradients, selected on dev; its budget is far below the authors' "
+        "80-400 epochs, so it is a floor for direct training, not its best. The random-vector rows (stage "
+        "`random_embeddings`) run the same DNN training, conversion and fine-tuning with every word's vector "
+        'drawn from N(0, 1) and shifted like the pre-trained ones; the paper says pre-training "clearly '
+        'improves" the SNN. The paper prints no numbers for either row. Test accuracy in percent.',
+        "",
+        table,
+        "",
+    ]
 
 
 def accuracy_markdown(run: dict[str, DatasetMetrics], paper: dict, dims: dict[str, int | None]) -> str:
@@ -232,7 +349,7 @@ def accuracy_markdown(run: dict[str, DatasetMetrics], paper: dict, dims: dict[st
         "a prediction is the class whose output population spikes most, ties to the lowest class. "
         "Each SNN number is one seeded draw of the input spikes; another draw moves it by a point or more "
         "(the T = 50 column of the sweep below is another draw of the same networks): set `seeds` for mean ± std "
-        "over fine-tunings. The rows \"over N test spike draws\" hold the fine-tuned network fixed and redraw only "
+        'over fine-tunings. The rows "over N test spike draws" hold the fine-tuned network fixed and redraw only '
         "its input spikes (`finetune.test_draws`); their gap interval resamples the test sentences, pairing each "
         "sentence's DNN and SNN answers, so it shows how sure the gap is given this test set.",
         "",

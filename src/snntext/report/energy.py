@@ -3,9 +3,10 @@
 Energy per sentence from operation counts and the measured firing rates, with the verdict per
 dataset, then the firing rates and operations per layer that explain it.
 """
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from snntext.report.markdown import FIGURES, LAYER_ORDER, MISSING, display, markdown_table, millions, pct
 from snntext.report.metrics import DatasetMetrics, measured
@@ -20,6 +21,7 @@ def _input_rate_reason(run: dict[str, DatasetMetrics], dearer: list[str], e_mac_
     """Why the SNN is dearer on the datasets `dearer` (keys of `run`), from the measured input rates: the
     convolutions over the spike-coded embedding hold nearly all operations, and they cost T x rate x E_AC
     per MAC against E_MAC."""
+
     def span(values: list[float], digits: int) -> str:
         low, high = f"{min(values):.{digits}f}", f"{max(values):.{digits}f}"
         return low if low == high else f"{low}-{high}"
@@ -27,9 +29,11 @@ def _input_rate_reason(run: dict[str, DatasetMetrics], dearer: list[str], e_mac_
     energies = [run[ds].stages["finetune"]["energy"] for ds in dearer]
     rates = [100 * e["layers"][_ordered_layers(e["layers"])[0]]["input_rate"] for e in energies]
     breakeven = [100 * e_mac_pj / (e["e_ac_pj"] * e["timesteps"]) for e in energies]
-    return (f"in the input layer, which holds nearly all the operations, on average {span(rates, 0)}% of the L x D "
-            f"inputs (padding included) spike at each time step, and the SNN breaks even only below "
-            f"E_MAC / (E_AC x T) = {span(breakeven, 1)}%.")
+    return (
+        f"in the input layer, which holds nearly all the operations, on average {span(rates, 0)}% of the L x D "
+        f"inputs (padding included) spike at each time step, and the SNN breaks even only below "
+        f"E_MAC / (E_AC x T) = {span(breakeven, 1)}%."
+    )
 
 
 def energy_markdown(run: dict[str, DatasetMetrics], dnn_formula: str, e_mac_pj: float) -> str:
@@ -42,18 +46,33 @@ def energy_markdown(run: dict[str, DatasetMetrics], dnn_formula: str, e_mac_pj: 
         fine = m.stages["finetune"]["energy"]
         if measured(m.stages["finetune"], "energy.ratio_snn_to_dnn").mean > 1:
             dearer.append(ds)
-        summary.append([display(ds), int(fine["timesteps"]), millions(dnn["dnn_macs"]), f"{dnn['dnn_energy_uj']:.2f}",
-                        millions(conv["total_synops"]), f"{conv['total_uj']:.2f}", f"{conv['ratio_snn_to_dnn']:.2f}",
-                        millions(fine["total_synops"]), f"{fine['total_uj']:.2f}",
-                        f"{measured(m.stages['finetune'], 'energy.ratio_snn_to_dnn').mean:.2f}"])
-    verdict = (f"Under this accounting the fine-tuned SNN costs MORE than the DNN on {', '.join(map(display, dearer))} "
-               f"(ratio > 1): {_input_rate_reason(run, dearer, e_mac_pj)}"
-               if dearer else "Under this accounting the fine-tuned SNN costs less than the DNN on every dataset.")
+        summary.append(
+            [
+                display(ds),
+                int(fine["timesteps"]),
+                millions(dnn["dnn_macs"]),
+                f"{dnn['dnn_energy_uj']:.2f}",
+                millions(conv["total_synops"]),
+                f"{conv['total_uj']:.2f}",
+                f"{conv['ratio_snn_to_dnn']:.2f}",
+                millions(fine["total_synops"]),
+                f"{fine['total_uj']:.2f}",
+                f"{measured(m.stages['finetune'], 'energy.ratio_snn_to_dnn').mean:.2f}",
+            ]
+        )
+    verdict = (
+        f"Under this accounting the fine-tuned SNN costs MORE than the DNN on {', '.join(map(display, dearer))} "
+        f"(ratio > 1): {_input_rate_reason(run, dearer, e_mac_pj)}"
+        if dearer
+        else "Under this accounting the fine-tuned SNN costs less than the DNN on every dataset."
+    )
     rates_rows = []
     for ds, m in run.items():
         conv_opt = m.stages["convert"]["options"][m.stages["convert"]["chosen"]]
-        for label, rates in (("converted", conv_opt["test"]["firing_rates"]),
-                             ("fine-tuned", m.stages["finetune"]["test"]["firing_rates"])):
+        for label, rates in (
+            ("converted", conv_opt["test"]["firing_rates"]),
+            ("fine-tuned", m.stages["finetune"]["test"]["firing_rates"]),
+        ):
             rates_rows.append((ds, label, rates))
     layers = _ordered_layers(name for _, _, rates in rates_rows for name in rates)
     op_layers = _ordered_layers(name for m in run.values() for name in m.stages["finetune"]["energy"]["layers"])
@@ -63,9 +82,17 @@ def energy_markdown(run: dict[str, DatasetMetrics], dnn_formula: str, e_mac_pj: 
         conv = m.stages["convert"]["options"][m.stages["convert"]["chosen"]]["energy"]["layers"]
         for layer in op_layers:
             f, c = fine.get(layer), conv.get(layer)
-            op_rows.append([display(ds), layer, millions(f["macs"]) if f else MISSING,
-                            pct(c["input_rate"]) if c else MISSING, millions(c["synops"]) if c else MISSING,
-                            pct(f["input_rate"]) if f else MISSING, millions(f["synops"]) if f else MISSING])
+            op_rows.append(
+                [
+                    display(ds),
+                    layer,
+                    millions(f["macs"]) if f else MISSING,
+                    pct(c["input_rate"]) if c else MISSING,
+                    millions(c["synops"]) if c else MISSING,
+                    pct(f["input_rate"]) if f else MISSING,
+                    millions(f["synops"]) if f else MISSING,
+                ]
+            )
     parts = [
         "# Energy",
         "",
@@ -82,23 +109,49 @@ def energy_markdown(run: dict[str, DatasetMetrics], dnn_formula: str, e_mac_pj: 
         "",
         verdict,
         "",
-        markdown_table(["Dataset", "T", "DNN MACs", "DNN µJ", "Converted SOPs", "Converted µJ", "Converted / DNN",
-                        "Fine-tuned SOPs", "Fine-tuned µJ", "Fine-tuned / DNN"], summary),
+        markdown_table(
+            [
+                "Dataset",
+                "T",
+                "DNN MACs",
+                "DNN µJ",
+                "Converted SOPs",
+                "Converted µJ",
+                "Converted / DNN",
+                "Fine-tuned SOPs",
+                "Fine-tuned µJ",
+                "Fine-tuned / DNN",
+            ],
+            summary,
+        ),
         "",
         "## Firing rate per layer (test split, % of neuron-steps that spiked)",
         "",
         f"![firing rates]({FIGURES['rates']})",
         "",
-        markdown_table(["Dataset", "SNN", *layers],
-                       [[display(ds), label, *[pct(rates.get(l)) for l in layers]] for ds, label, rates in rates_rows],
-                       "ll" + "r" * len(layers)),
+        markdown_table(
+            ["Dataset", "SNN", *layers],
+            [[display(ds), label, *[pct(rates.get(l)) for l in layers]] for ds, label, rates in rates_rows],
+            "ll" + "r" * len(layers),
+        ),
         "",
         "## Operations per layer (one sentence)",
         "",
         "MACs are the DNN's dense operations; SOPs = T x input rate x MACs.",
         "",
-        markdown_table(["Dataset", "Layer", "DNN MACs", "Converted input rate %", "Converted SOPs",
-                        "Fine-tuned input rate %", "Fine-tuned SOPs"], op_rows, "llrrrrr"),
+        markdown_table(
+            [
+                "Dataset",
+                "Layer",
+                "DNN MACs",
+                "Converted input rate %",
+                "Converted SOPs",
+                "Fine-tuned input rate %",
+                "Fine-tuned SOPs",
+            ],
+            op_rows,
+            "llrrrrr",
+        ),
         "",
     ]
     return "\n".join(parts)

@@ -3,6 +3,7 @@
 Each plot function takes plain data (parsed metrics) and a path, and writes the PNG atomically
 (temp file in the same folder, then rename). One colour per dataset; line style per network.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,11 +11,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
-from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter, ScalarFormatter  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter, ScalarFormatter
 
-from snntext.atomic import atomic_path  # noqa: E402
-from snntext.report.markdown import LAYER_ORDER, display  # noqa: E402
+from snntext.core.atomic import atomic_path
+from snntext.report.markdown import LAYER_ORDER, display
 
 COLOURS = plt.get_cmap("tab10").colors
 _SAVE = dict(format="png", dpi=110, metadata={"Software": None})
@@ -44,22 +45,40 @@ def _grid(count: int):
     return fig, list(axes.flat)
 
 
-def accuracy_vs_timesteps(sweeps: dict[str, dict], dnn_test_acc: dict[str, float], path: str | Path,
-                          split: str = "test") -> Path:
+def accuracy_vs_timesteps(
+    sweeps: dict[str, dict], dnn_test_acc: dict[str, float], path: str | Path, split: str = "test"
+) -> Path:
     """Paper figure 5: accuracy vs T at inference, converted vs fine-tuned SNN, per dataset (DNN dashed)."""
     fig, axes = _grid(len(sweeps))
     for ax, (ds, sweep) in zip(axes, sweeps.items()):
-        for model, style, label in (("converted", "--", "converted (no fine-tuning)"), ("finetuned", "-", "fine-tuned")):
+        for model, style, label in (
+            ("converted", "--", "converted (no fine-tuning)"),
+            ("finetuned", "-", "fine-tuned"),
+        ):
             entry = sweep["models"].get(model, {}).get(split)
             if not entry:
                 continue
             points = sorted((int(t), p["accuracy"] * 100) for t, p in entry["points"].items())
-            ax.plot([t for t, _ in points], [a for _, a in points], style, marker="o", ms=3, color=colour(0 if model == "finetuned" else 1), label=label)
+            ax.plot(
+                [t for t, _ in points],
+                [a for _, a in points],
+                style,
+                marker="o",
+                ms=3,
+                color=colour(0 if model == "finetuned" else 1),
+                label=label,
+            )
         coded = sweep.get("dnn_rate_coded", {}).get(split)
         if coded:
             points = sorted((int(t), a * 100) for t, a in coded.items())
-            ax.plot([t for t, _ in points], [a for _, a in points], "-.", color="grey", lw=1,
-                    label="DNN on rate-coded input")
+            ax.plot(
+                [t for t, _ in points],
+                [a for _, a in points],
+                "-.",
+                color="grey",
+                lw=1,
+                label="DNN on rate-coded input",
+            )
         if ds in dnn_test_acc:
             ax.axhline(dnn_test_acc[ds] * 100, color="grey", ls=":", lw=1, label="tailored DNN")
         ax.set_title(display(ds))
@@ -76,8 +95,14 @@ def finetune_epochs(histories: dict[str, list[dict]], path: str | Path) -> Path:
     """Paper figure 4a: dev accuracy vs fine-tuning epoch (epoch 0 = the converted SNN), one colour per dataset."""
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for i, (ds, rows) in enumerate(histories.items()):
-        ax.plot([r["epoch"] for r in rows], [r["dev_acc"] * 100 for r in rows], marker="o", ms=3, color=colour(i),
-                label=display(ds))
+        ax.plot(
+            [r["epoch"] for r in rows],
+            [r["dev_acc"] * 100 for r in rows],
+            marker="o",
+            ms=3,
+            color=colour(i),
+            label=display(ds),
+        )
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("fine-tuning epoch (0 = converted, before fine-tuning)")
     ax.set_ylabel("dev accuracy (%)")
@@ -97,7 +122,9 @@ def dnn_training(histories: dict[str, list[dict]], path: str | Path) -> Path:
             if not part:
                 continue
             label = f"{display(ds)} {'tailored' if model == 'dnn' else 'Kim'}"
-            acc_ax.plot([r["epoch"] for r in part], [r["dev_acc"] * 100 for r in part], style, color=colour(i), label=label)
+            acc_ax.plot(
+                [r["epoch"] for r in part], [r["dev_acc"] * 100 for r in part], style, color=colour(i), label=label
+            )
             losses = [(r["epoch"], r["train_loss"]) for r in part if r["train_loss"] is not None]
             loss_ax.plot([e for e, _ in losses], [v for _, v in losses], style, color=colour(i), label=label)
     acc_ax.set(xlabel="epoch", ylabel="dev accuracy (%)", title="DNN dev accuracy")
@@ -121,8 +148,13 @@ def firing_rates(rates: dict[str, dict[str, dict[str, float]]], path: str | Path
     for ax, network in zip(axes[0], networks):
         for i, (ds, per) in enumerate(rates.items()):
             values = [per.get(network, {}).get(l, 0.0) * 100 for l in layers]
-            ax.bar([x + (i - (len(rates) - 1) / 2) * width for x in range(len(layers))], values, width,
-                   color=colour(i), label=display(ds))
+            ax.bar(
+                [x + (i - (len(rates) - 1) / 2) * width for x in range(len(layers))],
+                values,
+                width,
+                color=colour(i),
+                label=display(ds),
+            )
         ax.set_xticks(range(len(layers)), layers)
         ax.set(xlabel="layer", title=f"{network} SNN")
         ax.grid(alpha=0.3, axis="y")
@@ -133,9 +165,17 @@ def firing_rates(rates: dict[str, dict[str, dict[str, float]]], path: str | Path
     return save_png(fig, path)
 
 
-def ablation_curve(series: dict[str, list[tuple[float, float]]], path: str | Path, *, xlabel: str, ylabel: str,
-                   title: str, percent: bool = True, secondary: dict[str, list[tuple[float, float]]] | None = None,
-                   secondary_label: str = "") -> Path:
+def ablation_curve(
+    series: dict[str, list[tuple[float, float]]],
+    path: str | Path,
+    *,
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    percent: bool = True,
+    secondary: dict[str, list[tuple[float, float]]] | None = None,
+    secondary_label: str = "",
+) -> Path:
     """A metric vs one swept parameter, one line per dataset; optional second metric on a right axis (dashed)."""
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     scale = 100 if percent else 1
@@ -148,16 +188,29 @@ def ablation_curve(series: dict[str, list[tuple[float, float]]], path: str | Pat
         right = ax.twinx()
         for i, (ds, points) in enumerate(secondary.items()):
             points = sorted(points)
-            right.plot([x for x, _ in points], [y * 100 for _, y in points], "--", marker="s", ms=3, color=colour(i),
-                       label=f"{display(ds)} ({secondary_label})")
+            right.plot(
+                [x for x, _ in points],
+                [y * 100 for _, y in points],
+                "--",
+                marker="s",
+                ms=3,
+                color=colour(i),
+                label=f"{display(ds)} ({secondary_label})",
+            )
         right.set_ylabel(f"{secondary_label} (%)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return save_png(fig, path)
 
 
-def energy_frontier(series: dict[str, dict], path: str | Path, *, default: str = "default",
-                    target_ratio: float = 0.5, target_gap: float = 1.5) -> Path:
+def energy_frontier(
+    series: dict[str, dict],
+    path: str | Path,
+    *,
+    default: str = "default",
+    target_ratio: float = 0.5,
+    target_gap: float = 1.5,
+) -> Path:
     """Test accuracy against energy per sentence, per dataset: the DNN, every SNN setting (error bar:
     std over spike draws), the default setting ringed, the non-dominated points joined; the target
     region (ratio <= target_ratio, within target_gap points of the DNN) shaded."""
@@ -166,15 +219,34 @@ def energy_frontier(series: dict[str, dict], path: str | Path, *, default: str =
         dnn = s["dnn"]
         ax.axvspan(0, target_ratio * dnn["energy_uj"], ymin=0, ymax=1, color="0.92", zorder=0)
         ax.axhline(100 * dnn["accuracy"] - target_gap, color="0.6", lw=0.8, ls=":")
-        ax.plot([dnn["energy_uj"]], [100 * dnn["accuracy"]], "*", ms=11, color=colour(3), label="tailored DNN", zorder=3)
+        ax.plot(
+            [dnn["energy_uj"]], [100 * dnn["accuracy"]], "*", ms=11, color=colour(3), label="tailored DNN", zorder=3
+        )
         for p in s["snn"]:
-            ax.errorbar([p["energy_uj"]], [100 * p["accuracy"]], yerr=[100 * p["std"]], fmt="o", ms=4, color=colour(0),
-                        mfc="white" if p["name"] == default else colour(0), capsize=2, zorder=2)
-            ax.annotate(p["name"], (p["energy_uj"], 100 * p["accuracy"]), textcoords="offset points", xytext=(3, 3),
-                        fontsize=6)
+            ax.errorbar(
+                [p["energy_uj"]],
+                [100 * p["accuracy"]],
+                yerr=[100 * p["std"]],
+                fmt="o",
+                ms=4,
+                color=colour(0),
+                mfc="white" if p["name"] == default else colour(0),
+                capsize=2,
+                zorder=2,
+            )
+            ax.annotate(
+                p["name"], (p["energy_uj"], 100 * p["accuracy"]), textcoords="offset points", xytext=(3, 3), fontsize=6
+            )
         front = s["front"]
-        ax.plot([p["energy_uj"] for p in front], [100 * p["accuracy"] for p in front], "-", lw=1, color=colour(2),
-                label="frontier", zorder=1)
+        ax.plot(
+            [p["energy_uj"] for p in front],
+            [100 * p["accuracy"] for p in front],
+            "-",
+            lw=1,
+            color=colour(2),
+            label="frontier",
+            zorder=1,
+        )
         ax.set_xscale("log")
         ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
         ax.xaxis.set_major_formatter(ScalarFormatter())
@@ -185,7 +257,10 @@ def energy_frontier(series: dict[str, dict], path: str | Path, *, default: str =
         ax.tick_params(labelsize=7)
     if series:
         axes[0].legend(fontsize=7, loc="lower right")
-    fig.suptitle(f"SNN settings against the DNN (shaded: at most {target_ratio:g}x its energy; dotted: "
-                 f"{target_gap:g} points below it)", fontsize=9)
+    fig.suptitle(
+        f"SNN settings against the DNN (shaded: at most {target_ratio:g}x its energy; dotted: "
+        f"{target_gap:g} points below it)",
+        fontsize=9,
+    )
     fig.tight_layout()
     return save_png(fig, path)

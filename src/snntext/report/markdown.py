@@ -4,20 +4,26 @@ Shared by every document (and the figures and ablations), so a dataset or a perc
 same everywhere. Accuracies are percentages with 2 decimals; a value measured over several seeds
 is shown as mean ± std.
 """
+
 from __future__ import annotations
 
 import functools
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
-from snntext import paths
-from snntext.errors import SnntextError
+from snntext.core import paths
+from snntext.core.errors import SnntextError
 from snntext.report.metrics import Measured
 
 LAYER_ORDER = ("input", "conv3", "conv4", "conv5", "pool3", "pool4", "pool5", "pooled", "fc", "out")
 # relative to reports/: written by snntext.report.write_figures, linked from the documents
-FIGURES = {"timesteps": "figures/accuracy_vs_timesteps.png", "finetune": "figures/finetune_epochs.png",
-           "dnn": "figures/dnn_training.png", "rates": "figures/firing_rates.png",
-           "frontier": "figures/energy_frontier.png"}
+FIGURES = {
+    "timesteps": "figures/accuracy_vs_timesteps.png",
+    "finetune": "figures/finetune_epochs.png",
+    "dnn": "figures/dnn_training.png",
+    "rates": "figures/firing_rates.png",
+    "frontier": "figures/energy_frontier.png",
+}
 MISSING = "–"
 
 
@@ -29,11 +35,11 @@ def display(dataset: str) -> str:
 
 @functools.lru_cache(maxsize=4)
 def _display_names(sources: str, user: str) -> dict[str, str]:
-    from snntext.data.sources import load_registry
+    from snntext.core.registry import load_registry
 
     try:
         registry = load_registry(sources, user)
-    except SnntextError:   # the stages report a broken registry; a report still names datasets by key
+    except SnntextError:  # the stages report a broken registry; a report still names datasets by key
         return {}
     return {name: spec.title for name, spec in registry.datasets.items()}
 

@@ -7,6 +7,7 @@ the report with a SnntextError naming the file (and key), not with a half-writte
 Several seeds: a metrics file may hold `per_seed: {seed: {...same keys...}}`; `measured()` then
 returns the mean and standard deviation over the seeds, else the single value.
 """
+
 from __future__ import annotations
 
 import csv
@@ -16,42 +17,120 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from snntext.errors import SnntextError
-from snntext.row_metrics import HEADLINE as ROW_HEADLINE
-from snntext.stage_metrics import HEADLINE, detail_file
+from snntext.core.errors import SnntextError
+from snntext.core.stage_metrics import HEADLINE, detail_file
 
 REQUIRED_STAGES = ("prepare", "embed", "train_dnn", "convert", "finetune", "sweep")
-OPTIONAL_STAGES = ("attack", "train_direct", "random_embeddings")   # a run may leave these out (older runs lack them)
+OPTIONAL_STAGES = ("attack", "train_direct", "random_embeddings")  # a run may leave these out (older runs lack them)
 
 _NUMBER = "number"
 _KEYS = {
-    "prepare": {"language": str, "splits.train.count": _NUMBER, "splits.dev.count": _NUMBER,
-                "splits.test.count": _NUMBER},
+    "prepare": {
+        "language": str,
+        "splits.train.count": _NUMBER,
+        "splits.dev.count": _NUMBER,
+        "splits.test.count": _NUMBER,
+    },
     "embed": {"vectors": str, "coverage.token_coverage": _NUMBER, "oov_rate": _NUMBER},
-    "train_dnn": {key: _NUMBER for key in (
-        "majority_dev_acc", "majority_test_acc", "kim_dev_acc", "kim_test_acc", "dnn_dev_acc", "dnn_test_acc",
-        "kim_seconds", "dnn_seconds", "kim_best_epoch", "dnn_best_epoch", "dnn_macs", "dnn_energy_uj")},
+    "train_dnn": {
+        key: _NUMBER
+        for key in (
+            "majority_dev_acc",
+            "majority_test_acc",
+            "kim_dev_acc",
+            "kim_test_acc",
+            "dnn_dev_acc",
+            "dnn_test_acc",
+            "kim_seconds",
+            "dnn_seconds",
+            "kim_best_epoch",
+            "dnn_best_epoch",
+            "dnn_macs",
+            "dnn_energy_uj",
+        )
+    },
     "convert": {"chosen": str, "timesteps": _NUMBER, "threshold": _NUMBER, "beta": _NUMBER, "options": dict},
-    "finetune": {"dev_acc": _NUMBER, "test_acc": _NUMBER, "best_epoch": _NUMBER, "epochs_run": _NUMBER,
-                 "seconds": _NUMBER, "test.firing_rates": dict, "energy": dict},
+    "finetune": {
+        "dev_acc": _NUMBER,
+        "test_acc": _NUMBER,
+        "best_epoch": _NUMBER,
+        "epochs_run": _NUMBER,
+        "seconds": _NUMBER,
+        "test.firing_rates": dict,
+        "energy": dict,
+    },
     "sweep": {"timesteps": list, "models": dict},
     "attack": {"models": dict, "skipped_recipes": dict, "wall_s": _NUMBER},
-    "train_direct": {key: _NUMBER for key in ("dev_acc", "test_acc", "test_mean", "test_std", "test_draws",
-                                                "best_epoch", "epochs_run", "timesteps", "beta", "seconds")},
-    "random_embeddings": {key: _NUMBER for key in ("dnn_test_acc", "converted_test_acc", "snn_test_mean",
-                                                     "snn_test_std", "test_draws", "gap_points", "seconds_total")},
+    "train_direct": {
+        key: _NUMBER
+        for key in (
+            "dev_acc",
+            "test_acc",
+            "test_mean",
+            "test_std",
+            "test_draws",
+            "best_epoch",
+            "epochs_run",
+            "timesteps",
+            "beta",
+            "seconds",
+        )
+    },
+    "random_embeddings": {
+        key: _NUMBER
+        for key in (
+            "dnn_test_acc",
+            "converted_test_acc",
+            "snn_test_mean",
+            "snn_test_std",
+            "test_draws",
+            "gap_points",
+            "seconds_total",
+        )
+    },
 }
-_OPTION_KEYS = {"dev.accuracy": _NUMBER, "test.accuracy": _NUMBER, "test.tie_rate": _NUMBER,
-                "test.silent_rate": _NUMBER, "test.firing_rates": dict, "energy": dict, "seconds": _NUMBER}
-_ENERGY_KEYS = {"formula": str, "e_ac_pj": _NUMBER, "timesteps": _NUMBER, "layers": dict, "total_synops": _NUMBER,
-                "total_uj": _NUMBER, "dnn_total_uj": _NUMBER, "ratio_snn_to_dnn": _NUMBER}
+_OPTION_KEYS = {
+    "dev.accuracy": _NUMBER,
+    "test.accuracy": _NUMBER,
+    "test.tie_rate": _NUMBER,
+    "test.silent_rate": _NUMBER,
+    "test.firing_rates": dict,
+    "energy": dict,
+    "seconds": _NUMBER,
+}
+_ENERGY_KEYS = {
+    "formula": str,
+    "e_ac_pj": _NUMBER,
+    "timesteps": _NUMBER,
+    "layers": dict,
+    "total_synops": _NUMBER,
+    "total_uj": _NUMBER,
+    "dnn_total_uj": _NUMBER,
+    "ratio_snn_to_dnn": _NUMBER,
+}
 _LAYER_KEYS = {"macs": _NUMBER, "input_rate": _NUMBER, "synops": _NUMBER, "energy_pj": _NUMBER}
-_PAIRED_GAP_KEYS = {"gap_points": _NUMBER, "ci_low_points": _NUMBER, "ci_high_points": _NUMBER, "level": _NUMBER,
-                    "draws": _NUMBER, "sentences": _NUMBER, "snn_acc_mean": _NUMBER, "snn_acc_std": _NUMBER}
-_RESULT_KEYS = ("examples", "clean_accuracy", "accuracy_under_attack", "success_rate", "avg_perturbed_word_share",
-                "avg_queries")   # values may be null (e.g. success rate with nothing attacked)
-HISTORY_COLUMNS = {"train_dnn": ("epoch", "model", "train_loss", "dev_acc"),
-                   "finetune": ("epoch", "train_loss", "dev_acc", "seconds")}
+_PAIRED_GAP_KEYS = {
+    "gap_points": _NUMBER,
+    "ci_low_points": _NUMBER,
+    "ci_high_points": _NUMBER,
+    "level": _NUMBER,
+    "draws": _NUMBER,
+    "sentences": _NUMBER,
+    "snn_acc_mean": _NUMBER,
+    "snn_acc_std": _NUMBER,
+}
+_RESULT_KEYS = (
+    "examples",
+    "clean_accuracy",
+    "accuracy_under_attack",
+    "success_rate",
+    "avg_perturbed_word_share",
+    "avg_queries",
+)  # values may be null (e.g. success rate with nothing attacked)
+HISTORY_COLUMNS = {
+    "train_dnn": ("epoch", "model", "train_loss", "dev_acc"),
+    "finetune": ("epoch", "train_loss", "dev_acc", "seconds"),
+}
 SWEEP_MODELS = ("converted", "finetuned")
 
 
@@ -67,16 +146,16 @@ class Measured:
 @dataclass
 class DatasetMetrics:
     name: str
-    stages: dict[str, dict]                       # stage -> parsed JSON (attack absent when not run)
-    histories: dict[str, list[dict]] = field(default_factory=dict)   # train_dnn / finetune -> rows
-    files: dict[str, Path] = field(default_factory=dict)             # stage -> the file it came from
+    stages: dict[str, dict]  # stage -> parsed JSON (attack absent when not run)
+    histories: dict[str, list[dict]] = field(default_factory=dict)  # train_dnn / finetune -> rows
+    files: dict[str, Path] = field(default_factory=dict)  # stage -> the file it came from
 
 
 def lookup(data: Any, dotted: str | tuple[str, ...]) -> Any:
     """Value at a dotted key, or at a tuple of keys (for names holding a dot: options "data_p99.9");
     KeyError when a part is absent."""
     node = data
-    for part in (dotted.split(".") if isinstance(dotted, str) else dotted):
+    for part in dotted.split(".") if isinstance(dotted, str) else dotted:
         if not isinstance(node, dict) or part not in node:
             raise KeyError(dotted)
         node = node[part]
@@ -120,7 +199,9 @@ def read_history_csv(path: Path, columns: tuple[str, ...]) -> list[dict]:
     with open(path, encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
         if tuple(reader.fieldnames or ()) != columns:
-            raise SnntextError(f"{path}: expected columns {','.join(columns)}, got {reader.fieldnames}; rerun its stage")
+            raise SnntextError(
+                f"{path}: expected columns {','.join(columns)}, got {reader.fieldnames}; rerun its stage"
+            )
         rows = []
         for line, row in enumerate(reader, start=2):
             parsed = {}
@@ -148,7 +229,7 @@ def _check_stage(stage: str, data: dict, path: Path) -> None:
             _check_energy(option["energy"], path, f"options.{name}.energy.")
     elif stage == "finetune":
         _check_energy(data["energy"], path, "energy.")
-        if "paired_gap" in data:   # absent in metrics written before it existed
+        if "paired_gap" in data:  # absent in metrics written before it existed
             _check(data["paired_gap"], _PAIRED_GAP_KEYS, path, "paired_gap.")
     elif stage == "sweep":
         for model in SWEEP_MODELS:
@@ -173,7 +254,9 @@ def _check_stage(stage: str, data: dict, path: Path) -> None:
                     if result[key] is not None and not _is_number(result[key]):
                         raise SnntextError(f"{path}: key '{where}' must be a number or null, got {result[key]!r}")
     per_seed = data.get("per_seed")
-    if per_seed is not None and (not isinstance(per_seed, dict) or not all(isinstance(v, dict) for v in per_seed.values())):
+    if per_seed is not None and (
+        not isinstance(per_seed, dict) or not all(isinstance(v, dict) for v in per_seed.values())
+    ):
         raise SnntextError(f"{path}: key 'per_seed' must map each seed to a mapping of metrics")
 
 
@@ -191,7 +274,7 @@ def load_dataset_metrics(dataset: str, metrics_dir: Path) -> DatasetMetrics:
         if stage in OPTIONAL_STAGES and not path.exists():
             continue
         data, where = read_metrics_json(path), path
-        if stage in HEADLINE or stage in ROW_HEADLINE:   # the headline numbers and the detail they summarise (snntext.stage_metrics)
+        if stage in HEADLINE:  # the headline numbers and the detail they summarise (snntext.core.stage_metrics)
             detail = detail_file(stage, dataset, metrics_dir)
             data, where = {**read_metrics_json(detail), **data}, f"{path} (with {detail.name})"
         _check_stage(stage, data, where)

@@ -2,13 +2,14 @@
 
 Kept apart from the metrics: these numbers are quoted, not measured, so they are checked for shape only.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import yaml
 
-from snntext.errors import SnntextError
+from snntext.core.errors import SnntextError
 
 PAPER_FILE = Path(__file__).resolve().parent / "paper.yaml"
 
@@ -22,7 +23,9 @@ def load_paper(path: Path = PAPER_FILE) -> dict:
     try:
         rows = {key: data["rows"][key] for key in ("textcnn", "snn")}
         for key, row in rows.items():
-            if not isinstance(row["label"], str) or not all(isinstance(v, (int, float)) for v in row["values"].values()):
+            if not isinstance(row["label"], str) or not all(
+                isinstance(v, (int, float)) for v in row["values"].values()
+            ):
                 raise TypeError(key)
         source = str(data["source"])
     except (KeyError, TypeError, AttributeError):

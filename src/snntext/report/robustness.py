@@ -6,19 +6,28 @@ recipe; then the recipes skipped and the attack runs. The intervals come from th
 outcomes the attack stage keeps (snntext.attack.statistics); an older run without them is shown
 with point estimates only.
 """
+
 from __future__ import annotations
 
 from snntext.attack.statistics import LESS, MORE, pooled_statistics, recipe_statistics
-from snntext.errors import SnntextError
+from snntext.core.errors import SnntextError
+from snntext.core.stage_metrics import detail_file
 from snntext.report.markdown import MISSING, display, markdown_table, pct
 from snntext.report.metrics import DatasetMetrics
-from snntext.stage_metrics import detail_file
 
 REFERENCE = "dnn"
-MODEL_NAMES = {"kim": "Kim TextCNN", "dnn": "Tailored DNN", "snn": "SNN (deterministic)",
-               "snn_stochastic": "SNN (stochastic)"}
-SUBJECTS = {"kim": "Kim's TextCNN", "dnn": "the tailored DNN", "snn": "the deterministic SNN",
-            "snn_stochastic": "the stochastic SNN"}   # in sentences
+MODEL_NAMES = {
+    "kim": "Kim TextCNN",
+    "dnn": "Tailored DNN",
+    "snn": "SNN (deterministic)",
+    "snn_stochastic": "SNN (stochastic)",
+}
+SUBJECTS = {
+    "kim": "Kim's TextCNN",
+    "dnn": "the tailored DNN",
+    "snn": "the deterministic SNN",
+    "snn_stochastic": "the stochastic SNN",
+}  # in sentences
 MODEL_ORDER = ("dnn", "snn", "snn_stochastic", "kim")
 OFFLINE_SUBSTITUTIONS = (
     "Attacks run with TextAttack fully offline (src/snntext/attack/recipes.py): the Universal Sentence "
@@ -33,13 +42,15 @@ OFFLINE_SUBSTITUTIONS = (
 )
 # Quoted, not measured (as the accuracy numbers in paper.yaml): the claim and where it comes from.
 PAPER_CLAIM = (
-    "Paper's claim: the SNN is more robust to adversarial attacks than the DNN, \"+13.55% robust accuracy\" at "
+    'Paper\'s claim: the SNN is more robust to adversarial attacks than the DNN, "+13.55% robust accuracy" at '
     "T = 50, as quoted by secondary summaries of Lv, Xu & Zheng (ICLR 2023); the paper's own robustness table "
     "was not recovered (shared/notes/paper-digest.md section 4.3), so which recipes, datasets and numbers of "
     "examples that figure covers, and whether it is in points, is unknown."
 )
-NO_OUTCOMES = ("Intervals need the per-example outcomes of a newer attack stage (key `outcomes` in "
-               "`metrics/attack/<dataset>_detail.json`); rerun `dvc repro attack` to get them.")
+NO_OUTCOMES = (
+    "Intervals need the per-example outcomes of a newer attack stage (key `outcomes` in "
+    "`metrics/attack/<dataset>_detail.json`); rerun `dvc repro attack` to get them."
+)
 METHOD = (
     "Intervals: {level:.0%} percentile bootstrap over the attacked examples ({resamples} resamples, seed {seed}; "
     "src/snntext/attack/statistics.py). Every model and recipe of a dataset is attacked on the same test examples, "
@@ -95,10 +106,14 @@ def verdict_sentence(model: str, versus: dict, examples: str) -> str:
     interval = f"[{_points(d['low'])}, {_points(d['high'])}]"
     if verdict in (MORE, LESS):
         side = "above" if verdict == MORE else "below"
-        return (f"{subject}'s accuracy under attack is {abs(d['value']):.2f} points {interval} {side} "
-                f"{reference}'s: {verdict}.")
-    return (f"{subject}'s accuracy under attack cannot be told apart from {reference}'s at {examples} examples "
-            f"per cell: {_points(d['value'])} points {interval}, an interval that contains 0.")
+        return (
+            f"{subject}'s accuracy under attack is {abs(d['value']):.2f} points {interval} {side} "
+            f"{reference}'s: {verdict}."
+        )
+    return (
+        f"{subject}'s accuracy under attack cannot be told apart from {reference}'s at {examples} examples "
+        f"per cell: {_points(d['value'])} points {interval}, an interval that contains 0."
+    )
 
 
 def _statistics(attacked: dict[str, dict], run: dict[str, DatasetMetrics]) -> tuple[dict, dict | None]:
@@ -117,12 +132,15 @@ def _statistics(attacked: dict[str, dict], run: dict[str, DatasetMetrics]) -> tu
         except ValueError as err:
             path = detail_file("attack", ds, run[ds].files["attack"].parent.parent)
             raise SnntextError(f"{path}: key 'outcomes': {err}; rerun the attack stage") from None
-        if reference != REFERENCE:   # attack.models left the DNN out: nothing to pair with
+        if reference != REFERENCE:  # attack.models left the DNN out: nothing to pair with
             for entry in [*stats["recipes"].values(), stats["all_recipes"] or {"vs_reference": {}}]:
                 entry["vs_reference"] = {}
         per_dataset[ds] = stats
-    poolable = {ds: attacked[ds]["outcomes"] for ds, stats in per_dataset.items()
-                if stats["all_recipes"] and stats["reference"] == REFERENCE}
+    poolable = {
+        ds: attacked[ds]["outcomes"]
+        for ds, stats in per_dataset.items()
+        if stats["all_recipes"] and stats["reference"] == REFERENCE
+    }
     pooled = pooled_statistics(poolable, reference=REFERENCE) if poolable else None
     return per_dataset, pooled
 
@@ -130,23 +148,44 @@ def _statistics(attacked: dict[str, dict], run: dict[str, DatasetMetrics]) -> tu
 def _overall_section(attacked: dict, per_dataset: dict, pooled: dict | None) -> list[str]:
     parts = ["## Overall: all datasets and recipes", ""]
     if pooled is None:
-        why = NO_OUTCOMES if not per_dataset else ("no dataset has the tailored DNN and a recipe that every model "
-                                                   "ran, so there is nothing to pair.")
+        why = (
+            NO_OUTCOMES
+            if not per_dataset
+            else ("no dataset has the tailored DNN and a recipe that every model ran, so there is nothing to pair.")
+        )
         return parts + ["No intervals and no verdict: " + why, "", PAPER_CLAIM]
     pooled_sets = pooled["datasets"]
     examples = _examples_text([s["examples"] for s in pooled_sets.values()])
     models = _model_order(pooled["models"])
-    rows = [[MODEL_NAMES.get(m, m), *(_with_interval(pooled["models"][m][k]) for k in
-                                      ("clean_accuracy", "accuracy_under_attack", "success_rate")),
-             *_difference(pooled["vs_reference"], m)] for m in models]
+    rows = [
+        [
+            MODEL_NAMES.get(m, m),
+            *(
+                _with_interval(pooled["models"][m][k])
+                for k in ("clean_accuracy", "accuracy_under_attack", "success_rate")
+            ),
+            *_difference(pooled["vs_reference"], m),
+        ]
+        for m in models
+    ]
     sentences = [verdict_sentence(m, pooled["vs_reference"][m], examples) for m in models if m != REFERENCE]
     cells = f"{pooled['cells']} (dataset, recipe) cell{'s' if pooled['cells'] > 1 else ''}"
     parts += [
         f"Mean over {cells} ({', '.join(display(ds) for ds in pooled_sets)}), {examples} examples per cell; "
         f"percent, {pooled['level']:.0%} intervals in brackets.",
         "",
-        markdown_table(["Model", "Clean acc", "Acc under attack", "Success rate",
-                        "Under attack − tailored DNN (points, paired)", "Verdict"], rows, "lrrrrl"),
+        markdown_table(
+            [
+                "Model",
+                "Clean acc",
+                "Acc under attack",
+                "Success rate",
+                "Under attack − tailored DNN (points, paired)",
+                "Verdict",
+            ],
+            rows,
+            "lrrrrl",
+        ),
         "",
         *(f"- {s}" for s in sentences),
         "",
@@ -154,19 +193,28 @@ def _overall_section(attacked: dict, per_dataset: dict, pooled: dict | None) -> 
     ]
     old = [display(ds) for ds in attacked if ds not in per_dataset]
     if old:
-        parts += ["", f"Left out of the overall view (attacked before per-example outcomes were kept): "
-                      f"{', '.join(old)}. " + NO_OUTCOMES]
+        parts += [
+            "",
+            f"Left out of the overall view (attacked before per-example outcomes were kept): "
+            f"{', '.join(old)}. " + NO_OUTCOMES,
+        ]
     unpaired = [display(ds) for ds in per_dataset if ds not in pooled_sets]
     if unpaired:
-        parts += ["", f"Left out of the overall view (the tailored DNN was not attacked, or no recipe ran for "
-                      f"every model): {', '.join(unpaired)}."]
+        parts += [
+            "",
+            f"Left out of the overall view (the tailored DNN was not attacked, or no recipe ran for "
+            f"every model): {', '.join(unpaired)}.",
+        ]
     return parts
 
 
 def _ours(pooled: dict) -> str:
     """What this run measured for the SNNs, to read beside the paper's claim."""
-    ours = [f"{MODEL_NAMES[m]} {_difference(pooled['vs_reference'], m)[0]} points"
-            for m in ("snn", "snn_stochastic") if m in pooled["vs_reference"]]
+    ours = [
+        f"{MODEL_NAMES[m]} {_difference(pooled['vs_reference'], m)[0]} points"
+        for m in ("snn", "snn_stochastic")
+        if m in pooled["vs_reference"]
+    ]
     return f" Measured here (SNN − tailored DNN, accuracy under attack): {'; '.join(ours)}." if ours else ""
 
 
@@ -174,8 +222,11 @@ def _recipe_rows(a: dict, stats: dict | None) -> list[list[str]]:
     """One row per recipe and model (then the all-recipes mean per model): with intervals from
     `stats`, or the attack stage's point estimates when its outcomes are absent."""
     models = _model_order(dict.fromkeys([*a["models"], *(a.get("outcomes") or {})]))
-    recipes = list(dict.fromkeys([*(r for per_model in a["models"].values() for r in per_model),
-                                  *(stats["recipes"] if stats else ())]))
+    recipes = list(
+        dict.fromkeys(
+            [*(r for per_model in a["models"].values() for r in per_model), *(stats["recipes"] if stats else ())]
+        )
+    )
     rows = []
     for recipe in recipes:
         cell = stats["recipes"].get(recipe) if stats else None
@@ -187,57 +238,121 @@ def _recipe_rows(a: dict, stats: dict | None) -> list[list[str]]:
             share = result and result["avg_perturbed_word_share"]
             queries = result and result["avg_queries"]
             extra = [pct(share), MISSING if queries is None else f"{queries:.1f}"]
-            if measured is None:   # point estimates only
-                rows.append([f"`{recipe}`", MODEL_NAMES.get(model, model), pct(result["clean_accuracy"]),
-                             pct(result["accuracy_under_attack"]), pct(result["success_rate"]), MISSING, MISSING,
-                             *extra])
+            if measured is None:  # point estimates only
+                rows.append(
+                    [
+                        f"`{recipe}`",
+                        MODEL_NAMES.get(model, model),
+                        pct(result["clean_accuracy"]),
+                        pct(result["accuracy_under_attack"]),
+                        pct(result["success_rate"]),
+                        MISSING,
+                        MISSING,
+                        *extra,
+                    ]
+                )
                 continue
-            rows.append([f"`{recipe}`", MODEL_NAMES.get(model, model), pct(measured["clean_accuracy"]["value"]),
-                         _with_interval(measured["accuracy_under_attack"]), _with_interval(measured["success_rate"]),
-                         *_difference(cell["vs_reference"], model), *extra])
+            rows.append(
+                [
+                    f"`{recipe}`",
+                    MODEL_NAMES.get(model, model),
+                    pct(measured["clean_accuracy"]["value"]),
+                    _with_interval(measured["accuracy_under_attack"]),
+                    _with_interval(measured["success_rate"]),
+                    *_difference(cell["vs_reference"], model),
+                    *extra,
+                ]
+            )
     overall = stats and stats["all_recipes"]
     if overall:
         label = f"all recipes, mean ({len(overall['recipes'])})"
         for model in _model_order(overall["models"]):
             measured = overall["models"][model]
-            rows.append([f"**{label}**", MODEL_NAMES.get(model, model), pct(measured["clean_accuracy"]["value"]),
-                         _with_interval(measured["accuracy_under_attack"]), _with_interval(measured["success_rate"]),
-                         *_difference(overall["vs_reference"], model), MISSING, MISSING])
+            rows.append(
+                [
+                    f"**{label}**",
+                    MODEL_NAMES.get(model, model),
+                    pct(measured["clean_accuracy"]["value"]),
+                    _with_interval(measured["accuracy_under_attack"]),
+                    _with_interval(measured["success_rate"]),
+                    *_difference(overall["vs_reference"], model),
+                    MISSING,
+                    MISSING,
+                ]
+            )
     return rows
 
 
 def _dataset_section(ds: str, a: dict, stats: dict | None) -> list[str]:
     examples = stats["examples"] if stats else int(a.get("examples", 0))
-    parts = [f"### {display(ds)}", "", f"**{examples} test examples per cell**"
-             + ("" if stats else " (point estimates only). " + NO_OUTCOMES), "",
-             markdown_table(["Recipe", "Model", "Clean acc", "Acc under attack", "Success rate",
-                             "Under attack − tailored DNN (points, paired)", "Verdict", "Perturbed words",
-                             "Avg queries"], _recipe_rows(a, stats), "llrrrrlrr")]
+    parts = [
+        f"### {display(ds)}",
+        "",
+        f"**{examples} test examples per cell**" + ("" if stats else " (point estimates only). " + NO_OUTCOMES),
+        "",
+        markdown_table(
+            [
+                "Recipe",
+                "Model",
+                "Clean acc",
+                "Acc under attack",
+                "Success rate",
+                "Under attack − tailored DNN (points, paired)",
+                "Verdict",
+                "Perturbed words",
+                "Avg queries",
+            ],
+            _recipe_rows(a, stats),
+            "llrrrrlrr",
+        ),
+    ]
     return parts + [""]
 
 
 def robustness_markdown(run: dict[str, DatasetMetrics]) -> str:
     attacked = {ds: m.stages["attack"] for ds, m in run.items() if "attack" in m.stages}
-    head = ["# Robustness to adversarial attacks", "",
-            "Generated by the `report` stage from `metrics/attack/` (do not edit)."]
+    head = [
+        "# Robustness to adversarial attacks",
+        "",
+        "Generated by the `report` stage from `metrics/attack/` (do not edit).",
+    ]
     if not attacked:
-        return "\n".join(head + ["", "No attack metrics: the `attack` stage did not run for any dataset of this "
-                                 f"run ({', '.join(display(d) for d in run)}; no `metrics/attack/<dataset>.json`). "
-                                 "Run `dvc repro attack` to fill this report.", ""])
+        return "\n".join(
+            head
+            + [
+                "",
+                "No attack metrics: the `attack` stage did not run for any dataset of this "
+                f"run ({', '.join(display(d) for d in run)}; no `metrics/attack/<dataset>.json`). "
+                "Run `dvc repro attack` to fill this report.",
+                "",
+            ]
+        )
     per_dataset, pooled = _statistics(attacked, run)
-    settings = sorted({(a.get("similarity", MISSING), a.get("timesteps", MISSING), a.get("spike_samples", MISSING))
-                       for a in attacked.values()}, key=str)
+    settings = sorted(
+        {
+            (a.get("similarity", MISSING), a.get("timesteps", MISSING), a.get("spike_samples", MISSING))
+            for a in attacked.values()
+        },
+        key=str,
+    )
     similarity, timesteps, samples = (" / ".join(str(s[i]) for s in settings) for i in range(3))
-    sizes = ", ".join(f"{display(ds)} {per_dataset[ds]['examples'] if ds in per_dataset else int(a.get('examples', 0))}"
-                      for ds, a in attacked.items())
+    sizes = ", ".join(
+        f"{display(ds)} {per_dataset[ds]['examples'] if ds in per_dataset else int(a.get('examples', 0))}"
+        for ds, a in attacked.items()
+    )
     skipped, throughput = [], []
     for ds, a in attacked.items():
         for recipe, reason in a["skipped_recipes"].items():
             skipped.append(f"- {display(ds)}, `{recipe}`: {reason}")
         rates = a.get("throughput_queries_per_s") or {}
-        throughput.append(f"- {display(ds)}: {int(a.get('examples', 0))} test examples, wall time {a['wall_s']:.0f} s"
-                          + ("; queries/s " + ", ".join(f"{MODEL_NAMES.get(k, k)} {v:.1f}" for k, v in rates.items())
-                             if rates else ""))
+        throughput.append(
+            f"- {display(ds)}: {int(a.get('examples', 0))} test examples, wall time {a['wall_s']:.0f} s"
+            + (
+                "; queries/s " + ", ".join(f"{MODEL_NAMES.get(k, k)} {v:.1f}" for k, v in rates.items())
+                if rates
+                else ""
+            )
+        )
     parts = head + [
         "",
         f"**Test examples per cell** (each model and recipe of a dataset is attacked on the same ones): {sizes}.",

@@ -2,6 +2,7 @@
 
 The run's settings, software versions and machine, and the wall time of each stage per dataset.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,7 +22,8 @@ def stage_seconds(m: DatasetMetrics) -> dict[str, float | None]:
     s = m.stages
     sweep = sum(entry.get("seconds", 0.0) for per in s["sweep"]["models"].values() for entry in per.values())
     return {
-        "prepare": None, "embed": None,
+        "prepare": None,
+        "embed": None,
         "train_dnn": s["train_dnn"]["kim_seconds"] + s["train_dnn"]["dnn_seconds"],
         "convert": sum(o["seconds"] for o in s["convert"]["options"].values()),
         "finetune": s["finetune"]["seconds"],

@@ -1,0 +1,73 @@
+"""A stage's metrics in two files: the headline numbers DVC shows, and the detail the report reads.
+
+metrics/<stage>/<dataset>.json (declared `metrics` in dvc.yaml) holds only the few numbers an
+ablation is judged by, so `dvc exp show --only-changed` stays readable; everything else the stage
+measured (per option, per layer, per recipe) goes to metrics/<stage>/<dataset>_detail.json, a plain
+output. `read_stage_metrics` joins the two back into the one mapping the stage produced.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from snntext.core import paths
+from snntext.core.atomic import write_text_atomic
+from snntext.core.errors import SnntextError
+
+HEADLINE = {
+    "train_dnn": ("kim_dev_acc", "kim_test_acc", "dnn_dev_acc", "dnn_test_acc"),
+    "convert": ("dev_acc", "test_acc", "energy_ratio_snn_to_dnn"),
+    "finetune": ("dev_acc", "test_acc", "gap_points", "energy_ratio_snn_to_dnn", "pooled_firing_rate"),
+    "attack": ("under_attack",),
+    "train_direct": ("dev_acc", "test_acc", "test_mean", "energy_ratio_snn_to_dnn"),
+    "random_embeddings": ("dnn_test_acc", "converted_test_acc", "snn_test_mean", "gap_points"),
+}
+
+
+def write_json_atomic(path: str | Path, data: dict) -> None:
+    """Indented JSON via a temp file in the same folder and a rename."""
+    write_text_atomic(path, json.dumps(data, indent=2) + "\n")
+
+
+def write_stage_metrics(stage: str, dataset: str, metrics: dict, metrics_dir: Path | None = None) -> None:
+    """Split `metrics` into the headline file and the detail file (detail first: the headline,
+    which DVC compares, is only replaced once the detail it summarises is on disk)."""
+    headline_keys = HEADLINE[stage]
+    missing = [k for k in headline_keys if k not in metrics]
+    if missing:
+        raise ValueError(f"{stage} metrics lack the headline keys {missing}")
+    headline = {k: metrics[k] for k in headline_keys}
+    detail = {k: v for k, v in metrics.items() if k not in headline}
+    write_json_atomic(detail_file(stage, dataset, metrics_dir), detail)
+    write_json_atomic(headline_file(stage, dataset, metrics_dir), headline)
+
+
+def read_stage_metrics(stage: str, dataset: str, metrics_dir: Path | None = None) -> dict:
+    """The stage's metrics as it produced them: the headline file joined with its detail file
+    (a stage without a headline split has just the one file)."""
+    out = {}
+    files = [headline_file(stage, dataset, metrics_dir)]
+    if stage in HEADLINE:
+        files.insert(0, detail_file(stage, dataset, metrics_dir))
+    for path in files:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SnntextError(
+                f"{path}: metrics file missing; run the {stage} stage (dvc repro {stage}@{dataset})"
+            ) from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise SnntextError(f"{path}: not a readable metrics file ({err}); rerun the {stage} stage") from None
+        if not isinstance(data, dict):
+            raise SnntextError(f"{path}: expected a JSON object; rerun the {stage} stage")
+        out.update(data)
+    return out
+
+
+def headline_file(stage: str, dataset: str, metrics_dir: Path | None = None) -> Path:
+    return Path(metrics_dir or paths.METRICS_DIR) / stage / f"{dataset}.json"
+
+
+def detail_file(stage: str, dataset: str, metrics_dir: Path | None = None) -> Path:
+    return Path(metrics_dir or paths.METRICS_DIR) / stage / f"{dataset}_detail.json"
