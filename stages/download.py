@@ -1,11 +1,12 @@
-"""Stage download: fetch one dataset's source files (or, with --vectors, the pre-trained vectors
-and the attack resources) into data/raw, verified against the registry's sha256.
+"""Stage download: fetch one dataset's source files (or, with --vectors, the pre-trained vectors; with
+--resources, the attack's resources) into data/raw, verified against the registry's sha256.
 
 `download.py <dataset>` writes data/raw/<dataset>/<group>/<file> and reads no params; a local `path`
 file of datasets.yaml is copied, checked against (or on first use recorded in) datasets.lock.
 `download.py --vectors` reads embed.english, embed.chinese, embed.compare and datasets; it keeps the
-vector archives in .cache/downloads and writes their members to data/raw/vectors/<name>/, and the
-NLTK stopwords and WordNet lexnames to data/raw/resources/<group>/<file>.
+vector archives in .cache/downloads and writes their members to data/raw/vectors/<name>/.
+`download.py --resources` (only the attack stage needs them) writes the NLTK stopwords and WordNet
+lexnames to data/raw/resources/<group>/<file>.
 Set SNNTEXT_MIRROR to a folder or http(s) base URL laid out <group>/<file> to work offline.
 """
 
@@ -22,13 +23,16 @@ def main() -> None:
     parser.add_argument(
         "dataset", nargs="?", help="dataset name (a key of src/snntext/core/sources.yaml or datasets.yaml)"
     )
-    parser.add_argument("--vectors", action="store_true", help="fetch the vectors and resources instead")
+    parser.add_argument("--vectors", action="store_true", help="fetch the pre-trained vectors instead")
+    parser.add_argument("--resources", action="store_true", help="fetch the attack's resources instead")
     parser.add_argument("--params", default=None)
     args = parser.parse_args()
     registry = load_registry()
-    if args.vectors == bool(args.dataset):
-        parser.error("give either a dataset name or --vectors")
-    if args.dataset:
+    if [bool(args.dataset), args.vectors, args.resources].count(True) != 1:
+        parser.error("give one of: a dataset name, --vectors, --resources")
+    if args.resources:
+        summary = fetch_all(registry, [], [], list(registry.resources), raw_dir=paths.RESOURCES_DIR)
+    elif args.dataset:
         summary = fetch_all(registry, [args.dataset], [], raw_dir=paths.raw_dataset_dir(args.dataset))
     else:
         config = load_config(args.params, registry)
@@ -40,7 +44,6 @@ def main() -> None:
             compare=config.embed.compare,
         )
         summary = fetch_all(registry, [], vectors, raw_dir=paths.RAW_DIR, archive_dir=paths.DOWNLOAD_CACHE)
-        summary.add(fetch_all(registry, [], [], list(registry.resources), raw_dir=paths.RESOURCES_DIR))
     print(f"download: {summary.line()}")
 
 

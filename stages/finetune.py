@@ -20,8 +20,7 @@ from snntext.core.device import resolve_device
 from snntext.core.stage_metrics import write_stage_metrics
 from snntext.core.stage_script import run_stage, stage_inputs
 from snntext.data.embedded import load_embedded
-from snntext.evaluation.paired_gap import paired_gap, snn_correct_over_draws
-from snntext.evaluation.scoring import predict
+from snntext.evaluation.paired_gap import gap_to_dnn_over_draws
 from snntext.models.checkpoint import load_checkpoint, save_checkpoint
 from snntext.training.finetuning import check_precision, finetune_over_seeds, write_history_csv
 
@@ -54,20 +53,18 @@ def main() -> None:
     }
     if len(seeds) > 1:
         metrics["per_seed"] = runs.per_seed
-    test = data.test
-    dnn_correct = (predict(dnn, test.ids, data.table, config.eval_batch_size, device) == test.labels).float()
-    snn_correct = snn_correct_over_draws(
+    metrics["paired_gap"] = gap_to_dnn_over_draws(
+        dnn,
         snn,
-        test.ids,
-        test.labels,
+        data.test,
         data.table,
         timesteps=config.timesteps,
-        seeds=[seeds[0] + k for k in range(draws)],
-        known={seeds[0]: runs.test_predictions},
+        seed=seeds[0],
+        draws=draws,
+        known=runs.test_predictions,
         batch_size=config.eval_batch_size,
         device=device,
     )
-    metrics["paired_gap"] = paired_gap(dnn_correct, snn_correct, seed=seeds[0])
     metrics["gap_points"] = metrics["paired_gap"]["gap_points"]
     metrics["pooled_firing_rate"] = report["test"]["firing_rates"]["pooled"]
     save_checkpoint(

@@ -22,7 +22,11 @@ def imports(path: Path) -> set[Path]:
 
 
 def test_every_module_lives_in_a_layer_package():
-    loose = [str(p.relative_to(ROOT)) for p in MODULES if p.parent == PACKAGE or p.relative_to(PACKAGE).parts[0] not in LAYERS]
+    loose = [
+        str(p.relative_to(ROOT))
+        for p in MODULES
+        if p.parent == PACKAGE or p.relative_to(PACKAGE).parts[0] not in LAYERS
+    ]
     assert not loose, f"modules outside the packages {LAYERS}: {loose}"
 
 
@@ -33,7 +37,7 @@ def test_no_import_runs_up_a_layer(module):
 
 
 def find_cycle(graph: dict[Path, set[Path]]) -> list[Path] | None:
-    state: dict[Path, int] = {}   # 1 on the stack, 2 done
+    state: dict[Path, int] = {}  # 1 on the stack, 2 done
     stack: list[Path] = []
 
     def visit(node: Path) -> list[Path] | None:
@@ -41,7 +45,7 @@ def find_cycle(graph: dict[Path, set[Path]]) -> list[Path] | None:
         stack.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state and (found := visit(nxt)):
                 return found
         stack.pop()

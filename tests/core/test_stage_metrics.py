@@ -40,9 +40,12 @@ def test_missing_headline_key_is_a_bug_not_a_silent_gap(tmp_path):
 
 
 def test_missing_or_broken_files_name_the_file_and_the_stage(tmp_path):
-    with pytest.raises(SnntextError, match=r"convert/mr_detail.json: metrics file missing; run the convert stage"):
+    with pytest.raises(
+        SnntextError,
+        match=r"convert/mr.json: metrics file not found; run the stage that writes it \(dvc repro convert@mr\)",
+    ):
         read_stage_metrics("convert", "mr", tmp_path)
     write_stage_metrics("convert", "mr", {"dev_acc": 0.7, "test_acc": 0.7, "energy_ratio_snn_to_dnn": 1.0}, tmp_path)
     (tmp_path / "convert" / "mr.json").write_text("{oops")
-    with pytest.raises(SnntextError, match=r"convert/mr.json: not a readable metrics file"):
+    with pytest.raises(SnntextError, match=r"convert/mr.json: not valid JSON"):
         read_stage_metrics("convert", "mr", tmp_path)

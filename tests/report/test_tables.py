@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -91,7 +92,7 @@ def test_robustness_names_datasets_not_attacked(tmp_path):
     assert "`bert_attack`: bert-base-uncased not in the local Hugging Face cache" in text
 
 
-@pytest.mark.parametrize("stage, dataset", [("finetune", "chnsenti"), ("sweep", "mr"), ("prepare", "mr")])
+@pytest.mark.parametrize("stage, dataset", [("finetune", "chnsenti"), ("convert", "mr"), ("prepare", "mr")])
 def test_missing_metrics_file_is_refused_naming_it_before_writing(tmp_path, stage, dataset):
     datasets = write_fake_run(tmp_path / "metrics")
     missing = tmp_path / "metrics" / stage / f"{dataset}.json"
@@ -239,7 +240,7 @@ def test_stage_refuses_missing_file_with_one_line(tmp_path):
     assert done.returncode == 2
     assert (
         done.stderr.strip() == f"error: {tmp_path / 'metrics' / 'convert' / 'mr.json'}: metrics file not found; "
-        "run the stage that writes it (dvc repro)"
+        "run the stage that writes it (dvc repro convert@mr)"
     )
     assert not (tmp_path / "reports").exists()
 
@@ -329,3 +330,16 @@ def test_direct_and_random_vector_rows_show_when_their_stages_ran(tmp_path):
     with pytest.raises(SnntextError, match="random_embeddings/mr.json.*snn_test_mean"):
         _edit(tmp_path / "metrics" / "random_embeddings" / "mr.json", lambda d: d.pop("snn_test_mean"))
         load_run_metrics(datasets, tmp_path / "metrics")
+
+
+def test_a_run_without_the_optional_stages_is_reported_saying_what_is_missing(tmp_path):
+    datasets = write_fake_run(tmp_path / "metrics")
+    for stage in ("sweep", "attack", "train_direct", "random_embeddings"):
+        shutil.rmtree(tmp_path / "metrics" / stage, ignore_errors=True)
+    write_reports(
+        datasets, PARAMS, metrics_dir=tmp_path / "metrics", reports_dir=tmp_path / "reports", environment=ENVIRONMENT
+    )
+    readme = (tmp_path / "reports" / "README.md").read_text()
+    assert "## Stages not run" in readme and "- sweep: MR, ChnSenti" in readme
+    assert "_Not run: `dvc repro sweep_timesteps`._" in (tmp_path / "reports" / "accuracy.md").read_text()
+    assert not (tmp_path / "reports" / "figures" / "accuracy_vs_timesteps.png").exists()

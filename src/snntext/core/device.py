@@ -45,18 +45,12 @@ def seed_everything(seed: int) -> None:
 
 
 def keep_freed_memory() -> bool:
-    """Ask glibc's malloc to keep freed memory for reuse (no mmap'd blocks, no trimming of the heap).
+    """Ask glibc's malloc to keep freed memory for reuse: no mmap'd blocks, no trimming of the heap.
 
-    Why: a fine-tuning step allocates ~100 MB of fresh [T, B, positions, F] tensors and an evaluation
-    at large T far more. glibc serves blocks that big with mmap and unmaps them when freed (or trims
-    the heap top), so the next batch faults the pages in again, zero-filled. Measured (MR, 2 threads):
-    sweep_timesteps stage 51 -> 34 s, convert 37 -> 28 s, 80 real fine-tuning batches 19.7 -> 18.7 s
-    (minor page faults per step 10,700 -> 1,700). The price is memory: the process keeps what it
-    freed, and glibc's aligned allocations reuse it imperfectly, so peak RSS grows where big tensors
-    come and go: sweep_timesteps on MR (T up to 200) 1.73 -> 3.16 GB, the whole pipeline 1.79 -> 5.53
-    GB; fine-tuning batches unchanged (851 vs 853 MiB over 80 steps). SNNTEXT_KEEP_FREED_MEMORY=0 in
-    the environment keeps glibc's defaults. Returns False (and changes nothing) when opted out or
-    where the C library is not glibc.
+    Big per-step tensors then reuse pages instead of faulting fresh zero-filled ones in; the process
+    keeps what it freed, so peak RSS grows (measurements: benchmarks/README.md, "Keeping freed memory").
+    SNNTEXT_KEEP_FREED_MEMORY=0 in the environment keeps glibc's defaults. Returns False (and changes
+    nothing) when opted out or where the C library is not glibc.
     """
     if os.environ.get("SNNTEXT_KEEP_FREED_MEMORY", "1") == "0":
         return False

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from snntext.core import paths
 from snntext.core.atomic import write_text_atomic
@@ -43,26 +44,31 @@ def write_stage_metrics(stage: str, dataset: str, metrics: dict, metrics_dir: Pa
     write_json_atomic(headline_file(stage, dataset, metrics_dir), headline)
 
 
-def read_stage_metrics(stage: str, dataset: str, metrics_dir: Path | None = None) -> dict:
+DVC_STAGES = {"sweep": "sweep_timesteps"}  # metrics folder -> the dvc.yaml stage that writes it, where they differ
+
+
+def read_metrics_file(path: Path, stage: str, dataset: str) -> dict[str, Any]:
+    """One metrics JSON file as a mapping; SnntextError naming the file and the stage to re-run."""
+    rerun = f"dvc repro {DVC_STAGES.get(stage, stage)}@{dataset}"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SnntextError(f"{path}: metrics file not found; run the stage that writes it ({rerun})") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise SnntextError(f"{path}: not valid JSON ({err}); rerun the stage that writes it ({rerun})") from None
+    if not isinstance(data, dict):
+        raise SnntextError(f"{path}: expected a JSON object at the top level; rerun the stage that writes it ({rerun})")
+    return data
+
+
+def read_stage_metrics(stage: str, dataset: str, metrics_dir: Path | None = None) -> dict[str, Any]:
     """The stage's metrics as it produced them: the headline file joined with its detail file
-    (a stage without a headline split has just the one file)."""
-    out = {}
-    files = [headline_file(stage, dataset, metrics_dir)]
+    (a stage without a headline split has just the one file). The one reader of metrics files:
+    stages, scripts and the report all come here."""
+    data = read_metrics_file(headline_file(stage, dataset, metrics_dir), stage, dataset)
     if stage in HEADLINE:
-        files.insert(0, detail_file(stage, dataset, metrics_dir))
-    for path in files:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise SnntextError(
-                f"{path}: metrics file missing; run the {stage} stage (dvc repro {stage}@{dataset})"
-            ) from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise SnntextError(f"{path}: not a readable metrics file ({err}); rerun the {stage} stage") from None
-        if not isinstance(data, dict):
-            raise SnntextError(f"{path}: expected a JSON object; rerun the {stage} stage")
-        out.update(data)
-    return out
+        data = {**read_metrics_file(detail_file(stage, dataset, metrics_dir), stage, dataset), **data}
+    return data
 
 
 def headline_file(stage: str, dataset: str, metrics_dir: Path | None = None) -> Path:

@@ -98,3 +98,41 @@ def paired_gap(
         "snn_acc_mean": float(per_draw.mean()),
         "snn_acc_std": float(per_draw.std()) if snn.shape[0] > 1 else 0.0,
     }
+
+
+def draw_seeds(seed: int, draws: int) -> list[int]:
+    """The spike-draw seeds of a test evaluation: seed, seed + 1, ... (draws of them)."""
+    return [seed + k for k in range(draws)]
+
+
+def gap_to_dnn_over_draws(
+    dnn,
+    snn,
+    test,
+    table: torch.Tensor,
+    *,
+    timesteps: int,
+    seed: int,
+    draws: int,
+    known: torch.Tensor,
+    batch_size: int,
+    device,
+) -> dict:
+    """The paired gap on the test split `test` (ids, labels): the DNN's correct answers against the SNN's
+    over `draws` spike draws from draw_seeds(seed, draws); `known`: the SNN's test predictions already
+    made with `seed` (not drawn again)."""
+    from snntext.evaluation.scoring import predict
+
+    dnn_correct = (predict(dnn, test.ids, table, batch_size, device) == test.labels).float()
+    snn_correct = snn_correct_over_draws(
+        snn,
+        test.ids,
+        test.labels,
+        table,
+        timesteps=timesteps,
+        seeds=draw_seeds(seed, draws),
+        known={seed: known},
+        batch_size=batch_size,
+        device=device,
+    )
+    return paired_gap(dnn_correct, snn_correct, seed=seed)

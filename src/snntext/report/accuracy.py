@@ -265,7 +265,10 @@ def conversion_table(run: dict[str, DatasetMetrics]) -> str:
 
 
 def sweep_table(run: dict[str, DatasetMetrics], split: str = "test") -> str:
-    """Accuracy vs T at inference (rows dataset x network, columns T)."""
+    """Accuracy vs T at inference (rows dataset x network, columns T); datasets without a sweep left out."""
+    run = {ds: m for ds, m in run.items() if "sweep" in m.stages}
+    if not run:
+        return "_Not run: `dvc repro sweep_timesteps`._"
     steps = sorted(
         {
             int(t)
@@ -371,8 +374,7 @@ def accuracy_markdown(run: dict[str, DatasetMetrics], paper: dict, dims: dict[st
         "",
         "## Accuracy vs time steps at inference (no retraining)",
         "",
-        f"![accuracy vs T]({FIGURES['timesteps']})",
-        "",
+        *([f"![accuracy vs T]({FIGURES['timesteps']})", ""] if any("sweep" in m.stages for m in run.values()) else []),
         sweep_table(run),
         "",
         "## Training curves",

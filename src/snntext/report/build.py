@@ -166,7 +166,7 @@ def frontier_section(run, params: dict, grid: dict | None) -> str:
     coded = {
         ds: {
             int(t): float(a) - m.stages["train_dnn"]["dnn_test_acc"]  # the loss, against the same DNN
-            for t, a in m.stages["sweep"].get("dnn_rate_coded", {}).get("test", {}).items()
+            for t, a in m.stages.get("sweep", {}).get("dnn_rate_coded", {}).get("test", {}).items()
         }
         for ds, m in run.items()
     }
@@ -212,7 +212,7 @@ def write_figures(run, figures_dir: Path, grid: dict | None = None) -> list[Path
     from snntext.report import figures
 
     root = figures_dir.parent
-    sweeps = {ds: m.stages["sweep"] for ds, m in run.items()}
+    sweeps = {ds: m.stages["sweep"] for ds, m in run.items() if "sweep" in m.stages}
     dnn_test = {ds: m.stages["train_dnn"]["dnn_test_acc"] for ds, m in run.items()}
     rates = {
         ds: {
@@ -221,12 +221,15 @@ def write_figures(run, figures_dir: Path, grid: dict | None = None) -> list[Path
         }
         for ds, m in run.items()
     }
-    return [
-        figures.accuracy_vs_timesteps(sweeps, dnn_test, root / FIGURES["timesteps"]),
-        figures.finetune_epochs({ds: m.histories["finetune"] for ds, m in run.items()}, root / FIGURES["finetune"]),
-        figures.dnn_training({ds: m.histories["train_dnn"] for ds, m in run.items()}, root / FIGURES["dnn"]),
-        figures.firing_rates(rates, root / FIGURES["rates"]),
-    ] + ([_frontier_figure(run, grid, dnn_test, root / FIGURES["frontier"])] if grid and grid["points"] else [])
+    return (
+        ([figures.accuracy_vs_timesteps(sweeps, dnn_test, root / FIGURES["timesteps"])] if sweeps else [])
+        + [
+            figures.finetune_epochs({ds: m.histories["finetune"] for ds, m in run.items()}, root / FIGURES["finetune"]),
+            figures.dnn_training({ds: m.histories["train_dnn"] for ds, m in run.items()}, root / FIGURES["dnn"]),
+            figures.firing_rates(rates, root / FIGURES["rates"]),
+        ]
+        + ([_frontier_figure(run, grid, dnn_test, root / FIGURES["frontier"])] if grid and grid["points"] else [])
+    )
 
 
 def _frontier_figure(run, grid: dict, dnn_test: dict[str, float], path: Path) -> Path:

@@ -11,17 +11,17 @@ returns the mean and standard deviation over the seeds, else the single value.
 from __future__ import annotations
 
 import csv
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from snntext.core.errors import SnntextError
-from snntext.core.stage_metrics import HEADLINE, detail_file
+from snntext.core.stage_metrics import HEADLINE, detail_file, read_stage_metrics
 
-REQUIRED_STAGES = ("prepare", "embed", "train_dnn", "convert", "finetune", "sweep")
-OPTIONAL_STAGES = ("attack", "train_direct", "random_embeddings")  # a run may leave these out (older runs lack them)
+REQUIRED_STAGES = ("prepare", "embed", "train_dnn", "convert", "finetune")
+# a run may leave these out (a run to finetune only, older runs): the report says which are missing
+OPTIONAL_STAGES = ("sweep", "attack", "train_direct", "random_embeddings")
 
 _NUMBER = "number"
 _KEYS = {
@@ -179,19 +179,6 @@ def _check(data: Any, keys: dict, path: Path, prefix: str = "") -> None:
             raise SnntextError(f"{path}: key '{where}' must be {want}, got {value!r}; rerun the stage that writes it")
 
 
-def read_metrics_json(path: Path) -> dict:
-    """A metrics file as a dict; SnntextError naming the file when absent, not JSON or not a mapping."""
-    if not path.is_file():
-        raise SnntextError(f"{path}: metrics file not found; run the stage that writes it (dvc repro)")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise SnntextError(f"{path}: not valid JSON ({err}); rerun the stage that writes it") from None
-    if not isinstance(data, dict):
-        raise SnntextError(f"{path}: expected a JSON object at the top level; rerun the stage that writes it")
-    return data
-
-
 def read_history_csv(path: Path, columns: tuple[str, ...]) -> list[dict]:
     """Rows of a history CSV with numeric columns parsed (empty cell -> None; `model` stays text)."""
     if not path.is_file():
@@ -273,15 +260,20 @@ def load_dataset_metrics(dataset: str, metrics_dir: Path) -> DatasetMetrics:
         path = metrics_dir / stage / f"{dataset}.json"
         if stage in OPTIONAL_STAGES and not path.exists():
             continue
-        data, where = read_metrics_json(path), path
+        data, where = read_stage_metrics(stage, dataset, metrics_dir), path
         if stage in HEADLINE:  # the headline numbers and the detail they summarise (snntext.core.stage_metrics)
-            detail = detail_file(stage, dataset, metrics_dir)
-            data, where = {**read_metrics_json(detail), **data}, f"{path} (with {detail.name})"
+            where = f"{path} (with {detail_file(stage, dataset, metrics_dir).name})"
         _check_stage(stage, data, where)
         result.stages[stage], result.files[stage] = data, path
     for stage, columns in HISTORY_COLUMNS.items():
         result.histories[stage] = read_history_csv(metrics_dir / stage / f"{dataset}_history.csv", columns)
     return result
+
+
+def missing_stages(run: dict[str, DatasetMetrics]) -> dict[str, list[str]]:
+    """Optional stage -> the datasets it has not run for (stages that ran everywhere left out)."""
+    missing = {stage: [ds for ds, m in run.items() if stage not in m.stages] for stage in OPTIONAL_STAGES}
+    return {stage: names for stage, names in missing.items() if names}
 
 
 def load_run_metrics(datasets: list[str], metrics_dir: Path) -> dict[str, DatasetMetrics]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from snntext.report.markdown import MISSING, display, markdown_table
-from snntext.report.metrics import DatasetMetrics
+from snntext.report.metrics import DatasetMetrics, missing_stages
 
 
 def _seconds(value: float | None) -> str:
@@ -20,7 +20,11 @@ def _seconds(value: float | None) -> str:
 def stage_seconds(m: DatasetMetrics) -> dict[str, float | None]:
     """Wall time per stage from the metrics' own seconds fields (None where a stage records none)."""
     s = m.stages
-    sweep = sum(entry.get("seconds", 0.0) for per in s["sweep"]["models"].values() for entry in per.values())
+    sweep = (
+        sum(entry.get("seconds", 0.0) for per in s["sweep"]["models"].values() for entry in per.values())
+        if "sweep" in s
+        else None
+    )
     return {
         "prepare": None,
         "embed": None,
@@ -59,4 +63,14 @@ def run_readme_markdown(run: dict[str, DatasetMetrics], settings: list[tuple[str
         markdown_table(["Stage", *[display(ds) for ds in run]], rows),
         "",
     ]
+    missing = missing_stages(run)
+    if missing:
+        parts += [
+            "## Stages not run",
+            "",
+            "The report shows what has run; these stages have no metrics yet (`dvc repro <stage>@<dataset>`):",
+            "",
+            *[f"- {stage}: {', '.join(display(ds) for ds in names)}" for stage, names in missing.items()],
+            "",
+        ]
     return "\n".join(parts)

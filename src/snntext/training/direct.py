@@ -11,8 +11,6 @@ seconds it took, so the row says what it cost.
 
 from __future__ import annotations
 
-import time
-
 from snntext.core.config import Config, FinetuneConfig
 from snntext.data.embedded import EmbeddedData
 from snntext.models.spiking import SpikingTextCNN
@@ -61,36 +59,13 @@ def run_direct_training(
 ) -> tuple[SpikingTextCNN, dict]:
     """Train from scratch, evaluate dev/test and the test set over finetune.test_draws spike draws; returns
     the best-dev network and the stage's metrics."""
-    from snntext.evaluation.paired_gap import snn_correct_over_draws
-    from snntext.evaluation.spiking import spiking_report
-    from snntext.training.finetuning import finetune
+    from snntext.evaluation.paired_gap import draw_seeds, snn_correct_over_draws
+    from snntext.training.finetuning import finetune_over_seeds
 
     seed, tune = config.run.seed, direct_finetune_config(config)
-    snn = build_direct_snn(data, config, seed).to(device)
-    start = time.perf_counter()
-    result = finetune(
-        snn,
-        data.train.ids,
-        data.train.labels,
-        data.dev.ids,
-        data.dev.labels,
-        data.table,
-        tune,
-        seed=seed,
-        device=device,
-        log=log,
-    )
-    seconds = time.perf_counter() - start
-    predictions: dict = {}
-    report = spiking_report(
-        snn,
-        data,
-        timesteps=tune.timesteps,
-        seed=seed,
-        device=device,
-        batch_size=tune.eval_batch_size,
-        predictions=predictions,
-    )
+    runs = finetune_over_seeds(build_direct_snn(data, config, seed), data, tune, [seed], device, log=log)
+    snn, result, report = runs.model, runs.result, runs.report
+    seconds = result.history[-1]["seconds"]  # training, with its dev evaluations
     test = data.test
     correct = snn_correct_over_draws(
         snn,
@@ -98,8 +73,8 @@ def run_direct_training(
         test.labels,
         data.table,
         timesteps=tune.timesteps,
-        seeds=[seed + k for k in range(tune.test_draws)],
-        known={seed: predictions["test"]},
+        seeds=draw_seeds(seed, tune.test_draws),
+        known={seed: runs.test_predictions},
         batch_size=tune.eval_batch_size,
         device=device,
     )

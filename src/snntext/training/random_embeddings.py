@@ -20,7 +20,6 @@ from snntext.coding.shift import shift_to_unit_interval
 from snntext.core.config import Config
 from snntext.data.embedded import EmbeddedData
 from snntext.data.vocab import PAD_ID, UNK_ID
-from snntext.evaluation.scoring import predict
 
 
 def random_rate_table(rows: int, dim: int, *, clip_sigma: float, oov: str, seed: int) -> np.ndarray:
@@ -49,7 +48,7 @@ def with_random_table(data: EmbeddedData, *, clip_sigma: float, oov: str, seed: 
 def run_random_embeddings(dataset: str, data: EmbeddedData, config: Config, device, log=print) -> dict:
     """Train the tailored DNN on random vectors, convert it, fine-tune the SNN; every step as the committed
     pipeline does it (the same params). Returns the stage's metrics."""
-    from snntext.evaluation.paired_gap import paired_gap, snn_correct_over_draws
+    from snntext.evaluation.paired_gap import gap_to_dnn_over_draws
     from snntext.evaluation.spiking import spiking_report
     from snntext.training.conversion import convert
     from snntext.training.dnn import EVAL_BATCH_SIZE, activation_statistics, result_metrics, train_model
@@ -93,20 +92,18 @@ def run_random_embeddings(dataset: str, data: EmbeddedData, config: Config, devi
     tune = config.finetune
     runs = finetune_over_seeds(converted, random, tune, [seed], device, log=log, dnn=dnn)
     seconds["finetune"] = time.perf_counter() - start
-    test = random.test
-    dnn_correct = (predict(dnn, test.ids, table, tune.eval_batch_size, device) == test.labels).float()
-    snn_correct = snn_correct_over_draws(
+    gap = gap_to_dnn_over_draws(
+        dnn,
         runs.model,
-        test.ids,
-        test.labels,
+        random.test,
         table,
         timesteps=timesteps,
-        seeds=[seed + k for k in range(tune.test_draws)],
-        known={seed: runs.test_predictions},
+        seed=seed,
+        draws=tune.test_draws,
+        known=runs.test_predictions,
         batch_size=tune.eval_batch_size,
         device=device,
     )
-    gap = paired_gap(dnn_correct, snn_correct, seed=seed)
     metrics.update(
         snn_dev_acc=runs.report["dev"]["accuracy"],
         snn_test_acc=runs.report["test"]["accuracy"],
