@@ -11,16 +11,22 @@ export DVC_NO_ANALYTICS := 1
 SNNTEXT_MIRROR ?= $(if $(wildcard $(CURDIR)/../shared/datasets/SHA256SUMS),$(abspath $(CURDIR)/../shared/datasets),)
 export SNNTEXT_MIRROR
 
-.PHONY: setup repro test test-fast
+.PHONY: setup repro test test-fast lint
 setup:
 	@bash scripts/setup.sh
 
 repro: setup
 	dvc repro
 
-test: setup
+# lint and format (ruff) and types (mypy, configured in pyproject.toml): part of `make test`, so CI enforces them
+lint: setup
+	ruff check .
+	ruff format --check .
+	mypy
+
+test: lint
 	python -m pytest -q
 
 # quick loop while developing: skips the end-to-end `dvc repro` test
-test-fast: setup
+test-fast: lint
 	python -m pytest -q -m "not slow"

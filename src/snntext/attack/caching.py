@@ -20,7 +20,7 @@ import numpy as np
 class CachedSentenceModel:
     """A SentenceTransformer whose `encode` computes only strings it has not seen since `clear()`."""
 
-    def __init__(self, model):
+    def __init__(self, model) -> None:  # a SentenceTransformer (or anything with its encode)
         self.model = model
         self._cache: dict[str, np.ndarray] = {}
         self.encoded = 0  # strings actually run through the encoder

@@ -14,6 +14,7 @@ from time import perf_counter
 
 import numpy as np
 import torch
+from textattack import Attack
 from textattack.attack_results import FailedAttackResult, SkippedAttackResult, SuccessfulAttackResult
 
 from snntext.attack.caching import CachedSentenceModel, RecipeCaches
@@ -64,7 +65,7 @@ class AttackSession:
         self.seed = int(seed)
         self.share_caches = share_caches
         self.skipped: dict[str, str] = {}
-        self.attacks: dict[tuple[str, str], object] = {}
+        self.attacks: dict[tuple[str, str], Attack] = {}
         self.caches: list[RecipeCaches] = []
         if share_caches and ctx.sentence_model is not None and not isinstance(ctx.sentence_model, CachedSentenceModel):
             ctx.sentence_model = CachedSentenceModel(ctx.sentence_model)

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from snntext.core.atomic import write_text_atomic
 from snntext.core.errors import SnntextError
@@ -201,7 +202,7 @@ def ray_runtime(workers: int):
         ):
             if name in os.environ:
                 env[name] = os.environ[name]
-        options = dict(runtime_env={"env_vars": env}, log_to_driver=False, logging_level="ERROR")
+        options: dict[str, Any] = dict(runtime_env={"env_vars": env}, log_to_driver=False, logging_level="ERROR")
         if os.environ.get("RAY_ADDRESS"):
             ray.init(address=os.environ["RAY_ADDRESS"], **options)
         else:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol, TypeGuard, cast
 
 import numpy as np
 import torch
@@ -34,6 +35,15 @@ from snntext.coding.shift import shift_to_unit_interval
 from snntext.data.tokenise import tokenise
 from snntext.data.vocab import PAD_ID, UNK_ID, encode_ids, vocab_index
 from snntext.models.textcnn import population_scores
+
+if TYPE_CHECKING:
+
+    class _FullLengthNet(Protocol):
+        """What snn_class_scores needs of a SpikingTextCNN to cut a batch (no import of it here)."""
+
+        kernel_sizes: tuple[int, ...]
+
+        def __call__(self, spikes: torch.Tensor, full_length: int | None = None) -> torch.Tensor: ...
 
 
 class TextEncoder:
@@ -84,7 +94,7 @@ class TextEncoder:
         if self._vectors is None:
             return
         known = self._vectors.key_to_index
-        new = []
+        new: list[str] = []
         for tokens in token_lists:
             for token in tokens[: self.max_len]:
                 if token not in self.index and token not in self._unknown:
@@ -94,7 +104,7 @@ class TextEncoder:
                     else:
                         self._unknown.add(token)
         if new:
-            mean, std, clip_sigma = self._shift
+            mean, std, clip_sigma = cast("tuple[float, float, float]", self._shift)  # vectors come with mean, std
             raw = np.stack([self._vectors[token] for token in new])
             rows = torch.from_numpy(apply_input_code(shift_to_unit_interval(raw, mean, std, clip_sigma), self._code))
             self.table = torch.cat([self.table, rows.to(self.table.device)])
@@ -180,7 +190,7 @@ class DNNWrapper(_CountingWrapper):
         return self.model(self.encoder.rates(texts, self.device))
 
 
-def _accepts_full_length(model: nn.Module) -> bool:
+def _accepts_full_length(model: nn.Module) -> TypeGuard[_FullLengthNet]:
     return "full_length" in inspect.signature(model.forward).parameters and hasattr(model, "kernel_sizes")
 
 
@@ -255,11 +265,11 @@ class SNNWrapper(_CountingWrapper):
         rates = self.encoder.rates(texts, self.device)
         if not self.stochastic:
             return snn_class_scores(self.model, self.spikes_for(texts, rates), self.num_classes)
-        total = 0
+        total: torch.Tensor | int = 0
         for _ in range(self.spike_samples):
             spikes = rate_spikes(rates, self.timesteps, self.generator)
             total = total + snn_class_scores(self.model, spikes, self.num_classes)
-        return total / self.spike_samples
+        return cast(torch.Tensor, total) / self.spike_samples  # spike_samples >= 1: a tensor
 
 
 __all__ = ["TextEncoder", "DNNWrapper", "SNNWrapper", "snn_class_scores", "text_seed", "PAD_ID", "UNK_ID"]

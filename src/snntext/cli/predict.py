@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -23,6 +24,9 @@ import torch
 from snntext.core import paths
 from snntext.core.atomic import atomic_path
 from snntext.core.errors import SnntextError
+
+if TYPE_CHECKING:
+    from snntext.models.spiking import SpikingTextCNN
 
 STAGE_OF = {
     "dnn.pt": "train_dnn",
@@ -33,7 +37,7 @@ STAGE_OF = {
 }
 
 
-def project_path(path: Path, project: Path | None) -> Path:
+def project_path(path: Path, project: str | Path | None) -> Path:
     """`path` (under paths.PROJECT_ROOT) moved under another project root, keeping the layout of snntext.core.paths."""
     return path if project is None else Path(project) / path.relative_to(paths.PROJECT_ROOT)
 
@@ -66,7 +70,7 @@ class Classifier:
     index: dict[str, int]
     table: torch.Tensor  # float32 [V, D] firing rates
     dnn: torch.nn.Module
-    snn: torch.nn.Module
+    snn: SpikingTextCNN
     timesteps: int
     seed: int
 

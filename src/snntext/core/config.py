@@ -13,7 +13,10 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard, cast
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 # Allowed values, defined once; the modules that act on them import them from here.
 SPLITS = ("train", "dev", "test")
@@ -35,7 +38,7 @@ Check = Callable[[Any], Any]  # returns the value (converted, e.g. int -> float,
 
 
 # --- checks: each returns the accepted value or raises ValueError("must be ...") -------------------
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -51,8 +54,8 @@ def _as_number(value: Any) -> float:
     return float(value)
 
 
-def integer(low: int | None = None, high: int | None = None) -> Check:
-    def check(value):
+def integer(low: int | None = None, high: int | None = None) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
         if not _is_int(value):
             raise ValueError("must be an integer")
         if (low is not None and value < low) or (high is not None and value > high):
@@ -62,9 +65,11 @@ def integer(low: int | None = None, high: int | None = None) -> Check:
     return check
 
 
-def number(gt: float | None = None, ge: float | None = None, lt: float | None = None, le: float | None = None) -> Check:
-    def check(value):
-        value = _as_number(value)
+def number(
+    gt: float | None = None, ge: float | None = None, lt: float | None = None, le: float | None = None
+) -> Callable[[Any], float]:
+    def check(raw: Any) -> float:
+        value = _as_number(raw)
         bad = (
             (gt is not None and not value > gt)
             or (ge is not None and not value >= ge)
@@ -80,14 +85,14 @@ def number(gt: float | None = None, ge: float | None = None, lt: float | None = 
     return check
 
 
-def _range_text(low, high, low_op: str, high_op: str) -> str:
+def _range_text(low: float | None, high: float | None, low_op: str, high_op: str) -> str:
     if low is not None and high is not None:
         return f"must be {low_op} {low} and {high_op} {high}"
     return f"must be {low_op} {low}" if low is not None else f"must be {high_op} {high}"
 
 
-def one_of(choices: tuple[str, ...]) -> Check:
-    def check(value):
+def one_of(choices: tuple[str, ...]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
         if value not in choices or not isinstance(value, str):
             raise ValueError(f"must be one of {', '.join(choices)}")
         return value
@@ -105,10 +110,12 @@ def optional_boolean(value: Any) -> bool | None:
     return None if value is None else boolean(value)
 
 
-def list_of(item: Check, *, non_empty: bool = True, unique: bool = False, sort: bool = False) -> Check:
+def list_of(
+    item: Check, *, non_empty: bool = True, unique: bool = False, sort: bool = False
+) -> Callable[[Any], tuple[Any, ...]]:
     """A YAML list whose every item passes `item`; returned as a tuple."""
 
-    def check(value):
+    def check(value: Any) -> tuple[Any, ...]:
         if not isinstance(value, (list, tuple)):
             raise ValueError("must be a list")
         if non_empty and not value:
@@ -172,8 +179,8 @@ def checked(check: Check, default: Any = dataclasses.MISSING, *, key: str | None
 class _Checked:
     """Runs every field's check on construction; the error names the class and the field."""
 
-    def __post_init__(self):
-        for f in fields(self):
+    def __post_init__(self) -> None:
+        for f in fields(cast("DataclassInstance", self)):  # every subclass is a @dataclass
             check = f.metadata.get("check")
             if check is None:
                 continue
@@ -355,4 +362,4 @@ class Config:
     attack: AttackConfig
     direct: DirectConfig
     source: str = "params.yaml"
-    raw: dict = field(default_factory=dict, compare=False, repr=False)  # the file as read, for the report
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # the file as read, for the report

@@ -9,9 +9,10 @@ stage (and the `check_params` stage that runs before all others) fails within it
 from __future__ import annotations
 
 import difflib
+from collections.abc import Collection, Hashable
 from dataclasses import MISSING, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
@@ -31,6 +32,9 @@ from snntext.core.config import (
     TrainConfig,
 )
 from snntext.core.errors import SnntextError
+
+if TYPE_CHECKING:
+    from snntext.core.registry import Registry
 
 # (Config attribute, dataclass, params.yaml section or None for top-level keys, fields params.yaml does not set)
 SECTIONS = (
@@ -53,7 +57,7 @@ _ABSENT = object()
 class _UniqueKeyLoader(yaml.SafeLoader):
     """safe_load, except that a key given twice in one mapping is an error (PyYAML keeps the last)."""
 
-    def construct_mapping(self, node, deep=False):
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         seen = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
@@ -63,7 +67,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
 
-def read_params_file(path: str | Path | None = None) -> tuple[dict, Path]:
+def read_params_file(path: str | Path | None = None) -> tuple[dict[str, Any], Path]:
     """params.yaml as a mapping (default: the project's), or a SnntextError naming the file and line."""
     path = Path(path) if path else paths.PARAMS_FILE
     try:
@@ -83,14 +87,16 @@ def read_params_file(path: str | Path | None = None) -> tuple[dict, Path]:
     return data, path
 
 
-def load_config(path: str | Path | None = None, registry=None) -> Config:
+def load_config(path: str | Path | None = None, registry: Registry | Literal[False] | None = None) -> Config:
     """Every key of params.yaml checked and typed; registry: the source registry the dataset and
     vector names are checked against (default: the packaged one; False skips those checks)."""
     data, path = read_params_file(path)
     return config_from_dict(data, path, registry)
 
 
-def config_from_dict(data: dict, source: str | Path = "params.yaml", registry=None) -> Config:
+def config_from_dict(
+    data: dict[str, Any], source: str | Path = "params.yaml", registry: Registry | Literal[False] | None = None
+) -> Config:
     known = _known_keys()
     sections = {section for _, _, section, _ in SECTIONS if section}
     for name in sections:
@@ -101,9 +107,9 @@ def config_from_dict(data: dict, source: str | Path = "params.yaml", registry=No
             near = difflib.get_close_matches(dotted, sorted(known), n=1)
             hint = f"; did you mean '{near[0]}'?" if near else f"; known keys: {', '.join(sorted(known))}"
             raise SnntextError(f"{source}: unknown key '{dotted}'{hint}")
-    parts = {}
+    parts: dict[str, Any] = {}
     for attr, cls, section, skipped in SECTIONS:
-        values = {}
+        values: dict[str, Any] = {}
         for f in fields(cls):
             if not f.metadata.get("param", True) or f.name in skipped:
                 continue
@@ -123,7 +129,7 @@ def config_from_dict(data: dict, source: str | Path = "params.yaml", registry=No
     return config
 
 
-def _check_across(config: Config, registry) -> None:
+def _check_across(config: Config, registry: Registry | Literal[False] | None) -> None:
     """What one key cannot tell alone: per-dataset learning rates, registry names, vector languages."""
     for section in ("train_dnn", "kim"):
         for dataset in config.run.datasets:
@@ -140,7 +146,7 @@ def _check_across(config: Config, registry) -> None:
     # A dataset whose registry entry is broken counts as defined: its own stages report the entry's
     # error, so one bad entry of datasets.yaml does not stop the other datasets.
     datasets = (registry.dataset_names, registry.dataset_files)
-    names = [
+    names: list[tuple[str, str, Collection[str], str | Path]] = [
         (f"{section}.lr", name, *datasets)
         for section in ("train_dnn", "kim")
         for name, _ in _pairs(getattr(config, section).lr)
@@ -164,7 +170,7 @@ def _check_across(config: Config, registry) -> None:
             )
 
 
-def _pairs(lr) -> tuple:
+def _pairs(lr: Any) -> tuple[tuple[str, float], ...]:
     """A per-dataset learning rate's (name, value) pairs; none for a single number."""
     return lr if isinstance(lr, tuple) else ()
 
@@ -178,7 +184,7 @@ def _known_keys() -> set[str]:
     return known
 
 
-def _leaf_keys(data: dict, prefix: str = "") -> list[str]:
+def _leaf_keys(data: dict[str, Any], prefix: str = "") -> list[str]:
     """Dotted keys: top-level keys, and the keys of each section (a mapping at the top); a mapping
     inside a section (train_dnn.lr) is a value."""
     keys = []
@@ -191,7 +197,7 @@ def _leaf_keys(data: dict, prefix: str = "") -> list[str]:
     return keys
 
 
-def _lookup(data: dict, dotted: str) -> Any:
+def _lookup(data: dict[str, Any], dotted: str) -> Any:
     node: Any = data
     for part in dotted.split("."):
         if not isinstance(node, dict) or part not in node:

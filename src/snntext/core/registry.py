@@ -16,7 +16,7 @@ import codecs
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import yaml
 
@@ -29,7 +29,7 @@ LANGUAGES = ("en", "zh")
 DATASET_FORMATS = ("polarity_files", "label_first", "label_review_csv", "table")
 # The split layouts a dataset's files may have (see snntext.data.splits): every standard split;
 # train and test (dev drawn from train: prepare.dev_fraction); none (test and dev drawn).
-SPLIT_LAYOUTS = (frozenset(SPLITS), frozenset({"train", "test"}), frozenset())
+SPLIT_LAYOUTS: tuple[frozenset[str], ...] = (frozenset(SPLITS), frozenset({"train", "test"}), frozenset())
 TABLE_QUOTING = ("csv", "none")
 VECTOR_FORMATS = ("kumo_npy", "word2vec_binary", "spacy_vectors", "glove_text", "word2vec_text")
 
@@ -39,6 +39,8 @@ _DATASET_KEYS = {"language", "format", "labels", "max_len", "files"}
 _DATASET_OPTIONAL = {"display_name", "delimiter", "text_column", "label_column", "quoting"}
 _TABLE_KEYS = {"delimiter", "text_column", "label_column", "quoting"}
 _VECTOR_KEYS = {"language", "format", "dim", "file", "members"}
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,7 @@ class Registry:
         return _lookup(self.resources, name, "resource", self.source)
 
 
-def _lookup(table: dict, name: str, kind: str, source: Path):
+def _lookup(table: dict[str, _T], name: str, kind: str, source: Path) -> _T:
     try:
         return table[name]
     except (KeyError, TypeError):
@@ -174,7 +176,7 @@ def load_registry(path: str | Path | None = None, user_path: str | Path | None |
     registry = validator.registry(data)
     if user_path is None:
         return registry
-    user_path = Path(user_path)
+    user_path = Path(cast("str | Path", user_path))  # not _DEFAULT (replaced above), not None
     try:
         user_data = _read_yaml(user_path)
     except FileNotFoundError:
@@ -212,7 +214,9 @@ class _Validator:
     def fail(self, key: str, problem: str) -> SnntextError:
         return SnntextError(f"{self.path}: {key}: {problem}")
 
-    def mapping(self, node: Any, key: str, allowed: set[str] | None = None, required: set[str] | None = None) -> dict:
+    def mapping(
+        self, node: Any, key: str, allowed: set[str] | None = None, required: set[str] | None = None
+    ) -> dict[Any, Any]:
         if not isinstance(node, dict):
             raise self.fail(key, f"expected a mapping, got {node!r}")
         for k in sorted(required or (), key=str):
@@ -232,7 +236,7 @@ class _Validator:
     def one_of(self, node: Any, key: str, allowed: tuple[str, ...]) -> str:
         if node not in allowed:
             raise self.fail(key, f"{node!r} is not one of: {', '.join(allowed)}")
-        return node
+        return cast(str, node)
 
     def positive_int(self, node: Any, key: str) -> int:
         if not isinstance(node, int) or isinstance(node, bool) or node <= 0:
@@ -285,7 +289,7 @@ class _Validator:
         url = self.url(node["url"], f"{key}.url") if "url" in node else None
         local = self.string(node["path"], f"{key}.path") if "path" in node else None
         sha = self.sha256(node.get("sha256"), f"{key}.sha256", allow_null=not self.user or local is not None)
-        default_name = PurePosixPath(local or url.rstrip("/")).name if self.user else None
+        default_name = PurePosixPath(local or cast(str, url).rstrip("/")).name if self.user else None
         encoding = node.get("encoding", "utf-8" if self.user else None)
         return SourceFile(
             group=self.path_part(node.get("group", dataset if self.user else None), f"{key}.group"),
@@ -336,7 +340,7 @@ class _Validator:
     def split(self, node: Any, key: str) -> str | None:
         return None if node is None else self.one_of(node, key, SPLITS)
 
-    def table(self, node: dict, key: str, fmt: str) -> TableLayout | None:
+    def table(self, node: dict[Any, Any], key: str, fmt: str) -> TableLayout | None:
         given = sorted(k for k in _TABLE_KEYS if k in node)
         if fmt != "table":
             if given:
@@ -444,7 +448,7 @@ class _Validator:
             members=members,
         )
 
-    def datasets(self, node: Any, registry: Registry | None = None) -> tuple[dict, dict]:
+    def datasets(self, node: Any, registry: Registry | None = None) -> tuple[dict[str, DatasetSpec], dict[str, str]]:
         """(valid specs, {key: error}) of a `datasets` mapping; one entry's error does not stop the others."""
         datasets: dict[str, DatasetSpec] = {}
         broken: dict[str, str] = {}
@@ -496,12 +500,19 @@ class _Validator:
             user_source=self.path,
         )
 
-    def check_unique_places(self, datasets, broken, vectors, resources, only: set[str] | None = None) -> None:
+    def check_unique_places(
+        self,
+        datasets: dict[str, DatasetSpec],
+        broken: dict[str, str],
+        vectors: dict[str, VectorSpec],
+        resources: dict[str, SourceFile],
+        only: set[str] | None = None,
+    ) -> None:
         """Two entries with one <group>/<name> but different checksums would overwrite each other in a
         mirror. A dataset entry at fault is moved from `datasets` to `broken`; a vector or resource
         at fault stops the load. `only`: check just these datasets (the user's) against all others."""
         places: dict[str, tuple[str, str | None]] = {}
-        entries = [
+        entries: list[tuple[str | None, str, SourceFile]] = [
             (d.name, f"datasets.{d.name}.files[{i}]", f)
             for d in list(datasets.values())
             for i, f in enumerate(d.files)

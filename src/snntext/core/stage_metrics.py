@@ -26,12 +26,12 @@ HEADLINE = {
 }
 
 
-def write_json_atomic(path: str | Path, data: dict) -> None:
+def write_json_atomic(path: str | Path, data: dict[str, Any]) -> None:
     """Indented JSON via a temp file in the same folder and a rename."""
     write_text_atomic(path, json.dumps(data, indent=2) + "\n")
 
 
-def write_stage_metrics(stage: str, dataset: str, metrics: dict, metrics_dir: Path | None = None) -> None:
+def write_stage_metrics(stage: str, dataset: str, metrics: dict[str, Any], metrics_dir: Path | None = None) -> None:
     """Split `metrics` into the headline file and the detail file (detail first: the headline,
     which DVC compares, is only replaced once the detail it summarises is on disk)."""
     headline_keys = HEADLINE[stage]

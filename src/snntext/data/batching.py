@@ -6,10 +6,33 @@ Looking table rows up per batch keeps memory at the size of the ids, not N x L x
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import overload
 
 import torch
 
 
+@overload
+def batches(
+    ids: torch.Tensor,
+    labels: torch.Tensor,
+    batch_size: int,
+    *,
+    shuffle: bool = False,
+    seed: int = 0,
+    trim_padding: bool = False,
+    min_length: int = 1,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]: ...
+@overload
+def batches(
+    ids: torch.Tensor,
+    labels: None,
+    batch_size: int,
+    *,
+    shuffle: bool = False,
+    seed: int = 0,
+    trim_padding: bool = False,
+    min_length: int = 1,
+) -> Iterator[tuple[torch.Tensor, None]]: ...
 def batches(
     ids: torch.Tensor,
     labels: torch.Tensor | None,

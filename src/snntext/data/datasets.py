@@ -26,6 +26,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -34,6 +35,9 @@ from snntext.core.config import CONFLICT_POLICIES, SPLITS
 from snntext.core.errors import SnntextError
 from snntext.data.splits import split_dataset, split_source
 from snntext.data.tokenise import tokenise
+
+if TYPE_CHECKING:
+    from _csv import _QuotingType  # typeshed's: the csv.QUOTE_* values
 
 SPLIT_FILES = {split: f"{split}.tsv" for split in SPLITS}
 
@@ -158,7 +162,7 @@ def _unclosed_quote_error(path: Path, lines: list[str], index: int) -> SnntextEr
     )
 
 
-def _csv_records(path: Path, content: str, delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL):
+def _csv_records(path: Path, content: str, delimiter: str = ",", quoting: _QuotingType = csv.QUOTE_MINIMAL):
     """(line number, record) for each physical line of a CSV text; a record may not span lines.
 
     Lines split on \\n, \\r or \\r\\n, as the csv module splits them; each line is parsed on its
@@ -225,7 +229,7 @@ def _read_table(path: Path, source_file, spec, dropped: Counter) -> list[tuple[s
         content = path.read_text(encoding=source_file.encoding)
     except UnicodeDecodeError as err:
         raise SnntextError(f"{path}: not valid {source_file.encoding} at byte {err.start}") from None
-    quoting = csv.QUOTE_NONE if layout.quoting == "none" else csv.QUOTE_MINIMAL
+    quoting: _QuotingType = csv.QUOTE_NONE if layout.quoting == "none" else csv.QUOTE_MINIMAL
     records = _csv_records(path, content.lstrip("\ufeff"), layout.delimiter, quoting)
     try:
         _, header = next(records)

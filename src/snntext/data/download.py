@@ -27,7 +27,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 import requests
 import urllib3
@@ -238,6 +238,7 @@ def _fetch(src: SourceFile, dest: Path, mirror: str | None, timeout: float, retr
                 tried = None
         if tried is None:
             tried = src.url
+            assert src.url is not None  # the registry requires a url where there is no path
             try:
                 _fetch_http(src.url, part, src.key, timeout, retries, backoff)
             except _Missing:
@@ -297,7 +298,7 @@ def _safe_member(archive: Path, member: str) -> None:
         )
 
 
-def _copy_stream(fh: BinaryIO, dest: Path) -> None:
+def _copy_stream(fh: IO[bytes], dest: Path) -> None:
     part = _Part(dest)
     try:
         for block in iter(lambda: fh.read(CHUNK), b""):
@@ -338,17 +339,17 @@ def extract_member(archive: Path, member: str, dest: Path) -> Path:
         try:
             with tarfile.open(archive, "r:*") as tf:
                 try:
-                    info = tf.getmember(member)
+                    member_info = tf.getmember(member)
                 except KeyError:
                     raise SnntextError(f"{archive}: has no member {member!r}") from None
-                if not info.isfile():
+                if not member_info.isfile():
                     raise SnntextError(
                         f"{archive}: member {member!r} is a link or folder, not a regular file; refusing it"
                     )
-                fh = tf.extractfile(info)
-                assert fh is not None  # isfile() members always have data
-                with fh:
-                    _copy_stream(fh, dest)
+                data = tf.extractfile(member_info)
+                assert data is not None  # isfile() members always have data
+                with data:
+                    _copy_stream(data, dest)
         except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as err:
             raise SnntextError(f"{archive}: cannot read tar archive ({err}); delete it and download again") from None
     elif member == archive.name:
@@ -371,6 +372,7 @@ _LOCK_HEADER = """\
 
 def local_file(src: SourceFile) -> Path:
     """Where a `path` entry points: an absolute path, or one relative to the project root."""
+    assert src.path is not None  # called for `path` entries only
     path = Path(src.path).expanduser()
     return path if path.is_absolute() else paths.PROJECT_ROOT / path
 
@@ -407,7 +409,8 @@ def check_local_files(specs: Iterable[DatasetSpec], lock_file: Path) -> tuple[di
     """Check every local file of `specs` against its pin (the entry's sha256, else the lock file's),
     before anything is copied. Returns ({(dataset, key): sha256} of all local files, the new pins)."""
     lock = None
-    digests, new = {}, {}
+    digests: dict[tuple[str, str], str] = {}
+    new: dict[tuple[str, str], str] = {}
     for spec in specs:
         for index, src in enumerate(spec.files):
             if src.path is None:
@@ -420,6 +423,7 @@ def check_local_files(specs: Iterable[DatasetSpec], lock_file: Path) -> tuple[di
                     "(a relative path starts at the project root)"
                 )
             actual = sha256_of(source)
+            expected: str | None
             if src.sha256 is not None:
                 expected, pinned_by = src.sha256, f"its sha256 in {spec.registry_file}"
             else:
@@ -569,10 +573,10 @@ def fetch_all(
             summary.fetched += 1
             summary.bytes += got
         summary.files.append(dest)
-    for spec in vector_specs:
-        archive = archive_dir / spec.file.group / spec.file.name
-        for role, member in spec.members.items():
-            target = vector_member_file(spec, role, raw_dir)
+    for vector_spec in vector_specs:
+        archive = archive_dir / vector_spec.file.group / vector_spec.file.name
+        for role, member in vector_spec.members.items():
+            target = vector_member_file(vector_spec, role, raw_dir)
             fresh = not target.is_file() or target.stat().st_mtime < archive.stat().st_mtime
             extract_member(archive, member, target)
             summary.extracted += fresh

@@ -190,7 +190,8 @@ def _load_spacy_vectors(spec, folder: Path) -> KeyedVectors:
             key_to_index[text] = int(row)
     names: list[str | None] = [None] * n_rows
     for text, row in key_to_index.items():  # name a row by its first lower-case string, else its first
-        if names[row] is None or (text.islower() and not names[row].islower()):
+        current = names[row]
+        if current is None or (text.islower() and not current.islower()):
             names[row] = text
     for row, name in enumerate(names):
         if name is None:  # a row no listed string points at: name it so gensim can still print it

@@ -37,10 +37,11 @@ def snn_correct_over_draws(
             raise ValueError(
                 f"snn_correct_over_draws: known predictions of seed {seed} do not cover the {len(labels)} sentences"
             )
-    rows = [
-        known[seed].cpu()
-        if seed in known
-        else evaluate_spiking(
+
+    def drawn(seed: int) -> torch.Tensor:
+        if seed in known:
+            return known[seed].cpu()
+        predictions = evaluate_spiking(
             model,
             ids,
             labels,
@@ -51,8 +52,10 @@ def snn_correct_over_draws(
             device=device,
             record_rates=False,
         ).predictions
-        for seed in seeds
-    ]
+        assert predictions is not None  # evaluate_spiking always returns them
+        return predictions
+
+    rows = [drawn(seed) for seed in seeds]
     return (torch.stack(rows) == labels.cpu()).float()
 
 

@@ -6,6 +6,10 @@ the convert stage, the fine-tuned net in the finetune stage), so their numbers c
 
 from __future__ import annotations
 
+from typing import cast
+
+from torch import nn
+
 from snntext.data.embedded import EmbeddedData
 from snntext.evaluation.energy import snn_energy
 from snntext.models.spiking import SpikingTextCNN, energy_input_rates, evaluate_spiking
@@ -40,7 +44,7 @@ def spiking_report(
         timesteps=timesteps,
         input_rates=energy_input_rates(rates, snn.kernel_sizes),
         kernel_sizes=snn.kernel_sizes,
-        filters=snn.convs[0].out_channels,
+        filters=cast(nn.Conv2d, snn.convs[0]).out_channels,
         num_classes=snn.num_classes,
         neurons_per_class=snn.neurons_per_class,
     )

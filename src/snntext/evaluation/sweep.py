@@ -18,6 +18,7 @@ import io
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -95,13 +96,13 @@ def timestep_sweep(
     seed: int,
     batch_size: int = 64,
     device: torch.device | str = "cpu",
-) -> dict:
+) -> dict[str, Any]:
     """Sweep every model on every split (splits: name -> (ids, labels)), all with the same seed.
 
     Returns {"timesteps", "seed", "models": {model: {split: {"n", "seconds", "points": {T: {accuracy,
     ties, silent}}}}}}, T as strings (JSON keys)."""
     steps = check_timesteps(timesteps)
-    result = {"timesteps": steps, "seed": seed, "batch_size": batch_size, "models": {}}
+    result: dict[str, Any] = {"timesteps": steps, "seed": seed, "batch_size": batch_size, "models": {}}
     for name, model in models.items():
         per_split = {}
         for split, (ids, labels) in splits.items():

@@ -25,7 +25,9 @@ class index, as in the authors' code; `SpikeStats` counts how often that happens
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 import torch
 from spikingjelly.activation_based import functional
@@ -56,6 +58,8 @@ def full_width_convs(x: torch.Tensor, weights) -> list[torch.Tensor]:
 
 
 class SpikingTextCNN(nn.Module):
+    pool_scale: torch.Tensor  # a buffer (register_buffer in __init__)
+
     def __init__(
         self,
         embedding_dim: int,
@@ -140,7 +144,7 @@ class SpikingTextCNN(nn.Module):
             ]
         pooled = []
         for k, conv, current, conv_node, pool_node in zip(
-            self.kernel_sizes, self.convs, currents, self.conv_neurons, self.pool_neurons
+            self.kernel_sizes, cast("Iterable[nn.Conv2d]", self.convs), currents, self.conv_neurons, self.pool_neurons
         ):
             conv_spikes = conv_node(current.view(T, B, L - k + 1, conv.out_channels))  # [T, B, positions, F]
             pool_in = conv_spikes.sum(dim=2) * (self.pool_scale / (full - k + 1))

@@ -10,9 +10,17 @@ dict copies across unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Protocol, cast
+
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+if TYPE_CHECKING:
+
+    class _HasConvs(Protocol):
+        convs: nn.ModuleList  # of nn.Conv2d
 
 
 def population_scores(units: torch.Tensor, num_classes: int) -> torch.Tensor:
@@ -43,7 +51,7 @@ class TailoredTextCNN(nn.Module):
             self.project_filters()
 
     @torch.no_grad()
-    def project_filters(self) -> None:
+    def project_filters(self: _HasConvs) -> None:
         """Give every conv filter zero weight-sum over its k x D kernel.
 
         The inputs are all >= 0 with mean ~0.5 and there is no bias, so without this each
@@ -51,7 +59,7 @@ class TailoredTextCNN(nn.Module):
         common mode negative and the ReLUs die (see shared/notes/tailored-dnn-training.md).
         Call after every optimiser step when `zero_sum_filters` is on.
         """
-        for conv in self.convs:
+        for conv in cast("Iterable[nn.Conv2d]", self.convs):
             conv.weight -= conv.weight.mean(dim=(1, 2, 3), keepdim=True)
 
     def pooled(self, x: torch.Tensor) -> torch.Tensor:

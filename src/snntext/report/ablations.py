@@ -68,12 +68,12 @@ def build_grid(grid: dict[str, list]) -> list[GridPoint]:
     return points
 
 
-def parse_grid_option(text: str) -> tuple[str, list]:
+def parse_grid_option(text: str) -> tuple[str, list[int | float]]:
     """'threshold=0.5,1.5' -> ('threshold', [0.5, 1.5]) (ints stay ints)."""
     param, _, values = text.partition("=")
     if not values:
         raise SnntextError(f"--set {text!r}: expected PARAM=V1,V2,...")
-    parsed = []
+    parsed: list[int | float] = []
     for item in values.split(","):
         try:
             parsed.append(int(item))

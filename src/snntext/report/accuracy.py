@@ -6,6 +6,8 @@ against the number of time steps, and the embeddings and splits behind the numbe
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from snntext.report.markdown import FIGURES, MISSING, display, markdown_table, pct, signed_points
 from snntext.report.metrics import DatasetMetrics, Measured, measured
 from snntext.report.paper import paper_value
@@ -26,10 +28,10 @@ def seeds_note(run: dict[str, DatasetMetrics]) -> str:
 
 
 def _average(values: list[float | None]) -> float | None:
-    return None if any(v is None for v in values) else sum(values) / len(values)
+    return None if any(v is None for v in values) else sum(cast("list[float]", values)) / len(values)
 
 
-def _ours(m: DatasetMetrics, split: str) -> dict[str, Measured]:
+def _ours(m: DatasetMetrics, split: str) -> dict[str, Any]:  # Measured; rate_coded None when not measured
     conv = m.stages["convert"]
     chosen = conv["chosen"]
     steps = str(int(conv["timesteps"]))
@@ -114,7 +116,7 @@ def results_table(run: dict[str, DatasetMetrics], paper: dict, split: str = "tes
 def _paired_gap_rows(run: dict[str, DatasetMetrics], with_avg: bool) -> list[list[str]]:
     """The fine-tuned SNN over several test spike draws and its gap to the DNN with a bootstrap
     interval (finetune's `paired_gap`); no rows when a dataset's metrics predate it."""
-    blocks = [m.stages["finetune"].get("paired_gap") for m in run.values()]
+    blocks: list[Any] = [m.stages["finetune"].get("paired_gap") for m in run.values()]  # JSON; None refused below
     if not all(blocks):
         return []
     draws = _draw_counts(blocks)
@@ -151,7 +153,7 @@ def other_rows_table(run: dict[str, DatasetMetrics]) -> str:
     beside the fine-tuned SNN, each over its test spike draws; "" when no dataset has either."""
     names = list(run)
     has = {stage: all(stage in m.stages for m in run.values()) for stage in ("train_direct", "random_embeddings")}
-    blocks = [m.stages["finetune"].get("paired_gap") for m in run.values()]
+    blocks: list[Any] = [m.stages["finetune"].get("paired_gap") for m in run.values()]  # JSON; None refused below
     if not any(has.values()) or not all(blocks):
         return ""
     with_avg = len(names) > 1

@@ -17,7 +17,8 @@ from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter, ScalarForm
 from snntext.core.atomic import atomic_path
 from snntext.report.markdown import LAYER_ORDER, display
 
-COLOURS = plt.get_cmap("tab10").colors
+# tab10 is a ListedColormap (RGB tuples); matplotlib types get_cmap's result as the base Colormap
+COLOURS: tuple[tuple[float, float, float], ...] = plt.get_cmap("tab10").colors  # type: ignore[attr-defined]
 _SAVE = dict(format="png", dpi=110, metadata={"Software": None})
 
 

@@ -24,7 +24,7 @@ REQUIRED_STAGES = ("prepare", "embed", "train_dnn", "convert", "finetune")
 OPTIONAL_STAGES = ("sweep", "attack", "train_direct", "random_embeddings")
 
 _NUMBER = "number"
-_KEYS = {
+_KEYS: dict[str, dict[str, Any]] = {
     "prepare": {
         "language": str,
         "splits.train.count": _NUMBER,
@@ -166,7 +166,7 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _check(data: Any, keys: dict, path: Path, prefix: str = "") -> None:
+def _check(data: Any, keys: dict, path: Path | str, prefix: str = "") -> None:
     for key, kind in keys.items():
         where = f"{prefix}{key}"
         try:
@@ -206,7 +206,7 @@ def read_history_csv(path: Path, columns: tuple[str, ...]) -> list[dict]:
     return rows
 
 
-def _check_stage(stage: str, data: dict, path: Path) -> None:
+def _check_stage(stage: str, data: dict, path: Path | str) -> None:
     _check(data, _KEYS[stage], path)
     if stage == "convert":
         if not data["options"] or data["chosen"] not in data["options"]:
@@ -247,7 +247,7 @@ def _check_stage(stage: str, data: dict, path: Path) -> None:
         raise SnntextError(f"{path}: key 'per_seed' must map each seed to a mapping of metrics")
 
 
-def _check_energy(energy: dict, path: Path, prefix: str) -> None:
+def _check_energy(energy: dict, path: Path | str, prefix: str) -> None:
     _check(energy, _ENERGY_KEYS, path, prefix)
     for layer, entry in energy["layers"].items():
         _check(entry, _LAYER_KEYS, path, f"{prefix}layers.{layer}.")
@@ -260,7 +260,7 @@ def load_dataset_metrics(dataset: str, metrics_dir: Path) -> DatasetMetrics:
         path = metrics_dir / stage / f"{dataset}.json"
         if stage in OPTIONAL_STAGES and not path.exists():
             continue
-        data, where = read_stage_metrics(stage, dataset, metrics_dir), path
+        data, where = read_stage_metrics(stage, dataset, metrics_dir), str(path)
         if stage in HEADLINE:  # the headline numbers and the detail they summarise (snntext.core.stage_metrics)
             where = f"{path} (with {detail_file(stage, dataset, metrics_dir).name})"
         _check_stage(stage, data, where)

@@ -9,6 +9,8 @@ with point estimates only.
 
 from __future__ import annotations
 
+from typing import Any
+
 from snntext.attack.statistics import LESS, MORE, pooled_statistics, recipe_statistics
 from snntext.core.errors import SnntextError
 from snntext.core.stage_metrics import detail_file
@@ -229,7 +231,7 @@ def _recipe_rows(a: dict, stats: dict | None) -> list[list[str]]:
     )
     rows = []
     for recipe in recipes:
-        cell = stats["recipes"].get(recipe) if stats else None
+        cell: Any = stats["recipes"].get(recipe) if stats else None  # JSON; not None where `measured` is not
         for model in models:
             result = a["models"].get(model, {}).get(recipe)
             measured = cell["models"].get(model) if cell else None

@@ -17,11 +17,15 @@ units_max, units_p999, ...).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import cast
+
 import torch
 from torch import nn
 
 from snntext.core.config import NORMALISATIONS
 from snntext.models.spiking import SpikingTextCNN
+from snntext.models.textcnn import TailoredTextCNN
 
 _STAT_SUFFIX = {"data_max": "max", "data_p99.9": "p999"}
 
@@ -71,7 +75,7 @@ def rate_coded_dnn_accuracy(
 
 @torch.no_grad()
 def convert(
-    dnn: nn.Module,
+    dnn: TailoredTextCNN,
     normalisation: str = "none",
     activation_stats: dict[str, float] | None = None,
     *,
@@ -83,7 +87,7 @@ def convert(
     """A SpikingTextCNN of the DNN's shape with its (normalised) weights."""
     if normalisation not in NORMALISATIONS:
         raise ValueError(f"unknown normalisation {normalisation!r}; choose one of {', '.join(NORMALISATIONS)}")
-    conv0 = dnn.convs[0]
+    conv0 = cast(nn.Conv2d, dnn.convs[0])
     snn = SpikingTextCNN(
         embedding_dim=conv0.kernel_size[1],
         num_classes=dnn.num_classes,
@@ -101,7 +105,7 @@ def convert(
         raise ValueError(f"DNN weights do not fit the SNN: missing {not_weights}, unexpected {unexpected}")
     snn.to(conv0.weight.device)
     if normalisation == "max_weight":
-        for conv in snn.convs:
+        for conv in cast("Iterable[nn.Conv2d]", snn.convs):
             top = conv.weight.max()
             if top > 0:
                 conv.weight /= top

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast, overload
 
 import torch
 from torch import nn
@@ -31,6 +31,7 @@ from snntext.data.batching import batches, embed
 from snntext.data.embedded import EmbeddedData
 from snntext.evaluation.scoring import accuracy
 from snntext.models.checkpoint import build_model
+from snntext.models.textcnn import TailoredTextCNN
 
 EVAL_BATCH_SIZE = 256
 HISTORY_COLUMNS = ("epoch", "model", "train_loss", "dev_acc")
@@ -111,12 +112,17 @@ def train_classifier(
         if patience > 0 and epoch - best_epoch >= patience:
             break
     bar.close()
-    model.load_state_dict(best_state)
+    # set in epoch 1 (epochs >= 1): a dev accuracy is >= 0 > -1
+    model.load_state_dict(cast("dict[str, torch.Tensor]", best_state))
     model.eval()
-    return TrainResult(best_state, best_epoch, best_dev, history, time.perf_counter() - start)
+    return TrainResult(
+        cast("dict[str, torch.Tensor]", best_state), best_epoch, best_dev, history, time.perf_counter() - start
+    )
 
 
-def result_metrics(name: str, model: nn.Module, result: TrainResult, data: EmbeddedData, device: torch.device) -> dict:
+def result_metrics(
+    name: str, model: nn.Module, result: TrainResult, data: EmbeddedData, device: torch.device
+) -> dict[str, Any]:
     """Flat metrics of one trained model: dev/test accuracy at the best-dev epoch, epochs, time."""
     test_acc = accuracy(model, data.test.ids, data.test.labels, data.table, EVAL_BATCH_SIZE, device)
     return {
@@ -129,7 +135,7 @@ def result_metrics(name: str, model: nn.Module, result: TrainResult, data: Embed
     }
 
 
-def model_config(kind: str, cfg: TrainConfig, embedding_dim: int, num_classes: int) -> dict:
+def model_config(kind: str, cfg: TrainConfig, embedding_dim: int, num_classes: int) -> dict[str, Any]:
     """Constructor kwargs of a "tailored" or "kim" network (also stored in its checkpoint)."""
     config = {
         "embedding_dim": embedding_dim,
@@ -143,6 +149,17 @@ def model_config(kind: str, cfg: TrainConfig, embedding_dim: int, num_classes: i
     return config
 
 
+@overload
+def train_model(
+    kind: Literal["tailored"],
+    data: EmbeddedData,
+    cfg: TrainConfig,
+    *,
+    seed: int,
+    device: torch.device,
+    progress: bool = True,
+) -> tuple[TailoredTextCNN, dict[str, Any], TrainResult]: ...
+@overload
 def train_model(
     kind: str,
     data: EmbeddedData,
@@ -151,13 +168,22 @@ def train_model(
     seed: int,
     device: torch.device,
     progress: bool = True,
-) -> tuple[nn.Module, dict, TrainResult]:
+) -> tuple[nn.Module, dict[str, Any], TrainResult]: ...
+def train_model(
+    kind: str,
+    data: EmbeddedData,
+    cfg: TrainConfig,
+    *,
+    seed: int,
+    device: torch.device,
+    progress: bool = True,
+) -> tuple[nn.Module, dict[str, Any], TrainResult]:
     """Build a network of `kind` from the seed, train it; returns (best model, its config, result).
     cfg.lr must be resolved for the dataset (TrainConfig.for_dataset)."""
     config = model_config(kind, cfg, data.embedding_dim, data.num_classes)
     seed_everything(seed)
     model = build_model(kind, config).to(device)
-    after_step = model.project_filters if kind == "tailored" and cfg.zero_sum_filters else None
+    after_step = cast(TailoredTextCNN, model).project_filters if kind == "tailored" and cfg.zero_sum_filters else None
     result = train_classifier(
         model,
         data,
@@ -205,7 +231,7 @@ class _UpperQuantile:
 
 @torch.no_grad()
 def activation_statistics(
-    model: nn.Module,
+    model: TailoredTextCNN,
     ids: torch.Tensor,
     table: torch.Tensor,
     batch_size: int,
@@ -219,7 +245,7 @@ def activation_statistics(
     model.eval()
     table = table.to(device)
     n, length = ids.shape
-    filters = model.convs[0].out_channels
+    filters = cast(nn.Conv2d, model.convs[0]).out_channels
     counts = {f"conv{k}": n * (length - k + 1) * filters for k in model.kernel_sizes}
     counts["pooled"] = n * filters * len(model.kernel_sizes)
     counts["units"] = n * model.fc.out_features

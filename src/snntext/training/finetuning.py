@@ -263,7 +263,7 @@ def finetune_over_seeds(
             log=log,
             teacher_scores=teacher_scores,
         )
-        predictions = {}
+        predictions: dict[str, torch.Tensor] = {}
         report = spiking_report(
             snn,
             data,
@@ -277,4 +277,5 @@ def finetune_over_seeds(
         log(f"seed {seed}: dev {report['dev']['accuracy']:.4f} test {report['test']['accuracy']:.4f}")
         if kept is None:
             kept = (snn, result, report, predictions["test"])
+    assert kept is not None  # seeds is never empty (params check)
     return SeedRuns(*kept, per_seed, time.perf_counter() - start)
