@@ -18,13 +18,7 @@ from snntext.data.embedded import load_embedded
 from snntext.evaluation.energy import dnn_energy
 from snntext.evaluation.scoring import majority_class_accuracy
 from snntext.models.checkpoint import save_checkpoint
-from snntext.training.dnn import (
-    EVAL_BATCH_SIZE,
-    activation_statistics,
-    result_metrics,
-    train_model,
-    write_history_csv,
-)
+from snntext.training.dnn import EVAL_BATCH_SIZE, activation_statistics, result_metrics, train_model, write_history_csv
 
 MODELS = (("kim", "kim"), ("dnn", "tailored"))  # (file/metric name = Config attribute, kind)
 CHECKPOINT_KEYS = ("dev_acc", "test_acc", "best_epoch", "epochs_run")  # run times stay in the metrics only

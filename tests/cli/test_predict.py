@@ -11,14 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from snntext.cli.predict import (
-    classify,
-    draw_raster,
-    encode,
-    format_prediction,
-    load_classifier,
-    record_layers,
-)
+from snntext.cli.predict import classify, draw_raster, encode, format_prediction, load_classifier, record_layers
 from snntext.core import paths
 from snntext.core.errors import SnntextError
 from snntext.models.checkpoint import save_checkpoint

@@ -41,7 +41,7 @@ GOOD = {
                     "url": "https://example.org/pos",
                 },
             ],
-        },
+        }
     },
     "vectors": {
         "tiny": {
@@ -50,7 +50,7 @@ GOOD = {
             "dim": 3,
             "file": {"group": "vectors", "name": "tiny.zip", "sha256": None, "url": "https://example.org/tiny.zip"},
             "members": {"vectors": "tiny/vec.txt"},
-        },
+        }
     },
     "resources": {"stop": {"group": "nltk", "name": "stop.zip", "sha256": "c" * 64, "url": "https://e.org/s"}},
 }

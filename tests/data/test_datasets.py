@@ -28,10 +28,7 @@ def spec(name, fmt, files, language="en", labels=("negative", "positive"), max_l
 MR = spec(
     "mr",
     "polarity_files",
-    [
-        source("mr", "rt-polarity.neg", "cp1252", label=0),
-        source("mr", "rt-polarity.pos", "cp1252", label=1),
-    ],
+    [source("mr", "rt-polarity.neg", "cp1252", label=0), source("mr", "rt-polarity.pos", "cp1252", label=1)],
 )
 SST = spec("sst2", "label_first", [source("sst2", f"stsa.binary.{s}", split=s) for s in ("train", "dev", "test")])
 CHNSENTI = spec("chnsenti", "label_review_csv", [source("chnsenticorp", "ChnSentiCorp_htl_all.csv")], language="zh")

@@ -2,12 +2,7 @@ import pytest
 import torch
 
 from snntext.models.checkpoint import load_checkpoint, save_checkpoint
-from snntext.models.spiking import (
-    SpikingTextCNN,
-    energy_input_rates,
-    evaluate_spiking,
-    trimmed_length,
-)
+from snntext.models.spiking import SpikingTextCNN, energy_input_rates, evaluate_spiking, trimmed_length
 from snntext.models.textcnn import TailoredTextCNN
 
 

@@ -13,6 +13,7 @@ Errors in the vectors or resources of sources.yaml stop every stage, as they are
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -182,15 +183,7 @@ def load_registry(path: str | Path | None = None, user_path: str | Path | None |
     except FileNotFoundError:
         return registry
     except SnntextError as err:
-        return Registry(
-            registry.datasets,
-            registry.vectors,
-            registry.resources,
-            registry.source,
-            registry.broken,
-            user_source=user_path,
-            user_error=str(err),
-        )
+        return dataclasses.replace(registry, user_source=user_path, user_error=str(err))
     return _Validator(user_path, user=True).add_user_datasets(registry, user_data)
 
 
@@ -479,15 +472,7 @@ class _Validator:
             top = self.mapping(data, "(top level)", {"datasets"})
             datasets, broken = self.datasets(top.get("datasets"), registry)
         except SnntextError as err:
-            return Registry(
-                registry.datasets,
-                registry.vectors,
-                registry.resources,
-                registry.source,
-                registry.broken,
-                user_source=self.path,
-                user_error=str(err),
-            )
+            return dataclasses.replace(registry, user_source=self.path, user_error=str(err))
         everything = {**registry.datasets, **datasets}
         broken = {**registry.broken, **broken}
         self.check_unique_places(everything, broken, registry.vectors, registry.resources, only=set(datasets))

@@ -32,14 +32,7 @@ from snntext.core.errors import SnntextError
 LANGUAGES = ("en", "zh")
 
 # PTB escapes for brackets, mapped to the characters GloVe 6B holds vectors for.
-_PTB_TOKENS = {
-    "-lrb-": "(",
-    "-rrb-": ")",
-    "-lsb-": "[",
-    "-rsb-": "]",
-    "-lcb-": "{",
-    "-rcb-": "}",
-}
+_PTB_TOKENS = {"-lrb-": "(", "-rrb-": ")", "-lsb-": "[", "-rsb-": "]", "-lcb-": "{", "-rcb-": "}"}
 
 # PTB-style clitics at the end of a word: "doesn't" -> "does" "n't", "it's" -> "it" "'s".
 _CLITIC = re.compile(r"^(.+?)(n't|'s|'re|'ve|'ll|'d|'m)$")

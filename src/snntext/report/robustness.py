@@ -254,35 +254,27 @@ def _recipe_rows(a: dict, stats: dict | None) -> list[list[str]]:
                     ]
                 )
                 continue
-            rows.append(
-                [
-                    f"`{recipe}`",
-                    MODEL_NAMES.get(model, model),
-                    pct(measured["clean_accuracy"]["value"]),
-                    _with_interval(measured["accuracy_under_attack"]),
-                    _with_interval(measured["success_rate"]),
-                    *_difference(cell["vs_reference"], model),
-                    *extra,
-                ]
-            )
+            rows.append(_measured_row(f"`{recipe}`", model, measured, cell["vs_reference"], extra))
     overall = stats and stats["all_recipes"]
     if overall:
         label = f"all recipes, mean ({len(overall['recipes'])})"
         for model in _model_order(overall["models"]):
             measured = overall["models"][model]
-            rows.append(
-                [
-                    f"**{label}**",
-                    MODEL_NAMES.get(model, model),
-                    pct(measured["clean_accuracy"]["value"]),
-                    _with_interval(measured["accuracy_under_attack"]),
-                    _with_interval(measured["success_rate"]),
-                    *_difference(overall["vs_reference"], model),
-                    MISSING,
-                    MISSING,
-                ]
-            )
+            rows.append(_measured_row(f"**{label}**", model, measured, overall["vs_reference"], [MISSING, MISSING]))
     return rows
+
+
+def _measured_row(label: str, model: str, measured: dict, vs_reference: dict, extra: list[str]) -> list[str]:
+    """A table row of a cell with intervals: accuracy under attack and success rate with theirs, the difference."""
+    return [
+        label,
+        MODEL_NAMES.get(model, model),
+        pct(measured["clean_accuracy"]["value"]),
+        _with_interval(measured["accuracy_under_attack"]),
+        _with_interval(measured["success_rate"]),
+        *_difference(vs_reference, model),
+        *extra,
+    ]
 
 
 def _dataset_section(ds: str, a: dict, stats: dict | None) -> list[str]:

@@ -19,17 +19,10 @@ from snntext.models.spiking import SpikingTextCNN
 def direct_finetune_config(config: Config) -> FinetuneConfig:
     """The fine-tuning loop's settings for training from scratch (the `direct` params section)."""
     direct = config.direct
+    shared = ("epochs", "lr", "weight_decay", "batch_size", "loss", "temperature", "patience", "zero_sum_filters")
     return FinetuneConfig(
-        epochs=direct.epochs,
-        lr=direct.lr,
-        weight_decay=direct.weight_decay,
-        batch_size=direct.batch_size,
-        loss=direct.loss,
-        temperature=direct.temperature,
-        patience=direct.patience,
-        zero_sum_filters=direct.zero_sum_filters,
+        **{key: getattr(direct, key) for key in (*shared, "dev_draws")},
         timesteps=config.encoding.timesteps,
-        dev_draws=direct.dev_draws,
         eval_batch_size=config.convert.eval_batch_size,
         test_draws=config.finetune.test_draws,
     )

@@ -161,22 +161,10 @@ def train_model(
 ) -> tuple[TailoredTextCNN, dict[str, Any], TrainResult]: ...
 @overload
 def train_model(
-    kind: str,
-    data: EmbeddedData,
-    cfg: TrainConfig,
-    *,
-    seed: int,
-    device: torch.device,
-    progress: bool = True,
+    kind: str, data: EmbeddedData, cfg: TrainConfig, *, seed: int, device: torch.device, progress: bool = True
 ) -> tuple[nn.Module, dict[str, Any], TrainResult]: ...
 def train_model(
-    kind: str,
-    data: EmbeddedData,
-    cfg: TrainConfig,
-    *,
-    seed: int,
-    device: torch.device,
-    progress: bool = True,
+    kind: str, data: EmbeddedData, cfg: TrainConfig, *, seed: int, device: torch.device, progress: bool = True
 ) -> tuple[nn.Module, dict[str, Any], TrainResult]:
     """Build a network of `kind` from the seed, train it; returns (best model, its config, result).
     cfg.lr must be resolved for the dataset (TrainConfig.for_dataset)."""
