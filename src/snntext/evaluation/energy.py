@@ -18,6 +18,8 @@ either network's favour, as is usual in this literature.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 E_MAC_PJ = 4.6
@@ -48,20 +50,10 @@ def layer_ops(
     return ops
 
 
-def dnn_energy(
-    L: int,
-    D: int,
-    *,
-    kernel_sizes: tuple[int, ...] = (3, 4, 5),
-    filters: int = 100,
-    num_classes: int = 2,
-    neurons_per_class: int = 10,
-    e_mac_pj: float = E_MAC_PJ,
-) -> dict:
-    """Per-layer MACs and pJ of the tailored DNN for one sentence; totals in microjoules."""
-    ops = layer_ops(
-        L, D, kernel_sizes=kernel_sizes, filters=filters, num_classes=num_classes, neurons_per_class=neurons_per_class
-    )
+def dnn_energy(L: int, D: int, *, e_mac_pj: float = E_MAC_PJ, **shape: Any) -> dict:
+    """Per-layer MACs and pJ of the tailored DNN for one sentence; totals in microjoules.
+    shape: layer_ops' keywords (kernel_sizes, filters, num_classes, neurons_per_class)."""
+    ops = layer_ops(L, D, **shape)
     layers = {name: {"macs": n, "energy_pj": n * e_mac_pj} for name, n in ops.items()}
     total_pj = sum(layer["energy_pj"] for layer in layers.values())
     return {

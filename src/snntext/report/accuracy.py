@@ -162,6 +162,9 @@ def other_rows_table(run: dict[str, DatasetMetrics]) -> str:
         avg = sum(values) / len(values)
         return [label, *cells, *([signed_points(avg) if points else pct(avg)] if with_avg else [])]
 
+    def points_row(label: str, differences: list[float]) -> list[str]:
+        return row(label, differences, [signed_points(d) for d in differences], points=True)
+
     tuned = [b["snn_acc_mean"] for b in blocks]
     draws = _draw_counts(blocks)
     rows = [
@@ -184,14 +187,7 @@ def other_rows_table(run: dict[str, DatasetMetrics]) -> str:
             )
         )
         gaps = [d["test_mean"] - t for d, t in zip(direct, tuned)]
-        rows.append(
-            row(
-                "Gap: directly-trained − fine-tuned converted SNN (points)",
-                gaps,
-                [signed_points(g) for g in gaps],
-                points=True,
-            )
-        )
+        rows.append(points_row("Gap: directly-trained − fine-tuned converted SNN (points)", gaps))
     if has["random_embeddings"]:
         rand = [m.stages["random_embeddings"] for m in run.values()]
         rows.append(
@@ -216,14 +212,7 @@ def other_rows_table(run: dict[str, DatasetMetrics]) -> str:
             )
         )
         bought = [t - r["snn_test_mean"] for t, r in zip(tuned, rand)]
-        rows.append(
-            row(
-                "What pre-trained vectors buy the fine-tuned SNN (points)",
-                bought,
-                [signed_points(b) for b in bought],
-                points=True,
-            )
-        )
+        rows.append(points_row("What pre-trained vectors buy the fine-tuned SNN (points)", bought))
     header = ["Model"] + [display(ds) for ds in names] + (["Avg"] if with_avg else [])
     costs = []
     if has["train_direct"]:

@@ -65,6 +65,16 @@ METHOD = (
 )
 
 
+# the columns of a model's row under attack, in the overall and the per-recipe tables
+CELL_COLUMNS = (
+    "Clean acc",
+    "Acc under attack",
+    "Success rate",
+    "Under attack − tailored DNN (points, paired)",
+    "Verdict",
+)
+
+
 def _model_order(models) -> list[str]:
     return sorted(models, key=lambda m: (MODEL_ORDER.index(m) if m in MODEL_ORDER else len(MODEL_ORDER), m))
 
@@ -176,18 +186,7 @@ def _overall_section(attacked: dict, per_dataset: dict, pooled: dict | None) -> 
         f"Mean over {cells} ({', '.join(display(ds) for ds in pooled_sets)}), {examples} examples per cell; "
         f"percent, {pooled['level']:.0%} intervals in brackets.",
         "",
-        markdown_table(
-            [
-                "Model",
-                "Clean acc",
-                "Acc under attack",
-                "Success rate",
-                "Under attack − tailored DNN (points, paired)",
-                "Verdict",
-            ],
-            rows,
-            "lrrrrl",
-        ),
+        markdown_table(["Model", *CELL_COLUMNS], rows, "lrrrrl"),
         "",
         *(f"- {s}" for s in sentences),
         "",
@@ -285,19 +284,7 @@ def _dataset_section(ds: str, a: dict, stats: dict | None) -> list[str]:
         f"**{examples} test examples per cell**" + ("" if stats else " (point estimates only). " + NO_OUTCOMES),
         "",
         markdown_table(
-            [
-                "Recipe",
-                "Model",
-                "Clean acc",
-                "Acc under attack",
-                "Success rate",
-                "Under attack − tailored DNN (points, paired)",
-                "Verdict",
-                "Perturbed words",
-                "Avg queries",
-            ],
-            _recipe_rows(a, stats),
-            "llrrrrlrr",
+            ["Recipe", "Model", *CELL_COLUMNS, "Perturbed words", "Avg queries"], _recipe_rows(a, stats), "llrrrrlrr"
         ),
     ]
     return parts + [""]
