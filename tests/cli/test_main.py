@@ -69,6 +69,10 @@ def test_predict_raster(project, capsys, tmp_path):
         (["predict", "mr", "a", "b", "--raster", "x.png"], "--raster draws one sentence; 2 were given"),
         (["predict", "sst2", "good"], "dvc repro embed@sst2"),
         (["predict", "mr", "good", "-T", "0"], "--timesteps must be at least 1"),
+        (["predict", "mr", "good", "-T", "1001"], "--timesteps must be at most 1000, got 1001"),
+        (["predict", "mr", "good", "--seed", str(2**64)], f"--seed must be at most {2**64 - 1} (2**64 - 1)"),
+        (["predict", "mr", "good", "--seed", "-1"], "--seed must be >= 0, got -1"),
+        (["predict", "mr", "good", "--raster", "r.gif"], "r.gif: raster format must be .png, .pdf or .svg"),
         (["export", "--nir", "sst2"], "dvc repro finetune@sst2"),
         (["export", "--nir", "Bad-Name"], "dataset 'Bad-Name'"),
     ],
@@ -77,6 +81,47 @@ def test_user_errors_exit_2_with_one_line(project, capsys, argv, message):
     code, out, err = run(capsys, *argv, "--project", str(project))
     assert code == 2 and out == ""
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+def test_largest_timesteps_and_seed_still_run(project, capsys):
+    code, out, err = run(
+        capsys, "predict", "mr", "good", "-T", "1000", "--seed", str(2**64 - 1), "--project", str(project)
+    )
+    assert code == 0 and err == "" and "SNN spikes (T=1000)" in out
+
+
+def test_unwritable_outputs_are_refused_before_any_work(project, capsys, tmp_path, monkeypatch):
+    """Checked before the models are loaded: loading them would fail this test."""
+    import snntext.cli.predict
+
+    def no_loading(*_args, **_kwargs):
+        raise AssertionError("loaded the models")
+
+    monkeypatch.setattr(snntext.cli.predict, "load_classifier", no_loading)
+    monkeypatch.setattr("snntext.cli.nir_export.export_snn", no_loading)
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("x")
+    for argv, message in [
+        (["predict", "mr", "good", "--raster", str(tmp_path / "folder")], "is a folder; give a file name"),
+        (["predict", "mr", "good", "--raster", str(tmp_path / "file" / "r.png")], "file is a file, not a folder"),
+        (["export", "--nir", "mr", "-o", str(tmp_path / "folder")], "is a folder; give a file name"),
+        (["export", "--nir", "mr", "-o", str(tmp_path / "file" / "a" / "x.nir")], "file is a file, not a folder"),
+    ]:
+        code, out, err = run(capsys, *argv, "--project", str(project))
+        assert code == 2 and out == "" and err.count("\n") == 1 and message in err, err
+    assert (tmp_path / "file").read_text() == "x" and not list((tmp_path / "folder").iterdir())
+
+
+def test_ctrl_c_is_one_line_and_exit_130(project, capsys, monkeypatch):
+    import snntext.cli.predict
+    from snntext.core.stage_script import INTERRUPTED
+
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(snntext.cli.predict, "classify", interrupted)
+    code, out, err = run(capsys, "predict", "mr", "good", "--project", str(project))
+    assert (code, out, err) == (130, "", INTERRUPTED + "\n")
 
 
 def test_model_not_built_names_the_stage(tmp_path, capsys):

@@ -181,3 +181,7 @@ def test_export_snn_from_a_checkpoint(tmp_path):
         export_snn(tmp_path / "snn.pt", tmp_path / "short.nir", 3)
     with pytest.raises(ValueError, match="form"):
         snn_to_nir(model, LENGTH, form="loihi")
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(SnntextError, match=r"taken: cannot write the NIR graph \(Is a directory\)"):
+        export_snn(tmp_path / "snn.pt", tmp_path / "taken", LENGTH)
+    assert not list((tmp_path / "taken").iterdir()) and not list(tmp_path.glob(".taken*"))

@@ -127,6 +127,10 @@ def test_raster_written_atomically(project, tmp_path):
     assert [f.name for f in out.parent.iterdir()] == ["r.png"]
     with pytest.raises(SnntextError, match="png"):
         draw_raster(p.recording, tmp_path / "r.gif")
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(SnntextError, match=r"taken: cannot write the raster \(Is a directory\); the file was not"):
+        draw_raster(p.recording, tmp_path / "taken")
+    assert [f.name for f in (tmp_path / "taken").iterdir()] == [] and not list(tmp_path.glob(".taken*"))
 
 
 def test_chinese_sentence_goes_through_jieba(tmp_path):

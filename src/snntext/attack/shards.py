@@ -5,13 +5,17 @@ number of examples, so raising `attack.examples` reuses every shard already atta
 shard is written at once (atomically) to `<stage output>/shards/<fingerprint>-<first position>.json`;
 a killed stage, run again with the same inputs, attacks only the shards that are missing. The
 fingerprint covers everything a result depends on (see `fingerprint`): a shard of another
-configuration is never reused, and is deleted by `ShardStore.prune`.
+configuration is never reused, and is deleted by `ShardStore.prune`. A kept file that cannot be
+used (damaged, not JSON, or JSON of another shape) counts as missing: it is attacked again, and a
+line on stderr says so.
 
 Backends: `local` runs the shards one after another in this process; `ray` runs them as Ray tasks
-(one CPU each, `workers` at a time) on the cluster at RAY_ADDRESS, or on a local one that
-`ray.init()` starts. A shard that raises (or whose worker dies) is run again up to `retries` times,
-each retry logged and counted; one that still fails stops the stage with its error, after every
-other shard has finished and been kept.
+(one CPU each, `workers` at a time) on the cluster at RAY_ADDRESS, or else on a private local
+runtime that this process starts (never a cluster someone else started on the machine). A shard
+that raises (or whose worker dies) is run again up to `retries` times, each retry logged and
+counted; one that still fails stops the stage with its error, after every other shard has finished
+and been kept. On Ctrl-C the Ray tasks under way are cancelled and the runtime shut down (the
+shards finished so far are kept).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -64,16 +69,33 @@ class ShardStore:
 
     def load(self, shard: list[int]) -> list[dict] | None:
         """The records of a finished shard, or None when it must (still) be attacked."""
+        return self.read(shard)[0]
+
+    def read(self, shard: list[int]) -> tuple[list[dict] | None, str | None]:
+        """(records, None) for a finished shard; (None, None) when there is none, or the file is one
+        of another shard size or configuration; (None, why) when the file is there but unusable:
+        damaged, not JSON, or JSON of another shape (half-written files cannot exist: atomic)."""
         path = self.path(shard)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            return None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            return None  # half-written files cannot exist (atomic), but a damaged one is redone
-        if data.get("key") != self.key or data.get("positions") != shard:
-            return None
-        return data["records"]
+            return None, None
+        except (OSError, UnicodeDecodeError, ValueError) as err:  # JSONDecodeError is a ValueError
+            return None, f"unreadable ({type(err).__name__}: {err})"
+        if not isinstance(data, dict):
+            return None, f"holds a JSON {_json_kind(data)}, not a shard object"
+        key, positions, records = data.get("key"), data.get("positions"), data.get("records")
+        if not isinstance(key, str) or not _is_positions(positions):
+            return None, "has no valid `key` (text) and `positions` (list of integers)"
+        if key != self.key or positions != shard:
+            return None, None  # another configuration, or another shard size: not this shard
+        if not isinstance(records, list) or not all(isinstance(record, dict) for record in records):
+            return None, "`records` is not a list of objects"
+        if len(records) != len(shard):
+            return None, f"holds {len(records)} records for {len(shard)} positions"
+        if any("position" in r and r["position"] != p for r, p in zip(records, shard)):
+            return None, f"its records' positions are not {shard[0]}-{shard[-1]}"
+        return records, None
 
     def save(self, shard: list[int], records: list[dict]) -> None:
         write_text_atomic(self.path(shard), json.dumps({"key": self.key, "positions": shard, "records": records}))
@@ -87,6 +109,20 @@ class ShardStore:
         for path in stale:
             path.unlink()
         return len(stale)
+
+
+def _json_kind(value: Any) -> str:
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    return {list: "array", str: "string", int: "number", float: "number"}.get(type(value), type(value).__name__)
+
+
+def _is_positions(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(p, int) and not isinstance(p, bool) for p in value)
+
+
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -117,16 +153,20 @@ def run_shards(
     workers: int = 0,
     retries: int = 2,
     log: Callable[[str], None] = print,
+    warn: Callable[[str], None] = _to_stderr,
 ) -> ShardRun:
-    """Attack every shard not already in `store` with `job.run(positions) -> records`, saving each."""
+    """Attack every shard not already in `store` with `job.run(positions) -> records`, saving each.
+    A kept file that cannot be used is attacked again, with a line to `warn` (stderr)."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     start = time.perf_counter()
     done: dict[int, list[dict]] = {}
     for number, shard in enumerate(shards):
-        records = store.load(shard)
+        records, problem = store.read(shard)
         if records is not None:
             done[number] = records
+        elif problem is not None:
+            warn(f"warning: {store.path(shard)}: {problem}; attacking {_describe(shard)} again")
     todo = [number for number in range(len(shards)) if number not in done]
     run = ShardRun(records=[], reused=len(done))
     if done:
@@ -183,7 +223,10 @@ def _run_local(job, shards, todo, store, done, run, *, workers, retries, log) ->
 
 
 def ray_runtime(workers: int):
-    """Connect to RAY_ADDRESS's cluster, or start a local one with `workers` CPUs (once per process)."""
+    """Connect to RAY_ADDRESS's cluster, or start a private local runtime with `workers` CPUs (once
+    per process). address="local": without it, ray.init() joins the latest `ray start` cluster
+    recorded in the machine-wide Ray temp folder, which may be another user's (Ray 2.60's ray.init
+    docstring); the local runtime is shut down with this process (or by ray.shutdown())."""
     import ray
 
     if not ray.is_initialized():
@@ -206,7 +249,7 @@ def ray_runtime(workers: int):
         if os.environ.get("RAY_ADDRESS"):
             ray.init(address=os.environ["RAY_ADDRESS"], **options)
         else:
-            ray.init(num_cpus=workers, include_dashboard=False, **options)
+            ray.init(address="local", num_cpus=workers, include_dashboard=False, **options)
     return ray
 
 
@@ -222,27 +265,36 @@ def _run_ray(job, shards, todo, store, done, run, *, workers, retries, log) -> l
     attempts = {number: 0 for number in todo}
     pending = {task.remote(job_ref, shards[number]): number for number in todo}
     failures = []
-    with _progress(len(todo)) as bar:
-        while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1)
-            number = pending.pop(ready[0])
+    try:
+        with _progress(len(todo)) as bar:
+            while pending:
+                ready, _ = ray.wait(list(pending), num_returns=1)
+                number = pending.pop(ready[0])
+                try:
+                    records = ray.get(ready[0])
+                except Exception as err:  # a task error or a dead worker: retried, reported, never dropped
+                    cause = getattr(err, "cause", None) or err
+                    message = f"{_describe(shards[number])}: {type(cause).__name__}: {str(cause).strip().splitlines()[-1] if str(cause).strip() else ''}"
+                    if attempts[number] < retries:
+                        attempts[number] += 1
+                        run.retries.append(message)
+                        log(f"  {message} (retry {attempts[number]} of {retries})")
+                        pending[task.remote(job_ref, shards[number])] = number
+                    else:
+                        failures.append(message)
+                        log(f"  {message} (giving up)")
+                        bar.update(1)
+                    continue
+                store.save(shards[number], records)
+                done[number] = records
+                run.attacked += 1
+                bar.update(1)
+    except KeyboardInterrupt:  # Ctrl-C: no task left running, no worker left behind; finished shards are kept
+        for ref in pending:
             try:
-                records = ray.get(ready[0])
-            except Exception as err:  # a task error or a dead worker: retried, reported, never dropped
-                cause = getattr(err, "cause", None) or err
-                message = f"{_describe(shards[number])}: {type(cause).__name__}: {str(cause).strip().splitlines()[-1] if str(cause).strip() else ''}"
-                if attempts[number] < retries:
-                    attempts[number] += 1
-                    run.retries.append(message)
-                    log(f"  {message} (retry {attempts[number]} of {retries})")
-                    pending[task.remote(job_ref, shards[number])] = number
-                else:
-                    failures.append(message)
-                    log(f"  {message} (giving up)")
-                    bar.update(1)
-                continue
-            store.save(shards[number], records)
-            done[number] = records
-            run.attacked += 1
-            bar.update(1)
+                ray.cancel(ref, force=True)
+            except Exception:  # finished meanwhile, or its worker already gone: nothing to stop
+                pass
+        ray.shutdown()  # a runtime started here: its processes end; RAY_ADDRESS's cluster: disconnect only
+        raise
     return failures

@@ -6,17 +6,22 @@
   snntext export --nir mr -o mr.nir                             # the fine-tuned SNN as a NIR graph
 
 Arguments and params.yaml are read here; the work is in snntext.cli.predict and snntext.cli.nir_export.
-A user error prints one line on stderr and exits with status 2 (snntext.core.stage_script.run_stage).
+A user error prints one line on stderr and exits with status 2, Ctrl-C one line and status 130
+(snntext.core.stage_script.run_stage); an output path that cannot be written is refused before any work.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from snntext.core import paths
 from snntext.core.errors import SnntextError
+
+MAX_TIMESTEPS = 1000  # --timesteps: a sentence's spikes are T x max_len x dim floats (T = 10**8 asks for 38 GB)
+MAX_SEED = 2**64 - 1  # --seed: what torch.Generator.manual_seed takes
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,9 +92,32 @@ def _settings(args) -> tuple[int, int]:
     seed = config.run.seed if getattr(args, "seed", None) is None else args.seed
     if timesteps < 1:
         raise SnntextError(f"--timesteps must be at least 1, got {timesteps}")
+    if getattr(args, "timesteps", None) is not None and timesteps > MAX_TIMESTEPS:
+        raise SnntextError(f"--timesteps must be at most {MAX_TIMESTEPS}, got {timesteps}")
     if seed < 0:
         raise SnntextError(f"--seed must be >= 0, got {seed}")
+    if seed > MAX_SEED:
+        raise SnntextError(f"--seed must be at most {MAX_SEED} (2**64 - 1), got {seed}")
     return timesteps, seed
+
+
+def _writable(path: Path, option: str) -> Path:
+    """`path` if a file can be written there (the write makes missing folders); else one SnntextError
+    naming the option, before any model is loaded: a folder, a path under a file, a folder without
+    write permission."""
+    try:
+        if path.is_dir():
+            raise SnntextError(f"{option} {path}: is a folder; give a file name")
+        folder = path.parent
+        while not folder.exists():
+            folder = folder.parent
+    except OSError as err:
+        raise SnntextError(f"{option} {path}: cannot be reached ({err.strerror or err})") from None
+    if not folder.is_dir():
+        raise SnntextError(f"{option} {path}: {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SnntextError(f"{option} {path}: {folder} is not writable")
+    return path
 
 
 def _texts(args, stdin) -> list[str]:
@@ -109,12 +137,15 @@ def _texts(args, stdin) -> list[str]:
 def run_predict(args, out=None, stdin=None) -> None:
     out = out or sys.stdout
     stdin = sys.stdin if stdin is None else stdin
-    from snntext.cli.predict import classify, draw_raster, format_prediction, load_classifier
+    from snntext.cli.predict import classify, draw_raster, format_prediction, load_classifier, raster_format
 
     texts = _texts(args, stdin)
     if args.raster is not None and len(texts) != 1:
         raise SnntextError(f"--raster draws one sentence; {len(texts)} were given")
     timesteps, seed = _settings(args)
+    if args.raster is not None:  # refused before the models are loaded
+        raster_format(args.raster)
+        _writable(args.raster, "--raster")
     classifier = load_classifier(args.dataset, timesteps=timesteps, seed=seed, project=args.project)
     predictions = classify(classifier, texts, record=args.raster is not None)
     print("\n\n".join(format_prediction(p, classifier) for p in predictions), file=out)
@@ -142,7 +173,7 @@ def run_export(args, out=None) -> None:
     spec = load_registry().dataset(dataset)
     timesteps, _ = _settings(args)
     snn_path = require_built(project_path(paths.models_dir(dataset), args.project) / "snn.pt", dataset)
-    target = args.output or Path(f"{dataset}.nir")
+    target = _writable(args.output or Path(f"{dataset}.nir"), "-o")
     export_snn(snn_path, target, spec.max_len, form=args.form, timesteps=timesteps, labels=list(spec.labels))
     print(
         f"wrote {target} ({args.form} form, input [{spec.max_len} positions], T={timesteps} in its metadata)", file=out

@@ -148,12 +148,17 @@ def snn_to_nir(
 
 
 def write_nir(graph, path: str | Path) -> Path:
-    """nir.write, atomically (temp file beside `path`, then rename)."""
+    """nir.write, atomically (temp file beside `path`, then rename); an unwritable path: SnntextError."""
     import nir
 
     path = Path(path)
-    with atomic_path(path) as temp:
-        nir.write(temp, graph)
+    try:
+        with atomic_path(path) as temp:
+            nir.write(temp, graph)
+    except OSError as err:
+        raise SnntextError(
+            f"{path}: cannot write the NIR graph ({err.strerror or err}); the file was not written"
+        ) from None
     return path
 
 

@@ -245,6 +245,14 @@ def format_prediction(prediction: Prediction, classifier: Classifier) -> str:
     return "\n".join(lines)
 
 
+def raster_format(path: Path) -> str:
+    """The format the raster is saved in, from the file's suffix (none: png)."""
+    fmt = path.suffix.lstrip(".").lower() or "png"
+    if fmt not in ("png", "pdf", "svg"):
+        raise SnntextError(f"{path}: raster format must be .png, .pdf or .svg")
+    return fmt
+
+
 def draw_raster(
     recording: dict[str, torch.Tensor],
     path: str | Path,
@@ -261,16 +269,14 @@ def draw_raster(
     `length`; conv k: the first length + k - 1), since padding never does. Pooled and output panels
     mark each spike. The conv and pooled panels stack the branches (k = 3, 4, 5 ...), split by lines;
     the output panel is split into class blocks when `labels` and `neurons_per_class` are given.
-    Written atomically; the format follows the file's suffix (png, pdf, svg)."""
+    Written atomically (an unwritable path: SnntextError); the format follows the file's suffix (png, pdf, svg)."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
     path = Path(path)
-    fmt = path.suffix.lstrip(".").lower() or "png"
-    if fmt not in ("png", "pdf", "svg"):
-        raise SnntextError(f"{path}: raster format must be .png, .pdf or .svg")
+    fmt = raster_format(path)
 
     def rows(name: str) -> torch.Tensor:
         """[T, neurons] of sample 0, padding positions cut when `length` is known."""
@@ -322,7 +328,13 @@ def draw_raster(
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    with atomic_path(path) as temp:
-        fig.savefig(temp, format=fmt, dpi=120)
-    plt.close(fig)
+    try:
+        with atomic_path(path) as temp:
+            fig.savefig(temp, format=fmt, dpi=120)
+    except OSError as err:
+        raise SnntextError(
+            f"{path}: cannot write the raster ({err.strerror or err}); the file was not written"
+        ) from None
+    finally:
+        plt.close(fig)
     return path

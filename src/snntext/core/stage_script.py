@@ -1,7 +1,9 @@
 """What every stage script shares: its arguments, the checked params, and failing cleanly.
 
 A user error (SnntextError) is printed as one line naming the file or key, with no
-traceback, and the stage exits 2 before heavy work starts.
+traceback, and the stage exits 2 before heavy work starts. Ctrl-C (KeyboardInterrupt) is one line
+too, and exit status 130: every output is written atomically (snntext.core.atomic), so the one
+being made is simply not there and the finished ones are kept.
 """
 
 from __future__ import annotations
@@ -13,6 +15,12 @@ from collections.abc import Callable
 
 from snntext.core.config import Config, dataset_name
 from snntext.core.errors import SnntextError
+
+INTERRUPTED = (
+    "interrupted; the output being made was not written (outputs are written whole or not at all), "
+    "finished ones are kept; run again to redo what is missing"
+)
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
 
 
 def stage_parser(description: str, per_dataset: bool = True) -> argparse.ArgumentParser:
@@ -39,7 +47,8 @@ def stage_inputs(description: str, per_dataset: bool = True) -> tuple[argparse.N
 
 
 def run_stage(main: Callable[[], None], uses_torch: bool = True) -> None:
-    """Run a stage's main; a SnntextError becomes one clear line and exit status 2.
+    """Run a stage's main; a SnntextError becomes one clear line and exit status 2, Ctrl-C one line
+    (INTERRUPTED) and exit status 130.
 
     CPU kernels are pinned to AVX2 first (snntext.core.cpu_kernels), so that a machine with AVX-512
     computes what an AVX2 machine does (docs/reproducibility.md). uses_torch=False (check_params)
@@ -56,3 +65,6 @@ def run_stage(main: Callable[[], None], uses_torch: bool = True) -> None:
     except SnntextError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
+    except KeyboardInterrupt:
+        print(INTERRUPTED, file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
