@@ -1,8 +1,9 @@
 """Stage download: fetch one dataset's source files (or, with --vectors, the pre-trained vectors; with
 --resources, the attack's resources) into data/raw, verified against the registry's sha256.
 
-`download.py <dataset>` writes data/raw/<dataset>/<group>/<file> and reads no params; a local `path`
-file of datasets.yaml is copied, checked against (or on first use recorded in) datasets.lock.
+`download.py <dataset>` writes data/raw/<dataset>/<group>/<file> and reads no params (a file given with
+--params is still checked, as every stage checks it); a local `path` file of datasets.yaml is copied,
+checked against (or on first use recorded in) datasets.lock.
 `download.py --vectors` reads embed.english, embed.chinese, embed.compare and datasets; it keeps the
 vector archives in .cache/downloads and writes their members to data/raw/vectors/<name>/.
 `download.py --resources` (only the attack stage needs them) writes the NLTK stopwords and WordNet
@@ -25,17 +26,20 @@ def main() -> None:
     )
     parser.add_argument("--vectors", action="store_true", help="fetch the pre-trained vectors instead")
     parser.add_argument("--resources", action="store_true", help="fetch the attack's resources instead")
-    parser.add_argument("--params", default=None)
+    parser.add_argument("--params", default=None, help="params file (default: params.yaml at the project root)")
     args = parser.parse_args()
-    registry = load_registry()
     if [bool(args.dataset), args.vectors, args.resources].count(True) != 1:
         parser.error("give one of: a dataset name, --vectors, --resources")
+    registry = load_registry()
+    # --vectors reads its keys; the other modes read none, but a params file named on the command line
+    # is loaded and checked all the same rather than silently ignored
+    config = load_config(args.params, registry) if args.vectors or args.params else None
     if args.resources:
         summary = fetch_all(registry, [], [], list(registry.resources), raw_dir=paths.RESOURCES_DIR)
     elif args.dataset:
         summary = fetch_all(registry, [args.dataset], [], raw_dir=paths.raw_dataset_dir(args.dataset))
     else:
-        config = load_config(args.params, registry)
+        assert config is not None  # loaded above for --vectors
         vectors = vectors_needed(
             registry,
             config.run.datasets,

@@ -4,6 +4,8 @@ Reads data/raw/<dataset>/<group>/<file> (the download stage's output), writes
 data/prepared/<dataset>/{train,dev,test}.tsv (columns text, label) and
 metrics/prepare/<dataset>.json (counts, lengths in tokens, duplicates, dropped rows: empty lines and
 lines holding only a label). The dataset's entry: src/snntext/core/sources.yaml or datasets.yaml.
+Writes nothing for a dataset whose rows all have one label or whose train, dev or test split would hold
+fewer than snntext.data.datasets.MIN_SPLIT_ROWS rows: the stage stops with one line naming the entry.
 Params: seed, prepare.test_fraction, prepare.dev_fraction, prepare.conflicting_duplicates.
 """
 

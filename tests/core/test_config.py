@@ -46,19 +46,25 @@ BAD_FIELDS = [
     (NeuronConfig, {}, "beta", 1.5, "must be > 0 and <= 1"),
     (NeuronConfig, {}, "surrogate", "relu", "must be one of"),
     (EncodingConfig, {}, "timesteps", 0, "must be >= 1"),
+    (EncodingConfig, {}, "timesteps", 10**6, "must be >= 1 and <= 1000"),  # issue 31: sizes have upper bounds
     (PrepareConfig, {}, "test_fraction", 1.0, "must be > 0 and < 1"),
+    (PrepareConfig, {}, "dev_fraction", 0, "must be > 0 and < 1"),
     (EmbedConfig, EMBED, "oov", "drop", "must be one of paper, zero"),
     (EmbedConfig, EMBED, "clip_sigma", 0, "must be > 0"),
     (TrainConfig, TRAIN, "dropout", 1.0, "must be >= 0 and < 1"),
     (TrainConfig, TRAIN, "kernel_sizes", [0], "must be >= 1"),
     (TrainConfig, TRAIN, "epochs", True, "must be an integer"),
     (TrainConfig, TRAIN, "neurons_per_class", 0, "must be >= 1"),
+    (TrainConfig, TRAIN, "neurons_per_class", 10**8, "must be >= 1 and <= 1000"),
+    (TrainConfig, TRAIN, "filters", 1001, "must be >= 1 and <= 1000"),
     (ConvertConfig, {}, "normalisation", "max", "must be one of"),
     (FinetuneConfig, {}, "loss", "mse", "must be one of paper, count, distill"),
     (FinetuneConfig, {}, "precision", "fp16", "must be one of fp32, bf16"),
     (SweepConfig, {"timesteps": [1]}, "splits", ["val"], "must be one of train, dev, test"),
     (AttackConfig, ATTACK, "similarity", 2, "must be >= -1 and <= 1"),
     (AttackConfig, ATTACK, "recipes", ["hotflip"], "must be one of deepwordbug"),
+    (AttackConfig, ATTACK, "workers", 100000, "must be >= 0 and <= 1024"),
+    (SweepConfig, {}, "timesteps", [1, 1001], "item 1 (1001) must be >= 1 and <= 1000"),
 ]
 
 

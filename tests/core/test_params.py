@@ -44,6 +44,12 @@ def refusal(data: dict) -> str:
     return str(info.value)
 
 
+def refusal_with(data: dict, registry) -> str:
+    with pytest.raises(SnntextError) as info:
+        config_from_dict(data, "params.yaml", registry)
+    return str(info.value)
+
+
 # (dotted key, bad value, a fragment the message must hold: the requirement it breaks)
 BAD = [
     # --- top level: run ---
@@ -82,8 +88,10 @@ BAD = [
     ("timesteps", -50, "must be >= 1"),
     ("timesteps", 2.5, "must be an integer"),
     ("timesteps", True, "must be an integer"),
+    ("timesteps", 1000000, "must be >= 1 and <= 1000, got 1000000"),  # issue 31: an allocation error stages later
     ("neurons_per_class", 0, "must be >= 1"),
     ("neurons_per_class", "10", "must be an integer"),
+    ("neurons_per_class", 10**8, "must be >= 1 and <= 1000"),
     ("surrogate", "relu", "must be one of fast_sigmoid, atan, sigmoid"),
     ("surrogate", 1, "must be one of"),
     ("surrogate_slope", 0, "must be > 0"),
@@ -93,8 +101,9 @@ BAD = [
     ("prepare.test_fraction", 1.0, "must be > 0 and < 1"),
     ("prepare.test_fraction", 0, "must be > 0 and < 1"),
     ("prepare.test_fraction", "tenth", "must be a finite number"),
-    ("prepare.dev_fraction", -0.1, "must be >= 0 and < 1"),
-    ("prepare.dev_fraction", 1.0, "must be >= 0 and < 1"),
+    ("prepare.dev_fraction", -0.1, "must be > 0 and < 1"),
+    ("prepare.dev_fraction", 1.0, "must be > 0 and < 1"),
+    ("prepare.dev_fraction", 0, "must be > 0 and < 1"),  # issue 31: no dev set, train_dnn failed on it
     ("prepare.conflicting_duplicates", "merge", "must be one of keep, drop"),
     ("prepare.conflicting_duplicates", True, "must be one of keep, drop"),
     # --- embed ---
@@ -115,8 +124,10 @@ BAD = [
     ("train_dnn.epochs", 0, "must be >= 1"),
     ("train_dnn.epochs", True, "must be an integer"),
     ("train_dnn.epochs", 1.5, "must be an integer"),
+    ("train_dnn.epochs", 1001, "must be >= 1 and <= 1000"),
     ("train_dnn.patience", -1, "must be >= 0"),
     ("train_dnn.batch_size", 0, "must be >= 1"),
+    ("train_dnn.batch_size", 4097, "must be >= 1 and <= 4096"),
     ("train_dnn.lr", 0, "must be > 0"),
     ("train_dnn.lr", -1e-3, "must be > 0"),
     ("train_dnn.lr", "fast", "must be a finite number"),
@@ -132,11 +143,14 @@ BAD = [
     ("train_dnn.zero_sum_filters", 1, "must be true or false"),
     ("train_dnn.rate_code_steps", -1, "must be >= 0"),
     ("train_dnn.rate_code_steps", 2.5, "must be an integer"),
+    ("train_dnn.rate_code_steps", 1001, "must be >= 0 and <= 1000"),
     ("train_dnn.kernel_sizes", [], "must be a non-empty list"),
     ("train_dnn.kernel_sizes", [0], "item 0 (0) must be >= 1"),
     ("train_dnn.kernel_sizes", 3, "must be a list"),
     ("train_dnn.kernel_sizes", [3, "4"], "item 1 ('4') must be an integer"),
     ("train_dnn.filters", 0, "must be >= 1"),
+    ("train_dnn.filters", 1001, "must be >= 1 and <= 1000"),
+    ("train_dnn.kernel_sizes", [3, 100], "a kernel of 100 tokens, longer than the max_len 25 of dataset 'sst2'"),
     # --- kim (Kim's TextCNN) ---
     ("kim.epochs", 0, "must be >= 1"),
     ("kim.patience", -1, "must be >= 0"),
@@ -148,16 +162,22 @@ BAD = [
     ("kim.kernel_sizes", [], "must be a non-empty list"),
     ("kim.kernel_sizes", [0], "must be >= 1"),
     ("kim.filters", 0, "must be >= 1"),
+    ("kim.kernel_sizes", [26], "each kernel size must be <= 25, the shortest max_len of the datasets"),
+    ("kim.epochs", 10**6, "must be >= 1 and <= 1000"),
+    ("kim.batch_size", 10**6, "must be >= 1 and <= 4096"),
     # --- convert ---
     ("convert.normalisation", "max", "must be one of none, max_weight, data_max, data_p99.9"),
     ("convert.eval_batch_size", 0, "must be >= 1"),
     ("convert.eval_batch_size", "64", "must be an integer"),
+    ("convert.eval_batch_size", 4097, "must be >= 1 and <= 4096"),
     # --- finetune ---
     ("finetune.epochs", -1, "must be >= 0"),
     ("finetune.lr", 0, "must be > 0"),
     ("finetune.lr", "fast", "must be a finite number"),
     ("finetune.weight_decay", -1, "must be >= 0"),
     ("finetune.batch_size", 0, "must be >= 1"),
+    ("finetune.batch_size", 4097, "<= 4096"),
+    ("finetune.epochs", 1001, "must be >= 0 and <= 1000"),
     ("finetune.loss", "mse", "must be one of paper, count, distill"),
     ("finetune.temperature", 0, "must be > 0"),
     ("finetune.patience", -1, "must be >= 0"),
@@ -171,8 +191,10 @@ BAD = [
     ("direct.loss", "distill", "must be one of paper, count"),
     ("direct.beta", 1.5, "must be > 0 and <= 1"),
     ("direct.dev_draws", 0, "must be >= 1"),
+    ("direct.epochs", 1001, "must be >= 1 and <= 1000"),
     ("direct.weight_decay", -1, "must be >= 0"),
     ("direct.batch_size", 0, "must be >= 1"),
+    ("direct.batch_size", 4097, "<= 4096"),
     ("direct.temperature", 0, "must be > 0"),
     ("direct.patience", -1, "must be >= 0"),
     ("direct.zero_sum_filters", "yes", "must be true or false"),
@@ -180,26 +202,34 @@ BAD = [
     # --- sweep ---
     ("sweep.timesteps", [], "must be a non-empty list"),
     ("sweep.timesteps", [0], "must be >= 1"),
+    ("sweep.timesteps", [50, 100000], "item 1 (100000) must be >= 1 and <= 1000"),
     ("sweep.timesteps", "50", "must be a list"),
     ("sweep.splits", ["val"], "must be one of train, dev, test"),
     ("sweep.splits", ["test", "test"], "lists a value twice"),
     ("sweep.splits", [], "must be a non-empty list"),
     ("sweep.batch_size", 0, "must be >= 1"),
+    ("sweep.batch_size", 4097, "<= 4096"),
     # --- attack ---
     ("attack.examples", 0, "must be >= 1"),
+    ("attack.examples", 10001, "must be >= 1 and <= 10000"),
     ("attack.recipes", ["hotflip"], "item 0 ('hotflip') must be one of deepwordbug"),
     ("attack.recipes", [], "must be a non-empty list"),
     ("attack.recipes", ["pwws", "pwws"], "lists a value twice"),
     ("attack.models", ["bert"], "must be one of dnn, kim, snn, snn_stochastic"),
     ("attack.spike_samples", 0, "must be >= 1"),
+    ("attack.spike_samples", 101, "must be >= 1 and <= 100"),
     ("attack.similarity", 2, "must be >= -1 and <= 1"),
     ("attack.similarity", -1.5, "must be >= -1 and <= 1"),
     ("attack.similarity", "high", "must be a finite number"),
     ("attack.batch_size", 0, "must be >= 1"),
+    ("attack.batch_size", 4097, "<= 4096"),
     ("attack.backend", "dask", "must be one of local, ray"),
     ("attack.workers", -1, "must be >= 0"),
+    ("attack.workers", 100000, "must be >= 0 and <= 1024, got 100000"),
     ("attack.shard_size", 0, "must be >= 1"),
+    ("attack.shard_size", 10001, "<= 10000"),
     ("attack.retries", -1, "must be >= 0"),
+    ("attack.retries", 101, "must be >= 0 and <= 100"),
     # non-finite numbers, and a per-dataset learning rate for a dataset the registry does not know
     ("threshold", float("inf"), "must be a finite number"),
     ("embed.clip_sigma", ".inf", "must be a finite number"),
@@ -423,3 +453,70 @@ def test_a_section_that_is_not_a_mapping_says_so(section, value):
 def test_a_dataset_name_with_a_trailing_newline_is_refused():
     message = refusal(with_value("datasets", ["mr\n"]))
     assert message.startswith("params.yaml: key 'datasets' item 0"), message
+
+
+# --- issue 31: what one key cannot tell alone, and upper bounds -----------------------------------
+@pytest.mark.parametrize(
+    ("test", "dev", "ok"),
+    [(0.1, 0.1, True), (0.9, 0.5, True), (0.5, 0.9, True), (0.99, 0.99, False), (0.9, 0.6, False)],
+)
+def test_split_fractions_must_leave_a_share_to_train_on(test, dev, ok):
+    data = with_value("prepare.test_fraction", test)
+    data["prepare"]["dev_fraction"] = dev
+    if ok:
+        config_from_dict(data, "params.yaml")
+        return
+    message = refusal(data)
+    assert message.startswith(
+        f"params.yaml: keys 'prepare.test_fraction' ({test}) and 'prepare.dev_fraction' ({dev}) leave "
+    ), message
+    assert message.endswith("of a dataset to train on; (1 - test_fraction) * (1 - dev_fraction) must be >= 0.05")
+
+
+def test_kernels_are_checked_against_every_dataset_run(tmp_path):
+    from snntext.core.registry import load_registry
+    from tests.data.test_user_datasets import entry, user_file
+
+    registry = load_registry(params_module.paths.SOURCES_FILE, user_file(tmp_path, {"q": entry(max_len=4)}))
+    data = with_value("datasets", ["mr", "q"])
+    message = refusal_with(data, registry)
+    assert message == (
+        "params.yaml: key 'train_dnn.kernel_sizes' has a kernel of 5 tokens, longer than the max_len 4 of dataset "
+        f"'q' ({tmp_path / 'datasets.yaml'}); each kernel size must be <= 4, the shortest max_len of the datasets "
+        "in 'datasets'"
+    )
+    data["train_dnn"]["kernel_sizes"] = [2, 4]
+    assert "'kim.kernel_sizes' has a kernel of 5 tokens" in refusal_with(data, registry)
+    data["kim"]["kernel_sizes"] = [4]
+    config_from_dict(data, "params.yaml", registry)  # a kernel as long as max_len is fine
+    config_from_dict(with_value("datasets", ["mr"]), "params.yaml", registry)  # q not run: not checked
+    broken = load_registry(params_module.paths.SOURCES_FILE, user_file(tmp_path, {"q": entry(max_len=4, colour=1)}))
+    config_from_dict(with_value("datasets", ["mr", "q"]), "params.yaml", broken)  # its own stages say why
+
+
+def test_params_file_with_a_bad_byte_or_a_folder_names_it(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_bytes(b"seed: 0\n# caf\xe9\nthreshold: 1\n")
+    with pytest.raises(SnntextError) as info:
+        load_config(path)
+    assert str(info.value) == (
+        f"{path} line 2: not UTF-8 text (invalid continuation byte at byte 13); save the file as UTF-8"
+    )
+    path.unlink()
+    path.mkdir()
+    with pytest.raises(SnntextError, match=rf"^{re.escape(str(path))}: is a folder, not a YAML file$"):
+        load_config(path)
+
+
+def test_an_unreadable_datasets_yaml_is_named_first(tmp_path):
+    from snntext.core.registry import load_registry
+    from tests.data.test_user_datasets import user_file
+
+    user = user_file(tmp_path, None, "datasets:\n  q: {}\n  q: {}\n")
+    registry = load_registry(params_module.paths.SOURCES_FILE, user)
+    message = refusal_with(with_value("datasets", ["mr", "q"]), registry)
+    assert message == (
+        f"{user} line 3: not valid YAML (key 'q' is given twice) (params.yaml key 'datasets' names 'q', which "
+        f"{params_module.paths.SOURCES_FILE} does not define, so it must come from {user})"
+    )
+    config_from_dict(with_value("datasets", ["mr"]), "params.yaml", registry)  # the shipped datasets still run

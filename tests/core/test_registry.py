@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -146,6 +147,43 @@ def test_invalid_yaml_names_line(tmp_path):
     path.write_text("datasets:\n  mr: [unclosed\n", encoding="utf-8")
     with pytest.raises(SnntextError, match=r"sources\.yaml line \d+: not valid YAML"):
         load_registry(path)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (
+            b"# caf\xe9\ndatasets: {}\n",
+            r" line 1: not UTF-8 text \(invalid continuation byte at byte 5\); save the file as UTF-8",
+        ),
+        (b"datasets: {}\r\n# \r\n# \xff\n", r" line 3: not UTF-8 text \(invalid start byte at byte 20\)"),
+        (b"datasets:\n  q: {}\n  q: {}\n", r" line 3: not valid YAML \(key 'q' is given twice\)"),
+        (None, r": is a folder, not a YAML file"),
+    ],
+    ids=["non-utf8-comment", "non-utf8-crlf", "key-twice", "folder"],
+)
+def test_an_unreadable_file_is_one_line_naming_it(tmp_path, content, message):
+    """Issue 31: the packaged registry stops the load; the user's datasets.yaml breaks only its own datasets."""
+    path = tmp_path / "datasets.yaml"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    with pytest.raises(SnntextError, match=rf"^{re.escape(str(path))}{message}"):
+        load_registry(path)
+    user = load_registry(write_registry(tmp_path, GOOD), path)
+    assert user.dataset("mr").name == "mr" and user.user_source == path
+    with pytest.raises(SnntextError, match=rf"^{re.escape(str(path))}{message}.*dataset 'q' is not in"):
+        user.dataset("q")
+    assert "\n" not in str(user.user_error)
+
+
+def test_a_local_path_is_resolved_against_the_project_root(tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "PROJECT_ROOT", tmp_path)
+    here = SourceFile(group="q", name="q.txt", url=None, sha256=None, path="data/external/q.txt")
+    assert here.local_file == tmp_path / "data" / "external" / "q.txt"
+    assert dataclasses.replace(here, path="/abs/q.txt").local_file == Path("/abs/q.txt")
+    assert dataclasses.replace(here, path=None, url="https://e.org/q").local_file is None
 
 
 def test_missing_registry_file(tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 from pathlib import Path
 
@@ -14,6 +16,8 @@ from snntext.data.datasets import parse_dataset, prepare_dataset, read_prepared,
 from snntext.data.tokenise import tokenise
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "datasets"
+# The fixtures hold a few rows each, and leave some splits empty: no minimum of rows per split (MIN_SPLIT_ROWS).
+prepare_tiny = functools.partial(prepare_dataset, min_rows=0)
 URL = "https://example.org/x"
 
 
@@ -128,7 +132,8 @@ def test_quoted_commas_and_doubled_quotes_still_parse():
         '他说"还行"吧',  # a quote inside an unquoted field is literal, not an opening quote
         "早餐一般,服务好",
     ]
-    assert frame["label"].tolist() == [1, 0, 1, 0, 1] and parsed.dropped == {}
+    assert frame["label"].tolist() == [1, 0, 1, 0, 1]
+    assert parsed.dropped == {"empty_text": 1}  # its blank line 4, counted as the other formats count one
 
 
 def test_missing_raw_file_says_to_download(tmp_path):
@@ -146,7 +151,7 @@ def test_tsv_round_trips_awkward_texts(tmp_path):
 
 
 def test_prepare_dataset_writes_splits_and_stats(tmp_path):
-    stats = prepare_dataset(
+    stats = prepare_tiny(
         MR, FIXTURES, tmp_path / "mr", tmp_path / "metrics" / "mr.json", seed=0, test_fraction=0.2, dev_fraction=0.25
     )
     splits = read_prepared(tmp_path / "mr")
@@ -165,7 +170,7 @@ def test_prepare_dataset_writes_splits_and_stats(tmp_path):
 
 
 def test_prepare_dataset_keeps_standard_splits_and_reports_policy(tmp_path):
-    stats = prepare_dataset(
+    stats = prepare_tiny(
         SST, FIXTURES, tmp_path / "sst2", tmp_path / "sst2.json", seed=0, test_fraction=0.1, dev_fraction=0.1
     )
     assert stats["split_source"] == "standard" and stats["seed"] is None
@@ -173,7 +178,7 @@ def test_prepare_dataset_keeps_standard_splits_and_reports_policy(tmp_path):
         read_prepared(tmp_path / "sst2")["dev"]["text"].tolist()
         == parse_dataset(SST, FIXTURES).splits["dev"]["text"].tolist()
     )
-    stats = prepare_dataset(
+    stats = prepare_tiny(
         WAIMAI,
         FIXTURES,
         tmp_path / "w",
@@ -209,7 +214,7 @@ def test_shipped_formats_prepare_byte_identical_to_before(tmp_path, dataset, pol
 
     spec = {"mr": MR, "sst2": SST, "chnsenti": CHNSENTI, "waimai": WAIMAI}[dataset]
     out = tmp_path / dataset
-    prepare_dataset(
+    prepare_tiny(
         spec,
         FIXTURES,
         out,
@@ -265,7 +270,7 @@ def test_numeric_label_names_are_names_not_indices(tmp_path):
 def test_label_first_without_split_files_is_drawn_stratified(tmp_path):
     write(tmp_path, "q", "all.txt", "".join(f"{i % 2} {q}\n" for i, q in enumerate(QUESTIONS * 5)))
     spec_ = spec("q", "label_first", [source("q", "all.txt")], labels=("what", "who"))
-    stats = prepare_dataset(
+    stats = prepare_tiny(
         spec_, tmp_path, tmp_path / "out", tmp_path / "q.json", seed=3, test_fraction=0.2, dev_fraction=0.25
     )
     assert stats["split_source"] == "stratified" and stats["seed"] == 3
@@ -277,7 +282,7 @@ def test_train_and_test_files_get_dev_drawn_from_train(tmp_path):
     write(tmp_path, "q", "train.txt", "".join(f"{i % 2} {q} {i}\n" for i, q in enumerate(QUESTIONS * 5)))
     write(tmp_path, "q", "test.txt", "0 what is it ?\n1 who is it ?\n1\n")
     spec_ = spec("q", "label_first", [source("q", "train.txt", split="train"), source("q", "test.txt", split="test")])
-    stats = prepare_dataset(
+    stats = prepare_tiny(
         spec_, tmp_path, tmp_path / "out", tmp_path / "q.json", seed=0, test_fraction=0.5, dev_fraction=0.25
     )
     splits = read_prepared(tmp_path / "out")
@@ -288,11 +293,11 @@ def test_train_and_test_files_get_dev_drawn_from_train(tmp_path):
     assert stats["splits"]["dev"]["per_label"] == {"negative": 5, "positive": 5}  # stratified
     assert not set(splits["dev"]["text"]) & set(splits["train"]["text"])
     assert stats["dropped"] == {"label_only": 1}
-    again = prepare_dataset(
+    again = prepare_tiny(
         spec_, tmp_path, tmp_path / "again", tmp_path / "a.json", seed=0, test_fraction=0.5, dev_fraction=0.25
     )
     assert again == stats and read_prepared(tmp_path / "again")["dev"].equals(splits["dev"])
-    other = prepare_dataset(
+    other = prepare_tiny(
         spec_, tmp_path, tmp_path / "other", tmp_path / "o.json", seed=1, test_fraction=0.5, dev_fraction=0.25
     )
     assert other["splits"]["dev"]["count"] == 10
@@ -345,3 +350,102 @@ def test_table_errors_name_file_and_line(tmp_path, content, why):
     with pytest.raises(SnntextError) as err:
         parse_dataset(table_spec([source("t", "all.csv")]), tmp_path)
     assert "all.csv" in str(err.value) and why in str(err.value)
+
+
+# ---------------------------------------------------------------- issue 31: refused before anything is written
+
+PAIRS = [
+    (f"{a} {b} film", int(a in ("good", "great", "fine")))
+    for a in ("good", "great", "fine", "bad", "dull", "poor")
+    for b in ("a", "b", "c", "d", "e", "f", "g")
+]
+
+
+def label_first_dataset(folder: Path, rows, **files) -> DatasetSpec:
+    write(folder, "q", "all.txt", "".join(f"{label} {text}\n" for text, label in rows))
+    return spec("q", "label_first", [source("q", "all.txt", **files)], labels=("neg", "pos"))
+
+
+SPLIT = "its splits (prepare.test_fraction 0.1, prepare.dev_fraction 0.1) have "
+NEEDS = "); prepare needs at least 10 rows in each of train, dev and test: add rows"
+
+
+@pytest.mark.parametrize(
+    "rows, message",
+    [
+        ([], SPLIT + "train 0, dev 0, test 0 rows (0 read from {file}" + NEEDS),
+        (PAIRS[:3] + PAIRS[-3:], SPLIT + "train 6, dev 0, test 0 rows (6 read from {file}" + NEEDS),
+        (
+            PAIRS * 2,
+            SPLIT + "train 68, dev 8, test 8 rows (84 read from {file}" + NEEDS + ", or change those fractions",
+        ),
+        (
+            [(t, 1) for t, _ in PAIRS],
+            "all 42 rows of {file} have label 'pos'; a classifier needs rows of at least two of its labels (neg, pos)",
+        ),
+    ],
+    ids=["empty", "six-rows", "dev-and-test-below-minimum", "one-class"],
+)
+def test_prepare_refuses_a_dataset_that_cannot_train_and_writes_nothing(tmp_path, rows, message):
+    dataset = label_first_dataset(tmp_path, rows)
+    out, stats = tmp_path / "out", tmp_path / "q.json"
+    with pytest.raises(SnntextError) as err:
+        prepare_dataset(dataset, tmp_path, out, stats, seed=0, test_fraction=0.1, dev_fraction=0.1)
+    entry = f"{dataset.registry_file}: datasets.q: "
+    assert str(err.value) == entry + message.format(file=tmp_path / "q" / "all.txt")
+    assert not out.exists() and not stats.exists()
+
+
+def test_prepare_refuses_a_train_split_of_one_label(tmp_path):
+    write(tmp_path, "q", "train.txt", "".join(f"1 {text}\n" for text, _ in PAIRS[:20]))
+    write(tmp_path, "q", "dev.txt", "".join(f"{label} {text}\n" for text, label in PAIRS[20:32]))
+    write(tmp_path, "q", "test.txt", "".join(f"{label} {text}\n" for text, label in PAIRS[30:]))
+    files = [source("q", f"{s}.txt", split=s) for s in ("train", "dev", "test")]
+    with pytest.raises(SnntextError, match=r"datasets.q: every train row \(of .*train.txt, .*\) has label 'positive'"):
+        prepare_dataset(spec("q", "label_first", files), tmp_path, tmp_path / "out", tmp_path / "q.json", 0, 0.1, 0.1)
+    assert not (tmp_path / "out").exists()
+
+
+def test_prepare_keeps_a_dataset_at_the_minimum(tmp_path):
+    dataset = label_first_dataset(tmp_path, PAIRS * 3)  # 126 rows: test 12, dev 12
+    stats = prepare_dataset(dataset, tmp_path, tmp_path / "out", tmp_path / "q.json", 0, 0.1, 0.1)
+    assert {n: s["count"] for n, s in stats["splits"].items()} == {"train": 102, "dev": 12, "test": 12}
+
+
+def test_errors_name_the_users_file_not_its_copy_in_data_raw(tmp_path, monkeypatch):
+    from snntext.core import paths
+
+    monkeypatch.setattr(paths, "PROJECT_ROOT", tmp_path)
+    mine = tmp_path / "data" / "external" / "q.txt"
+    local = dataclasses.replace(source("q", "q.txt"), url=None, path="data/external/q.txt")
+    for fmt, text in [("label_first", "pos fine\nmaybe dull\n"), ("table", "sentence,label\nfine,pos\ndull,maybe\n")]:
+        write(tmp_path / "raw", "q", "q.txt", text)  # the copy the download stage made
+        dataset = table_spec([local]) if fmt == "table" else spec("q", fmt, [local], labels=("neg", "pos"))
+        with pytest.raises(SnntextError) as err:
+            parse_dataset(dataset, tmp_path / "raw")
+        assert str(err.value).startswith(f"{mine} line {2 if fmt == 'label_first' else 3}: label 'maybe' is neither")
+
+
+@pytest.mark.parametrize("fmt", ["table", "label_review_csv"])
+def test_a_byte_that_does_not_decode_names_its_line(tmp_path, fmt):
+    header, good, bad = (
+        (b"sentence,label\r\n", b"fine,pos\r\ndull,neg\n", b"caf\xe9,pos\n")
+        if fmt == "table"
+        else (b"label,review\r\n", b"1,fine\r\n0,dull\n", b"1,caf\xe9\n")
+    )
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "all.csv").write_bytes(header + good * 3000 + bad)  # past read_text's first chunk
+    dataset = table_spec([source("t", "all.csv")]) if fmt == "table" else spec("t", fmt, [source("t", "all.csv")])
+    with pytest.raises(SnntextError) as err:
+        parse_dataset(dataset, tmp_path)
+    assert str(err.value) == (
+        f"{tmp_path / 't' / 'all.csv'} line 6002: not valid utf-8 (invalid continuation byte); "
+        "check the file's 'encoding' in its registry entry (sources.yaml or datasets.yaml)"
+    )
+
+
+def test_label_review_csv_counts_blank_lines_as_the_other_formats_do(tmp_path):
+    write(tmp_path, "c", "all.csv", "label,review\n\n1,fine\n\n0,dull\n0,\n\n")
+    parsed = parse_dataset(spec("c", "label_review_csv", [source("c", "all.csv")]), tmp_path)
+    assert parsed.splits["all"]["text"].tolist() == ["fine", "dull"]
+    assert parsed.dropped == {"empty_text": 4}  # three blank lines and one empty review

@@ -33,6 +33,20 @@ ATTACK_MODELS = ("dnn", "kim", "snn", "snn_stochastic")
 ATTACK_BACKENDS = ("local", "ray")  # snntext.attack.shards
 DATASET_NAME = re.compile(r"[a-z0-9_]+")  # goes into the stages' shell commands: no quoting needed
 MAX_SEED = 2**32 - 1  # numpy's SeedSequence takes 0 .. 2**32 - 1
+# Upper bounds on sizes, so that a slip of the keyboard (timesteps: 1000000) is refused in the first second
+# instead of failing to allocate, or running for weeks, stages later. Each is far above what the paper and
+# docs use (T <= 200 in the sweep, 10-20 neurons per class, 100 filters, batches of 32-128, 40 epochs, 1000
+# attacked examples); raise one here if a study really needs more.
+MAX_TIMESTEPS = 1000  # T, the sweep's T values, train_dnn.rate_code_steps
+MAX_NEURONS_PER_CLASS = 1000
+MAX_FILTERS = 1000  # per kernel size
+MAX_BATCH_SIZE = 4096
+MAX_EPOCHS = 1000
+MAX_SPIKE_SAMPLES = 100  # attack.spike_samples: fresh spike draws averaged per query
+MAX_ATTACK_EXAMPLES = 10000
+MAX_WORKERS = 1024  # attack.workers: Ray tasks at a time
+MAX_RETRIES = 100
+MIN_TRAIN_SHARE = 0.05  # (1 - prepare.test_fraction) * (1 - prepare.dev_fraction): what is left to train on
 
 Check = Callable[[Any], Any]  # returns the value (converted, e.g. int -> float, list -> tuple) or raises ValueError
 
@@ -223,7 +237,7 @@ class NeuronConfig(_Checked):
 class EncodingConfig(_Checked):
     """The rate code: T Bernoulli draws of each input."""
 
-    timesteps: int = checked(integer(1), 50, key="timesteps")
+    timesteps: int = checked(integer(1, MAX_TIMESTEPS), 50, key="timesteps")
 
 
 @dataclass(frozen=True)
@@ -231,7 +245,7 @@ class PrepareConfig(_Checked):
     """Splitting datasets that ship without one."""
 
     test_fraction: float = checked(number(gt=0, lt=1), 0.1)
-    dev_fraction: float = checked(number(ge=0, lt=1), 0.1)
+    dev_fraction: float = checked(number(gt=0, lt=1), 0.1)  # 0 would leave no dev set to select on
     conflicting_duplicates: str = checked(one_of(CONFLICT_POLICIES), "keep")
 
 
@@ -254,17 +268,19 @@ class EmbedConfig(_Checked):
 class TrainConfig(_Checked):
     """One DNN's training (params sections train_dnn and kim); `lr` may vary per dataset."""
 
-    epochs: int = checked(integer(1))
+    epochs: int = checked(integer(1, MAX_EPOCHS))
     lr: Any = checked(learning_rate)
     weight_decay: float = checked(number(ge=0))
-    batch_size: int = checked(integer(1))
+    batch_size: int = checked(integer(1, MAX_BATCH_SIZE))
     patience: int = checked(integer(0))
     dropout: float = checked(number(ge=0, lt=1))
-    kernel_sizes: tuple[int, ...] = checked(list_of(integer(1)))
-    filters: int = checked(integer(1))
+    kernel_sizes: tuple[int, ...] = checked(list_of(integer(1)))  # each <= every dataset's max_len: params.py
+    filters: int = checked(integer(1, MAX_FILTERS))
     zero_sum_filters: bool | None = checked(optional_boolean, None)  # tailored net only
-    rate_code_steps: int = checked(integer(0), 0)  # tailored net only: Binomial(T, x) / T inputs; 0 = exact rates
-    neurons_per_class: int = checked(integer(1), 10, key="neurons_per_class")  # tailored net's output population
+    # tailored net only: trained on Binomial(T, x) / T of each input; 0 = exact rates
+    rate_code_steps: int = checked(integer(0, MAX_TIMESTEPS), 0)
+    # the tailored net's output population per class
+    neurons_per_class: int = checked(integer(1, MAX_NEURONS_PER_CLASS), 10, key="neurons_per_class")
 
     def for_dataset(self, dataset: str) -> TrainConfig:
         """This config with `lr` resolved for `dataset` (its own entry, else `default`)."""
@@ -279,24 +295,24 @@ class TrainConfig(_Checked):
 @dataclass(frozen=True)
 class ConvertConfig(_Checked):
     normalisation: str = checked(one_of(NORMALISATIONS), "data_p99.9")
-    eval_batch_size: int = checked(integer(1), 64)
+    eval_batch_size: int = checked(integer(1, MAX_BATCH_SIZE), 64)
 
 
 @dataclass(frozen=True)
 class FinetuneConfig(_Checked):
     """Surrogate-gradient fine-tuning of the converted SNN (snntext.training.finetuning)."""
 
-    epochs: int = checked(integer(0), 5)
+    epochs: int = checked(integer(0, MAX_EPOCHS), 5)
     lr: float = checked(number(gt=0), 1e-4)
     weight_decay: float = checked(number(ge=0), 0.0)
-    batch_size: int = checked(integer(1), 32)
+    batch_size: int = checked(integer(1, MAX_BATCH_SIZE), 32)
     loss: str = checked(one_of(LOSSES), "paper")
     temperature: float = checked(number(gt=0), 1.0)  # count and distill losses: logits = mean counts / temperature
     patience: int = checked(integer(0), 0)  # stop after this many epochs without a dev gain; 0 = never
     zero_sum_filters: bool = checked(boolean, False)  # re-project conv filters to zero weight-sum after every step
-    timesteps: int = checked(integer(1), 50, key="timesteps")  # T while training (the top-level T)
+    timesteps: int = checked(integer(1, MAX_TIMESTEPS), 50, key="timesteps")  # T while training (the top-level T)
     dev_draws: int = checked(integer(1), 1)  # epochs compared on dev accuracy averaged over this many draws
-    eval_batch_size: int = checked(integer(1), 64, key="convert.eval_batch_size")
+    eval_batch_size: int = checked(integer(1, MAX_BATCH_SIZE), 64, key="convert.eval_batch_size")
     max_train_examples: int = checked(integer(0), 0)  # 0 = all; >0 = a seeded subset (for quick studies)
     precision: str = checked(one_of(PRECISIONS), "fp32")  # training convolutions (finetuning.check_precision)
     test_draws: int = checked(integer(1), 1)  # test spike draws of the kept net for the paired gap
@@ -307,10 +323,10 @@ class DirectConfig(_Checked):
     """A SpikingTextCNN trained from random initialisation with surrogate gradients (snntext.training.direct):
     the paper's directly-trained baseline; the top-level T, threshold and surrogate, its own beta."""
 
-    epochs: int = checked(integer(1), 10)
+    epochs: int = checked(integer(1, MAX_EPOCHS), 10)
     lr: float = checked(number(gt=0), 1e-3)
     weight_decay: float = checked(number(ge=0), 0.0)
-    batch_size: int = checked(integer(1), 32)
+    batch_size: int = checked(integer(1, MAX_BATCH_SIZE), 32)
     loss: str = checked(one_of(("paper", "count")), "paper")  # no DNN to distil from
     temperature: float = checked(number(gt=0), 1.0)
     beta: float = checked(number(gt=0, le=1), 0.95)  # the authors' direct-training configs: 0.95
@@ -321,27 +337,27 @@ class DirectConfig(_Checked):
 
 @dataclass(frozen=True)
 class SweepConfig(_Checked):
-    timesteps: tuple[int, ...] = checked(list_of(integer(1), sort=True))
+    timesteps: tuple[int, ...] = checked(list_of(integer(1, MAX_TIMESTEPS), sort=True))
     splits: tuple[str, ...] = checked(list_of(one_of(SPLITS), unique=True), ("test",))
-    batch_size: int = checked(integer(1), 64)
+    batch_size: int = checked(integer(1, MAX_BATCH_SIZE), 64)
 
 
 @dataclass(frozen=True)
 class AttackConfig(_Checked):
     """The attack stage (plus the top-level seed, T and device it runs with)."""
 
-    examples: int = checked(integer(1))
+    examples: int = checked(integer(1, MAX_ATTACK_EXAMPLES))
     recipes: tuple[str, ...] = checked(list_of(one_of(RECIPES), unique=True))
     models: tuple[str, ...] = checked(list_of(one_of(ATTACK_MODELS), unique=True))
     similarity: float = checked(number(ge=-1, le=1))  # a cosine
-    spike_samples: int = checked(integer(1), 1)
-    batch_size: int = checked(integer(1), 128)
+    spike_samples: int = checked(integer(1, MAX_SPIKE_SAMPLES), 1)
+    batch_size: int = checked(integer(1, MAX_BATCH_SIZE), 128)
     backend: str = checked(one_of(ATTACK_BACKENDS), "local")  # local: this process | ray: Ray tasks
-    workers: int = checked(integer(0), 0)  # Ray tasks at a time; 0 = one per CPU core
-    shard_size: int = checked(integer(1), 10)  # examples per shard (the unit of retry and resume)
-    retries: int = checked(integer(0), 2)  # times a failed shard is run again before the stage fails
+    workers: int = checked(integer(0, MAX_WORKERS), 0)  # Ray tasks at a time; 0 = one per CPU core
+    shard_size: int = checked(integer(1, MAX_ATTACK_EXAMPLES), 10)  # examples per shard (the unit of retry and resume)
+    retries: int = checked(integer(0, MAX_RETRIES), 2)  # times a failed shard is run again before the stage fails
     seed: int = checked(integer(0, MAX_SEED), 0, key="seed")
-    timesteps: int = checked(integer(1), 50, key="timesteps")
+    timesteps: int = checked(integer(1, MAX_TIMESTEPS), 50, key="timesteps")
     device: str = checked(one_of(DEVICE_CHOICES), "auto", key="device")
 
 

@@ -1,23 +1,24 @@
 """The only reader of params.yaml: fills the typed configs of snntext.core.config and checks every key.
 
 `load_config` refuses, with one SnntextError naming the file and the dotted key, any value of the
-wrong type or out of range, any unknown key (with the nearest known one), a dataset name that is
-not a key of the source registry, and a vector set of the wrong language. It imports no torch, so a
-stage (and the `check_params` stage that runs before all others) fails within its first second.
+wrong type or out of range (sizes have upper bounds: snntext.core.config), any unknown key (with the
+nearest known one), a dataset name that is not a key of the source registry, a vector set of the wrong
+language, split fractions that leave too little to train on, and a kernel longer than a dataset's
+max_len. It imports no torch, so a stage (and the `check_params` stage that runs before all others)
+fails within its first second.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection, Hashable
+from collections.abc import Collection
 from dataclasses import MISSING, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
-
-import yaml
+from typing import Any, Literal
 
 from snntext.core import paths
 from snntext.core.config import (
+    MIN_TRAIN_SHARE,
     AttackConfig,
     Config,
     ConvertConfig,
@@ -32,9 +33,7 @@ from snntext.core.config import (
     TrainConfig,
 )
 from snntext.core.errors import SnntextError
-
-if TYPE_CHECKING:
-    from snntext.core.registry import Registry
+from snntext.core.registry import Registry, load_registry, read_yaml_file
 
 # (Config attribute, dataclass, params.yaml section or None for top-level keys, fields params.yaml does not set)
 SECTIONS = (
@@ -54,34 +53,14 @@ SECTIONS = (
 _ABSENT = object()
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """safe_load, except that a key given twice in one mapping is an error (PyYAML keeps the last)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
-        seen = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(None, None, f"key {key!r} is given twice", key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep)
-
-
 def read_params_file(path: str | Path | None = None) -> tuple[dict[str, Any], Path]:
-    """params.yaml as a mapping (default: the project's), or a SnntextError naming the file and line."""
+    """params.yaml as a mapping (default: the project's), or a SnntextError naming the file (and line:
+    a byte that is not UTF-8, invalid YAML, a key given twice)."""
     path = Path(path) if path else paths.PARAMS_FILE
     try:
-        text = path.read_text(encoding="utf-8")
+        data = read_yaml_file(path)
     except FileNotFoundError:
         raise SnntextError(f"{path}: params file not found") from None
-    except UnicodeDecodeError as err:
-        raise SnntextError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader) or {}
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise SnntextError(f"{path}{where}: not valid YAML ({getattr(err, 'problem', err)})") from None
     if not isinstance(data, dict):
         raise SnntextError(f"{path}: expected a mapping of keys at the top level")
     return data, path
@@ -130,18 +109,25 @@ def config_from_dict(
 
 
 def _check_across(config: Config, registry: Registry | Literal[False] | None) -> None:
-    """What one key cannot tell alone: per-dataset learning rates, registry names, vector languages."""
+    """What one key cannot tell alone: per-dataset learning rates, the split fractions together,
+    registry names, vector languages, kernel sizes against the datasets' max_len."""
     for section in ("train_dnn", "kim"):
         for dataset in config.run.datasets:
             try:
                 getattr(config, section).for_dataset(dataset)
             except ValueError as err:
                 raise SnntextError(f"{config.source}: key '{section}.lr' {err}") from None
+    test, dev = config.prepare.test_fraction, config.prepare.dev_fraction
+    train_share = (1 - test) * (1 - dev)
+    if round(train_share, 9) < MIN_TRAIN_SHARE:  # rounded: 0.9 and 0.5 leave 0.05, not 0.04999...
+        raise SnntextError(
+            f"{config.source}: keys 'prepare.test_fraction' ({test}) and 'prepare.dev_fraction' ({dev}) leave "
+            f"{train_share:.4g} of a dataset to train on; (1 - test_fraction) * (1 - dev_fraction) must be "
+            f">= {MIN_TRAIN_SHARE}"
+        )
     if registry is False:
         return
     if registry is None:
-        from snntext.core.registry import load_registry
-
         registry = load_registry()
     # A dataset whose registry entry is broken counts as defined: its own stages report the entry's
     # error, so one bad entry of datasets.yaml does not stop the other datasets.
@@ -155,6 +141,12 @@ def _check_across(config: Config, registry: Registry | Literal[False] | None) ->
     names += [("datasets", name, *datasets) for name in config.run.datasets]
     names += [("embed.compare", name, registry.vectors, registry.source) for name in config.embed.compare]
     for key, name, defined, files in names:
+        if name not in defined and registry.user_error and key != "embed.compare":
+            # the user's datasets.yaml is unreadable: its own error first, naming the file and line
+            raise SnntextError(
+                f"{registry.user_error} ({config.source} key '{key}' names {name!r}, which {registry.source} "
+                f"does not define, so it must come from {registry.user_source})"
+            )
         if name not in defined:
             raise SnntextError(
                 f"{config.source}: key '{key}' names {name!r}, which {files} does not "
@@ -167,6 +159,24 @@ def _check_across(config: Config, registry: Registry | Literal[False] | None) ->
             raise SnntextError(
                 f"{config.source}: key '{key}' is {name!r}, not a '{language}' vector set of "
                 f"{registry.source}; choose one of: {fits}"
+            )
+    _check_kernels(config, registry)
+
+
+def _check_kernels(config: Config, registry: Registry) -> None:
+    """A convolution kernel may not be longer than a sentence: every kernel size <= the max_len of every
+    dataset run (a broken registry entry is left to its own stages, as above)."""
+    specs = [registry.datasets[name] for name in config.run.datasets if name in registry.datasets]
+    if not specs:
+        return
+    shortest = min(specs, key=lambda spec: spec.max_len)
+    for section in ("train_dnn", "kim"):
+        longest = max(getattr(config, section).kernel_sizes)
+        if longest > shortest.max_len:
+            raise SnntextError(
+                f"{config.source}: key '{section}.kernel_sizes' has a kernel of {longest} tokens, longer than the "
+                f"max_len {shortest.max_len} of dataset '{shortest.name}' ({shortest.registry_file}); each kernel "
+                f"size must be <= {shortest.max_len}, the shortest max_len of the datasets in 'datasets'"
             )
 
 

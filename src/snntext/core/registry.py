@@ -7,6 +7,9 @@ registry file and the key path (e.g. "datasets.mr.files[0].sha256"), before any 
 
 A broken dataset entry breaks that dataset only: the registry still loads, and asking for that
 dataset (Registry.dataset) raises its error, so `download@mr` works while another entry is wrong.
+A file that cannot be read as a whole (a byte that is not UTF-8, invalid YAML, a key given twice, a
+folder in its place: read_yaml_file) is one error naming it and the line; for datasets.yaml it breaks
+only the datasets it would define.
 Errors in the vectors or resources of sources.yaml stop every stage, as they are shared.
 """
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import re
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar, cast
@@ -61,6 +65,14 @@ class SourceFile:
     def key(self) -> str:
         """The mirror-relative path "<group>/<name>", used in messages."""
         return f"{self.group}/{self.name}"
+
+    @property
+    def local_file(self) -> Path | None:
+        """Where a `path` entry points (an absolute path, or one relative to the project root); None for a url."""
+        if self.path is None:
+            return None
+        path = Path(self.path).expanduser()
+        return path if path.is_absolute() else paths.PROJECT_ROOT / path
 
 
 @dataclass(frozen=True)
@@ -170,7 +182,7 @@ def load_registry(path: str | Path | None = None, user_path: str | Path | None |
         user_path = None if path else paths.USER_DATASETS_FILE
     path = Path(path) if path else paths.SOURCES_FILE
     try:
-        data = _read_yaml(path)
+        data = read_yaml_file(path)
     except FileNotFoundError:
         raise SnntextError(f"{path}: source registry not found") from None
     validator = _Validator(path)
@@ -179,7 +191,7 @@ def load_registry(path: str | Path | None = None, user_path: str | Path | None |
         return registry
     user_path = Path(cast("str | Path", user_path))  # not _DEFAULT (replaced above), not None
     try:
-        user_data = _read_yaml(user_path)
+        user_data = read_yaml_file(user_path)
     except FileNotFoundError:
         return registry
     except SnntextError as err:
@@ -187,10 +199,42 @@ def load_registry(path: str | Path | None = None, user_path: str | Path | None |
     return _Validator(user_path, user=True).add_user_datasets(registry, user_data)
 
 
-def _read_yaml(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8")
+class UniqueKeyLoader(yaml.SafeLoader):
+    """safe_load, except that a key given twice in one mapping is an error (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"key {key!r} is given twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def read_yaml_file(path: Path) -> Any:
+    """A YAML file's content ({} when empty), read as UTF-8 and with no key given twice in a mapping.
+
+    Anything else is one SnntextError naming the file (and the line, for a byte that is not UTF-8, a
+    YAML error or a repeated key); a missing file raises FileNotFoundError, for the caller to word."""
     try:
-        return yaml.safe_load(text) or {}
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise
+    except IsADirectoryError:
+        raise SnntextError(f"{path}: is a folder, not a YAML file") from None
+    except OSError as err:
+        raise SnntextError(f"{path}: cannot be read ({err.strerror or err})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = len(re.findall(rb"\r\n|\r|\n", data[: err.start])) + 1
+        raise SnntextError(
+            f"{path} line {line}: not UTF-8 text ({err.reason} at byte {err.start}); save the file as UTF-8"
+        ) from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # as Path.read_text's universal newlines
+    try:
+        return yaml.load(text, Loader=UniqueKeyLoader) or {}
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""

@@ -3,7 +3,10 @@
 Each registry format (see src/snntext/core/sources.yaml; the user's own datasets: datasets.yaml)
 has one reader; all give rows of (text, label) with the label as an index into the entry's `labels`.
 Rows without text are dropped and counted by reason: "empty_text" (an empty line, or an empty text
-field), "label_only" (a line or row holding a label and no text).
+field), "label_only" (a line or row holding a label and no text). An error in a file names the file
+and line; for a local `path` file of datasets.yaml, the user's file rather than its copy in data/raw.
+Prepare refuses, before writing anything, a dataset whose splits leave train, dev or test with fewer
+than MIN_SPLIT_ROWS rows, or whose rows all have one label.
 
 Facts about the files that shape the readers:
 - MR and Subj are cp1252 and contain byte 0x85 (cp1252 '…'). Read as latin-1 that byte is
@@ -23,6 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +44,7 @@ if TYPE_CHECKING:
     from _csv import _QuotingType  # typeshed's: the csv.QUOTE_* values
 
 SPLIT_FILES = {split: f"{split}.tsv" for split in SPLITS}
+MIN_SPLIT_ROWS = 10  # prepare refuses a dataset whose train, dev or test split has fewer rows
 
 
 @dataclass
@@ -75,8 +80,39 @@ def _raw_path(raw_dir: Path, source_file) -> Path:
     return path
 
 
-def _read_lines(path: Path, encoding: str) -> list[tuple[int, str]]:
+def _shown(path: Path, source_file) -> Path:
+    """The file to name in messages about `path`: for a local `path` entry of datasets.yaml the user's
+    own file (data/raw holds a copy checked against its sha256, so the lines are the same), else `path`."""
+    return source_file.local_file or path
+
+
+def _encoding_error(encoding: str, reason: str) -> str:
+    return (
+        f"not valid {encoding} ({reason}); "
+        f"check the file's 'encoding' in its registry entry (sources.yaml or datasets.yaml)"
+    )
+
+
+def _read_text(path: Path, encoding: str, shown: Path) -> str:
+    """The whole file as text (universal newlines); a byte that does not decode names its line, counted
+    as _csv_records counts them (\\r\\n, \\r and \\n each end one)."""
+    try:
+        return path.read_text(encoding=encoding)
+    except UnicodeDecodeError:
+        pass
+    data = path.read_bytes()
+    try:  # again in one piece: read_text decodes in chunks, so its error's offset is within a chunk
+        data.decode(encoding)
+    except UnicodeDecodeError as err:
+        before = data[: err.start].decode(encoding, errors="replace")
+        line = len(re.findall(r"\r\n|\r|\n", before)) + 1
+        raise SnntextError(f"{shown} line {line}: {_encoding_error(encoding, err.reason)}") from None
+    raise SnntextError(f"{shown}: {_encoding_error(encoding, 'a byte that does not decode')}")
+
+
+def _read_lines(path: Path, encoding: str, shown: Path | None = None) -> list[tuple[int, str]]:
     """(line number, text) for each line; split on b"\\n" only, trailing \\r/whitespace stripped."""
+    shown = path if shown is None else shown
     data = path.read_bytes()
     pieces = data.split(b"\n")
     if pieces and pieces[-1] == b"":
@@ -86,10 +122,8 @@ def _read_lines(path: Path, encoding: str) -> list[tuple[int, str]]:
         try:
             text = raw.decode(encoding)
         except UnicodeDecodeError as err:
-            raise SnntextError(
-                f"{path} line {number}: not valid {encoding} ({err.reason} at byte {err.start}); "
-                f"check the file's 'encoding' in its registry entry (sources.yaml or datasets.yaml)"
-            ) from None
+            reason = f"{err.reason} at byte {err.start}"
+            raise SnntextError(f"{shown} line {number}: {_encoding_error(encoding, reason)}") from None
         lines.append((number, text.strip()))
     return lines
 
@@ -116,7 +150,7 @@ def _read_polarity_file(path: Path, source_file, spec, dropped: Counter) -> list
             f"{spec.registry_file}: file {source_file.name} needs 'label' in 0..{n_labels - 1}, got {label!r}"
         )
     rows = []
-    for _, text in _read_lines(path, source_file.encoding):
+    for _, text in _read_lines(path, source_file.encoding, _shown(path, source_file)):
         if not text:
             dropped["empty_text"] += 1
             continue
@@ -127,8 +161,9 @@ def _read_polarity_file(path: Path, source_file, spec, dropped: Counter) -> list
 def _read_label_first(path: Path, source_file, spec, dropped: Counter) -> list[tuple[str, int]]:
     """ "<label> <sentence>" a line; a line holding only a label is dropped (counted as "label_only")."""
     rows = []
-    for number, line in _read_lines(path, source_file.encoding):
-        where = f"{path} line {number}"
+    shown = _shown(path, source_file)
+    for number, line in _read_lines(path, source_file.encoding, shown):
+        where = f"{shown} line {number}"
         if not line:
             dropped["empty_text"] += 1
             continue
@@ -193,23 +228,22 @@ def _label_index(value: str, n_labels: int, where: str) -> int:
 def _read_label_review_csv(path: Path, source_file, spec, dropped: Counter) -> list[tuple[str, int]]:
     """CSV with header label,review (quoted fields may hold commas and doubled quotes, not line breaks)."""
     n_labels = len(spec.labels)
-    try:
-        content = path.read_text(encoding=source_file.encoding)
-    except UnicodeDecodeError as err:
-        raise SnntextError(f"{path}: not valid {source_file.encoding} at byte {err.start}") from None
-    records = _csv_records(path, content.lstrip("\ufeff"))
+    shown = _shown(path, source_file)
+    content = _read_text(path, source_file.encoding, shown)
+    records = _csv_records(shown, content.lstrip("\ufeff"))
     try:
         _, header = next(records)
     except StopIteration:
-        raise SnntextError(f"{path}: empty file; expected a header line 'label,review'") from None
+        raise SnntextError(f"{shown}: empty file; expected a header line 'label,review'") from None
     header = [column.strip() for column in header]
     if header != ["label", "review"]:
-        raise SnntextError(f"{path} line 1: header is {','.join(header)!r}, expected 'label,review'")
+        raise SnntextError(f"{shown} line 1: header is {','.join(header)!r}, expected 'label,review'")
     rows = []
     for number, record in records:
-        where = f"{path} line {number}"
+        where = f"{shown} line {number}"
         if not record:
-            continue  # a blank line carries no row
+            dropped["empty_text"] += 1  # a blank line carries no row: counted, as the other formats count it
+            continue
         if len(record) != 2:
             raise SnntextError(f"{where}: expected 2 fields (label,review), got {len(record)}; quote the review")
         label = _label_index(record[0].strip(), n_labels, where)
@@ -225,28 +259,26 @@ def _read_table(path: Path, source_file, spec, dropped: Counter) -> list[tuple[s
     """A delimited file with a header row; the entry names the text and label columns (quoting csv:
     "..." fields may hold the delimiter and doubled quotes, not line breaks; none: quotes are text)."""
     layout = spec.table
-    try:
-        content = path.read_text(encoding=source_file.encoding)
-    except UnicodeDecodeError as err:
-        raise SnntextError(f"{path}: not valid {source_file.encoding} at byte {err.start}") from None
+    shown = _shown(path, source_file)
+    content = _read_text(path, source_file.encoding, shown)
     quoting: _QuotingType = csv.QUOTE_NONE if layout.quoting == "none" else csv.QUOTE_MINIMAL
-    records = _csv_records(path, content.lstrip("\ufeff"), layout.delimiter, quoting)
+    records = _csv_records(shown, content.lstrip("\ufeff"), layout.delimiter, quoting)
     try:
         _, header = next(records)
     except StopIteration:
-        raise SnntextError(f"{path}: empty file; expected a header line naming the columns") from None
+        raise SnntextError(f"{shown}: empty file; expected a header line naming the columns") from None
     header = [column.strip() for column in header]
     where_set = f"datasets.{spec.name} in {spec.registry_file}"
     for key, column in (("text_column", layout.text_column), ("label_column", layout.label_column)):
         if column not in header:
             raise SnntextError(
-                f"{path} line 1: no column {column!r} (the header has {', '.join(map(repr, header))}); "
+                f"{shown} line 1: no column {column!r} (the header has {', '.join(map(repr, header))}); "
                 f"fix {key} of {where_set}, or its delimiter {layout.delimiter!r}"
             )
     text_at, label_at = header.index(layout.text_column), header.index(layout.label_column)
     rows = []
     for number, record in records:
-        where = f"{path} line {number}"
+        where = f"{shown} line {number}"
         if not any(value.strip() for value in record):
             dropped["empty_text"] += 1
             continue
@@ -394,6 +426,51 @@ def split_stats(frame: pd.DataFrame, labels: list[str], language: str, max_len: 
     }
 
 
+def check_splits(
+    spec,
+    parsed: ParsedDataset,
+    splits: dict[str, pd.DataFrame],
+    raw_dir: str | Path,
+    test_fraction: float,
+    dev_fraction: float,
+    min_rows: int = MIN_SPLIT_ROWS,
+) -> None:
+    """Refuse a dataset that cannot be trained and evaluated, with one SnntextError naming its registry
+    entry and files: rows of a single label, fewer than `min_rows` rows in train, dev or test, or a
+    train split of one label."""
+    entry = f"{spec.registry_file}: datasets.{spec.name}"
+    files = ", ".join(str(_shown(Path(raw_dir) / f.group / f.name, f)) for f in spec.files)
+    everything = pd.concat(list(splits.values()), ignore_index=True)
+    present = sorted(set(everything["label"].tolist()))
+    if len(present) == 1:
+        raise SnntextError(
+            f"{entry}: all {len(everything)} rows of {files} have label {spec.labels[present[0]]!r}; a classifier "
+            f"needs rows of at least two of its labels ({', '.join(spec.labels)})"
+        )
+    counts = {name: len(splits[name]) for name in SPLITS}
+    if min(counts.values()) < min_rows:
+        source = split_source(parsed.splits)
+        fractions = {
+            "standard": "",
+            "dev_from_train": f" (dev drawn from train: prepare.dev_fraction {dev_fraction})",
+            "stratified": f" (prepare.test_fraction {test_fraction}, prepare.dev_fraction {dev_fraction})",
+        }[source]
+        dropped = "".join(f", {count} {reason} dropped" for reason, count in parsed.dropped.items())
+        few = source == "standard" or len(everything) < len(SPLITS) * min_rows  # no fractions would do
+        fix = "add rows" if few else "add rows, or change those fractions"
+        raise SnntextError(
+            f"{entry}: its splits{fractions} have {', '.join(f'{n} {c}' for n, c in counts.items())} rows "
+            f"({len(everything)} read from {files}{dropped}); prepare needs at least {min_rows} rows in each of "
+            f"train, dev and test: {fix}"
+        )
+    trained = sorted(set(splits["train"]["label"].tolist()))
+    if len(trained) == 1:
+        raise SnntextError(
+            f"{entry}: every train row (of {files}) has label {spec.labels[trained[0]]!r}; a classifier needs "
+            "rows of at least two labels to train on"
+        )
+
+
 def prepare_dataset(
     spec,
     raw_dir: str | Path,
@@ -403,14 +480,17 @@ def prepare_dataset(
     test_fraction: float,
     dev_fraction: float,
     conflicting_duplicates: str = "keep",
+    min_rows: int = MIN_SPLIT_ROWS,
 ) -> dict:
     """Parse, split (standard splits kept; a missing dev drawn from train; else stratified from
-    `seed`), write out_dir/{train,dev,test}.tsv and the stats JSON; returns the stats.
+    `seed`), check the splits (check_splits: nothing is written for a dataset it refuses), write
+    out_dir/{train,dev,test}.tsv and the stats JSON; returns the stats.
 
     stats["split_source"]: "standard" (the files' train, dev, test), "dev_from_train" (the files'
     train and test; dev drawn from train by dev_fraction), "stratified" (test and dev drawn)."""
     parsed = parse_dataset(spec, raw_dir, conflicting_duplicates)
     splits = split_dataset(parsed.splits, test_fraction, dev_fraction, seed)
+    check_splits(spec, parsed, splits, raw_dir, test_fraction, dev_fraction, min_rows)
     for name in SPLITS:
         write_split(splits[name], Path(out_dir) / SPLIT_FILES[name])
     source = split_source(parsed.splits)

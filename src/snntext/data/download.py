@@ -372,9 +372,9 @@ _LOCK_HEADER = """\
 
 def local_file(src: SourceFile) -> Path:
     """Where a `path` entry points: an absolute path, or one relative to the project root."""
-    assert src.path is not None  # called for `path` entries only
-    path = Path(src.path).expanduser()
-    return path if path.is_absolute() else paths.PROJECT_ROOT / path
+    path = src.local_file
+    assert path is not None  # called for `path` entries only
+    return path
 
 
 def read_lock(lock_file: Path) -> dict[str, dict[str, str]]:
