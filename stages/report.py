@@ -4,8 +4,10 @@ Reads metrics/{prepare,embed,train_dnn,convert,finetune,sweep}/<dataset>.json (w
 beside the headline files of train_dnn, convert, finetune and attack; + the train_dnn and finetune history CSVs) for every dataset in params `datasets`, and metrics/attack/<dataset>.json
 where present; the paper's own numbers come from src/snntext/report/paper.yaml. Refuses, naming
 the file, before writing anything if a metrics file is missing or malformed. Writes
-reports/{accuracy,energy,robustness,README}.md, reports/figures/*.png, and the accuracy table into
-README.md between <!-- results:start --> and <!-- results:end --> (skipped when absent).
+reports/{accuracy,energy,robustness,README}.md, reports/figures/*.png, and the numbers README.md and
+docs/*.md quote from the run, between their markers (<!-- results:start --> ... <!-- results:end --> for the
+README's accuracy table, <!-- generated:NAME:start --> ... <!-- generated:NAME:end --> for the others;
+snntext.report.doc_blocks); a file without markers is left alone.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ def main() -> None:
         metrics_dir=paths.METRICS_DIR,
         reports_dir=paths.REPORTS_DIR,
         readme=paths.PROJECT_ROOT / "README.md",
+        docs_dir=paths.PROJECT_ROOT / "docs",
     )
     print("report: wrote " + ", ".join(str(p.relative_to(paths.PROJECT_ROOT)) for p in written))
 

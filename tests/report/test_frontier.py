@@ -289,3 +289,32 @@ def test_recorded_wall_times_are_stated():
         grid["points"], REFERENCE, ["mr", "chnsenti"], settings=settings, figure=None, grid_info={}, params=PARAMS
     )
     assert "`T4` 25 min; not recorded for the others (run before per-setting times were kept)." in text
+
+
+def test_what_stands_in_the_way_shows_the_dnn_the_rate_code_losses_were_measured_against():
+    """The sweep's losses are the committed run's DNN's: that DNN's accuracy stands beside them, not the grid's
+    reference DNN (another run), and the text says which."""
+    points = fake_grid({"T50": (50, -0.005)}, bases={"mr": 0.74, "chnsenti": 0.85})["points"]
+    text = frontier_markdown(
+        points,
+        {"mr": 0.74, "chnsenti": 0.85},
+        ["mr", "chnsenti"],
+        settings={},
+        figure=None,
+        grid_info={},
+        params=PARAMS,
+        rate_coded_dnn={"mr": {5: -0.04}},
+        rate_coded_reference={"mr": 0.76, "chnsenti": 0.85},
+    )
+    section = text.split("## What stands in the way")[1].split("## ")[0]
+    assert "| MR | 50.0 |" in section and "| 76.00 | −4.00 |" in section and "74.00" not in section
+    assert "Committed run's DNN test acc" in section and "not the grid's reference DNN" in section
+
+
+def test_the_overheads_table_shows_the_low_energy_profile():
+    grid = fake_grid({"T50": (50, -0.005), "T2": (2, -0.014), "T4": (4, -0.005)})  # both meet; T4 has the margin
+    text = frontier_markdown(
+        grid["points"], REFERENCE, ["mr", "chnsenti"], settings={}, figure=None, grid_info={}, params=PARAMS
+    )
+    section = text.split("## What the headline formula leaves out")[1].split("## ")[0]
+    assert "| `T4` | MR |" in section and "| `T2` |" not in section

@@ -17,7 +17,8 @@ import yaml
 
 from snntext.core.errors import SnntextError
 from snntext.report.accuracy import results_table
-from snntext.report.build import README_END, README_START, update_readme_results, write_reports
+from snntext.report.build import write_reports
+from snntext.report.doc_blocks import RESULTS, markers, replace_blocks
 from snntext.report.markdown import pct
 from snntext.report.metrics import Measured, load_run_metrics, measured
 from snntext.report.paper import load_paper
@@ -185,14 +186,11 @@ def test_paper_numbers_are_the_issue_s():
     assert [rows["snn"]["values"][d] for d in order] == [75.45, 80.91, 41.63, 90.60, 85.02, 86.66]
 
 
-def test_readme_results_between_markers_only(tmp_path):
-    readme = tmp_path / "README.md"
-    readme.write_text(f"# x\n\nbefore\n{README_START}\nold\n{README_END}\nafter\n")
-    assert update_readme_results(readme, "| new |")
-    assert readme.read_text() == f"# x\n\nbefore\n{README_START}\n| new |\n{README_END}\nafter\n"
-    plain = tmp_path / "PLAIN.md"
-    plain.write_text("no markers\n")
-    assert not update_readme_results(plain, "| new |") and plain.read_text() == "no markers\n"
+def test_readme_results_between_markers_only():
+    start, end = markers(RESULTS)
+    text = f"# x\n\nbefore\n{start}\nold\n{end}\nafter\n"
+    assert replace_blocks(text, {RESULTS: "| new |"}, "README.md") == f"# x\n\nbefore\n{start}\n| new |\n{end}\nafter\n"
+    assert replace_blocks("no markers\n", {RESULTS: "| new |"}, "PLAIN.md") == "no markers\n"
 
 
 def _run_stage(root: Path) -> subprocess.CompletedProcess:
@@ -222,7 +220,8 @@ def write_params(path: Path) -> None:
 def test_stage_writes_reports_and_readme_block(tmp_path):
     write_fake_run(tmp_path / "metrics")
     write_params(tmp_path / "params.yaml")
-    (tmp_path / "README.md").write_text(f"intro\n{README_START}\n{README_END}\n")
+    start, end = markers(RESULTS)
+    (tmp_path / "README.md").write_text(f"intro\n{start}\n{end}\n")
     done = _run_stage(tmp_path)
     assert done.returncode == 0, done.stderr
     for name in DOCUMENTS:
@@ -343,3 +342,15 @@ def test_a_run_without_the_optional_stages_is_reported_saying_what_is_missing(tm
     assert "## Stages not run" in readme and "- sweep: MR, ChnSenti" in readme
     assert "_Not run: `dvc repro sweep_timesteps`._" in (tmp_path / "reports" / "accuracy.md").read_text()
     assert not (tmp_path / "reports" / "figures" / "accuracy_vs_timesteps.png").exists()
+
+
+def test_a_figure_the_run_no_longer_draws_is_removed(tmp_path):
+    datasets = write_fake_run(tmp_path / "metrics")
+    figures = tmp_path / "reports" / "figures"
+    figures.mkdir(parents=True)
+    (figures / "accuracy_vs_timesteps.png").write_bytes(b"stale")
+    shutil.rmtree(tmp_path / "metrics" / "sweep")
+    write_reports(
+        datasets, PARAMS, metrics_dir=tmp_path / "metrics", reports_dir=tmp_path / "reports", environment=ENVIRONMENT
+    )
+    assert not (figures / "accuracy_vs_timesteps.png").exists() and list(figures.glob("*.png"))

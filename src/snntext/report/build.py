@@ -14,7 +14,8 @@ from snntext.core.atomic import write_text_atomic
 from snntext.core.cpu_kernels import SWITCH as PORTABLE_CPU_SWITCH
 from snntext.core.errors import SnntextError
 from snntext.report import frontier
-from snntext.report.accuracy import accuracy_markdown, results_table
+from snntext.report.accuracy import accuracy_markdown
+from snntext.report.doc_blocks import generated_blocks, updated_files
 from snntext.report.energy import energy_markdown
 from snntext.report.markdown import FIGURES
 from snntext.report.metrics import load_run_metrics, lookup
@@ -22,7 +23,6 @@ from snntext.report.paper import load_paper
 from snntext.report.robustness import robustness_markdown
 from snntext.report.run_readme import run_readme_markdown
 
-README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 SETTINGS = (  # (label, params key) shown in reports/README.md
     ("seed", "seed"),
     ("seeds", "seeds"),
@@ -126,20 +126,6 @@ def embedding_dims(run) -> dict[str, int | None]:
     return dims
 
 
-def update_readme_results(readme: Path, table_markdown: str) -> bool:
-    """Replace what lies between the results markers of `readme`; False (untouched) when they are absent."""
-    if not readme.is_file():
-        return False
-    text = readme.read_text(encoding="utf-8")
-    start, end = text.find(README_START), text.find(README_END)
-    if start < 0 or end < start:
-        return False
-    new = text[: start + len(README_START)] + "\n" + table_markdown.rstrip() + "\n" + text[end:]
-    if new != text:
-        write_text_atomic(readme, new)
-    return True
-
-
 def frontier_points(run, grid: dict | None) -> list[dict]:
     """The committed run's points (setting `default`) and the energy grid's, on the run's datasets."""
     grid_points = [
@@ -179,6 +165,7 @@ def frontier_section(run, params: dict, grid: dict | None) -> str:
         grid_info=grid,
         params=params,
         rate_coded_dnn=coded,
+        rate_coded_reference={ds: m.stages["train_dnn"]["dnn_test_acc"] for ds, m in run.items()},
     )
 
 
@@ -194,18 +181,6 @@ def render_markdown(run, params: dict, environment: dict[str, str], grid: dict |
         "robustness.md": robustness_markdown(run),
         "README.md": run_readme_markdown(run, run_settings(params), environment),
     }
-
-
-def readme_results(run) -> str:
-    """The block copied into the project README: the test-accuracy table and a link to the full report."""
-    return "\n".join(
-        [
-            results_table(run, load_paper()),
-            "",
-            "Test accuracy (%), from `reports/accuracy.md` (written by the `report` stage); energy and "
-            "robustness: `reports/energy.md`, `reports/robustness.md`.",
-        ]
-    )
 
 
 def write_figures(run, figures_dir: Path, grid: dict | None = None) -> list[Path]:
@@ -253,19 +228,27 @@ def write_reports(
     metrics_dir: Path,
     reports_dir: Path,
     readme: Path | None = None,
+    docs_dir: Path | None = None,
     environment: dict[str, str] | None = None,
 ) -> list[Path]:
-    """Check every metrics file, then write reports/*.md and reports/figures/*.png; returns the paths written.
-    `params`: params.yaml as read (Config.raw), shown in reports/README.md."""
+    """Check every metrics file, then write reports/*.md and reports/figures/*.png, and rewrite the generated
+    blocks of `readme` and of `docs_dir`/*.md (snntext.report.doc_blocks); returns the paths written (a file
+    whose blocks were already current is left untouched and not listed). `params`: params.yaml as read
+    (Config.raw), shown in reports/README.md. A file naming a block the report does not write stops it before
+    anything is written."""
     run = load_run_metrics(list(datasets), Path(metrics_dir))
     grid = frontier.load_grid(Path(metrics_dir) / frontier.GRID_FILE)
     documents = render_markdown(run, params, environment if environment is not None else environment_info(), grid)
-    block = readme_results(run)
+    quoting = ([Path(readme)] if readme is not None else []) + (sorted(Path(docs_dir).glob("*.md")) if docs_dir else [])
+    updates = updated_files(quoting, generated_blocks(run, params, grid))
     reports_dir = Path(reports_dir)
     written = write_figures(run, reports_dir / "figures", grid)
+    for stale in set((reports_dir / "figures").glob("*.png")) - set(written):  # a figure this run does not draw
+        stale.unlink()
     for name, text in documents.items():
         write_text_atomic(reports_dir / name, text)
         written.append(reports_dir / name)
-    if readme is not None and update_readme_results(Path(readme), block):
-        written.append(Path(readme))
+    for path, text in updates.items():
+        write_text_atomic(path, text)
+        written.append(path)
     return written

@@ -256,9 +256,12 @@ def frontier_markdown(
     grid_info: dict,
     params: dict,
     rate_coded_dnn: dict[str, dict[int, float]] | None = None,
+    rate_coded_reference: dict[str, float] | None = None,
 ) -> str:
     """The frontier section of reports/energy.md: target verdict, per-setting summary, per-dataset
-    frontier tables, the costs the formula leaves out, fine-tuning cost against T."""
+    frontier tables, the costs the formula leaves out, fine-tuning cost against T. `rate_coded_dnn`: per
+    dataset, T -> what T rate-coded steps cost a DNN (a share, the sweep stage's); `rate_coded_reference`: the
+    test accuracy of the DNN those losses were measured against (default `reference`)."""
     summary = setting_summary(points, reference, datasets)
     names = list(summary)
     what = {name: settings.get(name, {}).get("what", name) for name in names}
@@ -425,24 +428,31 @@ def frontier_markdown(
             ),
             "",
         ]
-    lines += _bound_section(points, reference, datasets, rate_coded_dnn or {})
-    lines += _overheads_section(points, datasets, params, winners or within or names)
+    lines += _bound_section(points, reference, datasets, rate_coded_dnn or {}, rate_coded_reference or reference)
+    profile = low_energy_profile(summary)
+    lines += _overheads_section(points, datasets, params, ([profile] if profile else []) + (winners or within or names))
     lines += _direct_encoding_section(points, datasets)
     lines += _cost_section(points)
     return "\n".join(lines)
 
 
 def _bound_section(
-    points: list[dict], reference: dict[str, float], datasets: list[str], rate_coded_dnn: dict[str, dict[int, float]]
+    points: list[dict],
+    reference: dict[str, float],
+    datasets: list[str],
+    rate_coded_dnn: dict[str, dict[int, float]],
+    rate_coded_reference: dict[str, float],
 ) -> list[str]:
-    """rate_coded_dnn: per dataset, T -> the tailored DNN's test accuracy on T-step rate-coded input minus its
-    accuracy on the rates (a share). What stands in the way: the T at which the ratio reaches the target, from the measured input rate, and
-    what T rate-coded steps cost the DNN itself (the sweep stage: the DNN on the mean of T Bernoulli draws)."""
+    """rate_coded_dnn: per dataset, T -> a tailored DNN's test accuracy on T-step rate-coded input minus its
+    accuracy on the rates (a share); rate_coded_reference: that DNN's test accuracy (the committed run's, whose
+    sweep stage measured the losses; not necessarily the frontier's reference DNN). What stands in the way: the
+    T at which the ratio reaches the target, from the baseline setting's measured input rate, and what T
+    rate-coded steps cost the DNN itself (the sweep stage: the DNN on the mean of T Bernoulli draws)."""
     base = baseline_name(points)
     rows, ts = [], sorted({t for curve in rate_coded_dnn.values() for t in curve if t <= 20})
     for ds in datasets:
         p = next((p for p in points if p["setting"] == base and p["dataset"] == ds), None)
-        if p is None or ds not in reference:
+        if p is None or ds not in rate_coded_reference:
             continue
         e = p["energy"]
         # ratio = T x rate x E_AC / E_MAC on (nearly) every operation: the largest T that keeps it at the target
@@ -453,27 +463,35 @@ def _bound_section(
                 display(ds),
                 f"{100 * p['input_rate']:.1f}",
                 f"{t_max:.1f}",
-                f"{100 * reference[ds]:.2f}",
+                f"{100 * rate_coded_reference[ds]:.2f}",
                 *[_fmt(100 * curve[t], "+.2f") if t in curve else MISSING for t in ts],
             ]
         )
     if not rows:
         return []
+    source = (
+        "the committed run"
+        if base == DEFAULT
+        else f"`{base}`, the grid's run of the committed params, the frontier's reference above"
+    )
     return [
         "## What stands in the way",
         "",
         f"The SNN's energy grows as T x input rate, so a ratio of {TARGET_RATIO} caps T at the value below (at the "
-        "input rate measured at T = 50). The last columns show what a rate code of T steps costs the tailored DNN "
-        "itself, fed the mean of T Bernoulli draws of its input instead of the rates (the `sweep_timesteps` stage of "
-        "the committed run, against that run's DNN): information the spike train does not carry, which no fine-tuning of the SNN can restore.",
+        f"input rate measured at T = 50, in {source}). The last columns show what a rate code of T steps costs the "
+        "tailored DNN itself, fed the mean of T Bernoulli draws of its input instead of the rates: the "
+        "`sweep_timesteps` stage of the committed run, each loss against that run's own DNN, whose test accuracy is "
+        "the column before them"
+        + ("" if base == DEFAULT else " (not the grid's reference DNN, which was trained in another run)")
+        + ": information the spike train does not carry, which no fine-tuning of the SNN can restore.",
         "",
         markdown_table(
             [
                 "Dataset",
                 "Input rate %",
                 "Largest T at the target ratio",
-                "DNN test acc",
-                *[f"DNN on T = {t} (points)" for t in ts],
+                "Committed run's DNN test acc",
+                *[f"That DNN on T = {t} (points)" for t in ts],
             ],
             rows,
         ),
@@ -481,26 +499,38 @@ def _bound_section(
     ]
 
 
-def _overheads_section(points: list[dict], datasets: list[str], params: dict, preferred: list[str]) -> list[str]:
+def overhead_ratios(points: list[dict], name: str, dataset: str, params: dict) -> list[float] | None:
+    """The ratio SNN / reference DNN of setting `name` on `dataset` with each of TERMS added in turn to the
+    headline (cumulative, in TERMS order); None when the grid has no such point."""
     filters = int(params.get("train_dnn", {}).get("filters", 100))
     beta = float(params.get("beta", 1.0))
+    p = next((p for p in points if p["setting"] == name and p["dataset"] == dataset), None)
+    if p is None:
+        return None
+    o = overheads(p["energy"], p["firing_rates"], filters=filters, beta=beta)
+    base = baseline_name(points)
+    ref = next((q for q in points if q["setting"] == base and q["dataset"] == dataset), p)  # the reference DNN
+    dnn_terms = overheads(ref["energy"], ref["firing_rates"], filters=filters, beta=beta)["dnn_uj"]
+    running_snn, running_dnn, ratios = p["energy_uj"], p["dnn_energy_uj"], []
+    for term in TERMS:
+        running_snn += o["snn_uj"][term]
+        running_dnn += dnn_terms[term]
+        ratios.append(running_snn / running_dnn)
+    return ratios
+
+
+def _overheads_section(points: list[dict], datasets: list[str], params: dict, preferred: list[str]) -> list[str]:
+    """The baseline setting and the first of `preferred` (the low-energy profile when there is one)."""
     base = baseline_name(points)
     chosen = [base] + [n for n in preferred if n != base][:1]
     rows = []
     for name in chosen:
         for ds in datasets:
-            p = next((p for p in points if p["setting"] == name and p["dataset"] == ds), None)
-            if p is None:
+            ratios = overhead_ratios(points, name, ds, params)
+            if ratios is None:
                 continue
-            o = overheads(p["energy"], p["firing_rates"], filters=filters, beta=beta)
-            ref = next((q for q in points if q["setting"] == base and q["dataset"] == ds), p)  # the reference DNN
-            dnn_terms = overheads(ref["energy"], ref["firing_rates"], filters=filters, beta=beta)["dnn_uj"]
-            running_snn, running_dnn, cells = p["energy_uj"], p["dnn_energy_uj"], []
-            for term in TERMS:
-                running_snn += o["snn_uj"][term]
-                running_dnn += dnn_terms[term]
-                cells.append(f"{running_snn / running_dnn:.2f}")
-            rows.append([f"`{name}`", display(ds), f"{p['ratio']:.2f}", *cells])
+            p = next(p for p in points if p["setting"] == name and p["dataset"] == ds)
+            rows.append([f"`{name}`", display(ds), f"{p['ratio']:.2f}", *[f"{r:.2f}" for r in ratios]])
     out = [
         "## What the headline formula leaves out",
         "",

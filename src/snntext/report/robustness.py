@@ -157,6 +157,13 @@ def _statistics(attacked: dict[str, dict], run: dict[str, DatasetMetrics]) -> tu
     return per_dataset, pooled
 
 
+def attack_statistics(run: dict[str, DatasetMetrics]) -> tuple[dict, dict | None]:
+    """The statistics the report reads its verdicts from: per dataset (those with per-example outcomes) and
+    pooled over the datasets with the tailored DNN (None when there is nothing to pool)."""
+    attacked = {ds: m.stages["attack"] for ds, m in run.items() if "attack" in m.stages}
+    return _statistics(attacked, run) if attacked else ({}, None)
+
+
 def _overall_section(attacked: dict, per_dataset: dict, pooled: dict | None) -> list[str]:
     parts = ["## Overall: all datasets and recipes", ""]
     if pooled is None:
