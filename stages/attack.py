@@ -10,7 +10,7 @@ data/attack/<dataset>/shards/, so a killed run resumes where it stopped. Writes 
 wall time; the per-example outcomes; bootstrap intervals and paired SNN - DNN differences; skipped recipes
 with their reason; shard bookkeeping) and data/attack/<dataset>/<model>__<recipe>.csv (successful
 adversarial examples).
-Params: seed, timesteps, device, attack.* (examples, recipes, models, spike_samples, similarity, batch_size,
+Params: seed, timesteps, device, attack.* (examples, recipes, models, spike_samples, eot_draws, similarity, batch_size,
 backend, workers, shard_size, retries).
 """
 

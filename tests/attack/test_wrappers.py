@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 import torch
@@ -78,6 +80,7 @@ def test_unseen_word_gets_the_tables_input_code(wrappers, tiny_pipeline):
 
 
 def test_snn_wrapper_deterministic_matches_direct_evaluation(wrappers, tiny_pipeline):
+    """The deterministic SNN: the model on the frozen noise U [T, max_len, D] of the seed against the rates."""
     snn, T = tiny_pipeline["snn"], 20
     texts = [t for t, _ in EXAMPLES]
     wrapper = wrappers.SNNWrapper(
@@ -86,36 +89,123 @@ def test_snn_wrapper_deterministic_matches_direct_evaluation(wrappers, tiny_pipe
     scores = wrapper(texts)
     table = torch.from_numpy(tiny_pipeline["embedded"]["table"])
     ids = torch.from_numpy(tiny_pipeline["embedded"]["arrays"]["test_ids"].astype(np.int64))
-    for i, text in enumerate(texts):  # direct: the model on spikes from the text's own generator
-        generator = torch.Generator().manual_seed(wrappers.text_seed(text, 3))
-        spikes = rate_spikes(table[ids[i : i + 1]], T, generator)
-        direct = population_scores(snn(spikes).sum(0), 2) / T
-        np.testing.assert_allclose(scores[i], direct[0].numpy())
-    # same text, other batch company and order: same scores
+    noise = torch.rand((T, 12, 10), generator=torch.Generator().manual_seed(3))  # max_len 12, D 10
+    spikes = (noise[:, None] < table[ids][None]).float()
+    direct = population_scores(snn(spikes).sum(0), 2) / T
+    np.testing.assert_allclose(scores, direct.numpy())
+    # same text, other batch company, order and batch size: same scores
     again = wrapper([texts[2], "the story is bland", texts[0]])
     np.testing.assert_allclose(again[0], scores[2])
     np.testing.assert_allclose(again[2], scores[0])
+    alone = wrappers.SNNWrapper(snn, make_encoder(wrappers, tiny_pipeline), timesteps=T, num_classes=2, seed=3)
+    np.testing.assert_allclose(alone([texts[1]])[0], scores[1])
+    np.testing.assert_allclose(alone(texts[::-1]), scores[::-1])
     assert wrapper.queries == 6
 
 
-def test_snn_wrapper_stochastic_redraws_and_is_seeded(wrappers, tiny_pipeline):
+def test_frozen_noise_covers_max_len_and_the_tables_columns_once_per_wrapper(wrappers, tiny_pipeline):
+    from snntext.coding.input_codes import signed_table
+
+    wrapper = wrappers.SNNWrapper(
+        tiny_pipeline["snn"], make_encoder(wrappers, tiny_pipeline), timesteps=7, num_classes=2, seed=5
+    )
+    assert wrapper.noise is not None and wrapper.noise.shape == (7, 12, 10)  # T, max_len, D
+    assert wrapper.noise.device == torch.device("cpu") and wrapper.noise.dtype == torch.float32
+    assert torch.equal(wrapper.noise, wrappers.frozen_noise(7, 12, 10, seed=5))
+    assert not torch.equal(wrapper.noise, wrappers.frozen_noise(7, 12, 10, seed=6))
+    made = wrapper.noise.data_ptr()
+    wrapper([t for t, _ in EXAMPLES])
+    wrapper.reseed(11)  # the runner reseeds per example and recipe: the frozen noise stays
+    wrapper(["cinema is nice"])  # a word added to the table: rows, not columns
+    assert wrapper.noise.data_ptr() == made and torch.equal(wrapper.noise, wrappers.frozen_noise(7, 12, 10, 5))
+
+    embedded = tiny_pipeline["embedded"]
+    signed = {**embedded, "meta": {**embedded["meta"], "code": "signed"}, "table": signed_table(embedded["table"])}
+    encoder = wrappers.TextEncoder.from_embedded(signed, vectors=tiny_pipeline["vectors"])
+    signed_snn = RecordingSpiking()
+    wrapper = wrappers.SNNWrapper(signed_snn, encoder, timesteps=7, num_classes=2, seed=5)
+    assert wrapper.noise is not None and wrapper.noise.shape == (7, 12, 20)  # the signed code: 2D columns
+    wrapper(["the movie is good"])
+    rates = encoder.rates(["the movie is good"])
+    assert torch.equal(signed_snn.inputs[-1], (wrapper.noise[:, None] < rates[None]).float())
+    assert signed_snn.inputs[-1][:, :, 4:].sum() == 0  # padding never spikes
+    with pytest.raises(ValueError, match="do not fit the frozen noise of 12 positions and 20 columns"):
+        wrapper.frozen_spikes(torch.zeros(1, 13, 20))
+
+
+class RecordingSpiking(torch.nn.Module):
+    """Keeps the spikes [T, B, L, D] it is given (the first layer's input); outputs one spike per class."""
+
+    def __init__(self):
+        super().__init__()
+        self.inputs = []
+
+    def forward(self, spikes):
+        self.inputs.append(spikes.clone())
+        return spikes.sum(dim=(2, 3))[..., None].expand(*spikes.shape[:2], 2).clamp(max=1)
+
+
+def _text_hash_spikes(text, rates, timesteps, seed):
+    """The replaced variant, for contrast: every spike of a text drawn from a hash of the whole text."""
+    digest = hashlib.sha256(f"{seed}\x00{text}".encode()).digest()
+    generator = torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") & (2**63 - 1))
+    return rate_spikes(rates, timesteps, generator)
+
+
+def _changed_positions(a, b):
+    return sorted({int(p) for p in (a != b).any(dim=0).any(dim=0).any(dim=-1).nonzero().flatten()})
+
+
+def test_a_substitution_changes_only_its_own_positions_spikes(wrappers, tiny_pipeline):
+    """Frozen noise: "good" -> "fine" (position 3) changes the spikes at position 3 and nowhere else;
+    spikes drawn from a hash of the text (the replaced variant) would change at every word."""
+    T, seed = 20, 3
+    original, edited = "the movie is good and the cast is great", "the movie is fine and the cast is great"
+    recorder = RecordingSpiking()
+    encoder = make_encoder(wrappers, tiny_pipeline)
+    wrapper = wrappers.SNNWrapper(recorder, encoder, timesteps=T, num_classes=2, seed=seed)
+    wrapper([original])
+    wrapper([edited])
+    before, after = recorder.inputs  # the first layer's input: spikes [T, 1, max_len, D]
+    assert before.shape == (T, 1, 12, 10)
+    assert _changed_positions(before, after) == [3]
+    words = len(original.split())
+    hashed = [_text_hash_spikes(t, encoder.rates([t]), T, seed) for t in (original, edited)]
+    assert len(_changed_positions(*hashed)) > 1 and set(_changed_positions(*hashed)) - {3}
+    assert set(_changed_positions(*hashed)) <= set(range(words))  # (padding never spikes)
+
+    # a word inserted shifts the later words onto other noise: positions before it keep their spikes
+    wrapper(["the movie is really good and the cast is great"])
+    inserted = recorder.inputs[-1]
+    changed = _changed_positions(before, inserted)
+    assert min(changed) == 3 and all(p >= 3 for p in changed)
+    assert torch.equal(before[:, :, :3], inserted[:, :, :3])
+
+
+def test_snn_eot_scores_are_the_mean_over_its_draws_seeded_by_reseed(wrappers, tiny_pipeline):
+    """snn_eot: each query is scored as the mean of `spike_samples` (attack.eot_draws) fresh draws, from
+    the generator reseed() restarts; draw k is rate_spikes over the whole batch."""
+    snn, T, draws = tiny_pipeline["snn"], 6, 4
     texts = [t for t, _ in EXAMPLES]
-
-    def run(seed):
-        wrapper = wrappers.SNNWrapper(
-            tiny_pipeline["snn"],
-            make_encoder(wrappers, tiny_pipeline),
-            timesteps=5,
-            num_classes=2,
-            seed=seed,
-            stochastic=True,
-            spike_samples=3,
-        )
-        return wrapper(texts), wrapper(texts)
-
-    first, second = run(0)
-    assert not np.allclose(first, second)  # fresh spikes per query
-    np.testing.assert_allclose(run(0)[0], first)  # but the run is reproducible from its seed
+    encoder = make_encoder(wrappers, tiny_pipeline)
+    wrapper = wrappers.SNNWrapper(
+        snn, encoder, timesteps=T, num_classes=2, seed=0, stochastic=True, spike_samples=draws
+    )
+    assert wrapper.noise is None and not wrapper.deterministic
+    wrapper.reseed(123)
+    scores = wrapper(texts)
+    rates = wrapper.encoder.rates(texts)
+    generator = torch.Generator().manual_seed(123)
+    per_draw = [wrappers.snn_class_scores(snn, rate_spikes(rates, T, generator), 2).numpy() for _ in range(draws)]
+    np.testing.assert_allclose(scores, np.mean(per_draw, axis=0), rtol=1e-6)
+    assert not all(np.allclose(per_draw[0], d) for d in per_draw[1:])  # the draws differ: a real mean
+    later = wrapper(texts)  # the sequence runs on: the next query draws the next spikes
+    wrapper.reseed(123)
+    np.testing.assert_allclose(wrapper(texts), scores)  # reseed restarts it
+    np.testing.assert_allclose(wrapper(texts), later)
+    wrapper.reseed(124)
+    assert not np.allclose(wrapper(texts), scores)
+    assert wrapper.queries == 5 * len(texts)
 
 
 def test_real_spiking_network_trimmed_run_equals_full_run(wrappers, tiny_pipeline):
@@ -127,7 +217,7 @@ def test_real_spiking_network_trimmed_run_equals_full_run(wrappers, tiny_pipelin
     wrapper = wrappers.SNNWrapper(snn, make_encoder(wrappers, tiny_pipeline), timesteps=10, num_classes=2)
     texts = [t for t, _ in EXAMPLES]
     rates = wrapper.encoder.rates(texts)
-    spikes = wrapper.spikes_for(texts, rates)
+    spikes = wrapper.frozen_spikes(rates)
     with torch.no_grad():
         full = population_scores(snn(spikes).sum(0), 2) / 10
     np.testing.assert_allclose(wrapper(texts), full.numpy())

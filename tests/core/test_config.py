@@ -64,6 +64,9 @@ BAD_FIELDS = [
     (AttackConfig, ATTACK, "similarity", 2, "must be >= -1 and <= 1"),
     (AttackConfig, ATTACK, "recipes", ["hotflip"], "must be one of deepwordbug"),
     (AttackConfig, ATTACK, "workers", 100000, "must be >= 0 and <= 1024"),
+    (AttackConfig, ATTACK, "eot_draws", 0, "must be >= 1 and <= 100"),
+    (AttackConfig, ATTACK, "eot_draws", 101, "must be >= 1 and <= 100"),
+    (AttackConfig, ATTACK, "models", ["snn", "snn_eo"], "must be one of dnn, kim, snn, snn_stochastic, snn_eot"),
     (SweepConfig, {}, "timesteps", [1, 1001], "item 1 (1001) must be >= 1 and <= 1000"),
 ]
 
@@ -112,6 +115,12 @@ def test_every_field_carries_a_check():
     ):
         unchecked = [f.name for f in dataclasses.fields(cls) if not callable(f.metadata.get("check"))]
         assert unchecked == [], f"{cls.__name__}: {unchecked}"
+
+
+def test_attack_eot_model_and_draws():
+    config = AttackConfig(**{**ATTACK, "models": ["snn", "snn_stochastic", "snn_eot"]})
+    assert config.models == ("snn", "snn_stochastic", "snn_eot") and config.eot_draws == 8
+    assert AttackConfig(**ATTACK, eot_draws=1).eot_draws == 1
 
 
 def test_frozen():

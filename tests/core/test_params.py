@@ -215,9 +215,14 @@ BAD = [
     ("attack.recipes", ["hotflip"], "item 0 ('hotflip') must be one of deepwordbug"),
     ("attack.recipes", [], "must be a non-empty list"),
     ("attack.recipes", ["pwws", "pwws"], "lists a value twice"),
-    ("attack.models", ["bert"], "must be one of dnn, kim, snn, snn_stochastic"),
+    ("attack.models", ["bert"], "must be one of dnn, kim, snn, snn_stochastic, snn_eot"),
+    ("attack.models", ["snn_eot", "snn_eot"], "lists a value twice"),
     ("attack.spike_samples", 0, "must be >= 1"),
     ("attack.spike_samples", 101, "must be >= 1 and <= 100"),
+    ("attack.eot_draws", 0, "must be >= 1"),
+    ("attack.eot_draws", 101, "must be >= 1 and <= 100"),
+    ("attack.eot_draws", 2.5, "must be an integer"),
+    ("attack.eot_draws", True, "must be an integer"),
     ("attack.similarity", 2, "must be >= -1 and <= 1"),
     ("attack.similarity", -1.5, "must be >= -1 and <= 1"),
     ("attack.similarity", "high", "must be a finite number"),
@@ -266,6 +271,15 @@ def test_real_params_file_loads():
     assert config.attack.seed == REAL["seed"] and config.attack.device == REAL["device"]
     assert config.train_dnn.neurons_per_class == REAL["neurons_per_class"]
     assert config.raw == REAL  # what the report shows
+
+
+def test_snn_eot_is_an_attack_model_and_eot_draws_defaults_to_8():
+    config = config_from_dict(with_value("attack.models", ["dnn", "snn", "snn_stochastic", "snn_eot"]), "params.yaml")
+    assert config.attack.models == ("dnn", "snn", "snn_stochastic", "snn_eot")
+    assert config.attack.eot_draws == REAL["attack"]["eot_draws"] == 8
+    assert "snn_eot" not in REAL["attack"]["models"]  # the committed run attacks dnn, snn, snn_stochastic
+    assert config_from_dict(with_value("attack.eot_draws", DELETE), "params.yaml").attack.eot_draws == 8
+    assert config_from_dict(with_value("attack.eot_draws", 100), "params.yaml").attack.eot_draws == 100
 
 
 def test_real_params_dict_loads_without_registry():

@@ -20,7 +20,7 @@ _SESSION: dict = {}  # job key -> AttackSession of this process (the latest job 
 class AttackJob:
     key: str  # shards.fingerprint of everything the results depend on
     language: str
-    models: dict  # name (dnn, kim, snn, snn_stochastic) -> torch module
+    models: dict  # name (dnn, kim, snn, snn_stochastic, snn_eot) -> torch module
     embedded: dict  # {"vocab", "table", "meta"} as embed_dataset.read_embedded gives
     examples: list[tuple[str, int]]  # (text, label) per position
     indices: list[int]  # test-set row per position

@@ -49,7 +49,7 @@ class AttackOutcome:
     adversarial: list[dict] = field(default_factory=list)
 
 
-MODEL_FILES = {"dnn": "dnn.pt", "kim": "kim.pt", "snn": "snn.pt", "snn_stochastic": "snn.pt"}
+MODEL_FILES = {"dnn": "dnn.pt", "kim": "kim.pt", "snn": "snn.pt", "snn_stochastic": "snn.pt", "snn_eot": "snn.pt"}
 
 
 def select_examples(n_total: int, count: int, seed: int) -> list[int]:
@@ -229,6 +229,7 @@ def build_job(dataset: str, settings: AttackConfig, resources, *, share_caches: 
             "recipes": settings.recipes,
             "models": settings.models,
             "spike_samples": settings.spike_samples,
+            "eot_draws": settings.eot_draws if "snn_eot" in settings.models else None,  # no rerun when unused
             "similarity": settings.similarity,
             "batch_size": settings.batch_size,
             "device": str(device),
@@ -297,6 +298,7 @@ def run_attack_stage(dataset: str, settings: AttackConfig, resources, log=print)
         "examples": len(job.examples),
         "timesteps": settings.timesteps,
         "spike_samples": settings.spike_samples,
+        "eot_draws": settings.eot_draws,
         "similarity": settings.similarity,
         "models": models,
         "skipped_recipes": skipped,

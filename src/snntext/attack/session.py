@@ -20,7 +20,8 @@ from textattack.attack_results import FailedAttackResult, SkippedAttackResult, S
 from snntext.attack.caching import CachedSentenceModel, RecipeCaches
 from snntext.attack.recipes import RecipeContext, RecipeUnavailable, build_attack
 
-SPIKING_MODELS = ("snn", "snn_stochastic")
+SPIKING_MODELS = ("snn", "snn_stochastic", "snn_eot")  # the fine-tuned SNN (snn.pt), wrapped three ways
+STOCHASTIC_MODELS = ("snn_stochastic", "snn_eot")  # fresh spikes per query; snn: frozen noise
 STATUS = {SkippedAttackResult: "K", SuccessfulAttackResult: "S", FailedAttackResult: "F"}
 
 
@@ -28,6 +29,12 @@ def example_seed(seed: int, index: int, recipe: str) -> int:
     """The seed of one example's attack by one recipe (the same for every model)."""
     digest = hashlib.sha256(f"{seed}\x00{index}\x00{recipe}".encode()).digest()
     return int.from_bytes(digest[:8], "little") & (2**63 - 1)
+
+
+def spike_draws(name: str, settings) -> int:
+    """Spike draws averaged per query by a stochastic SNN: attack.eot_draws for snn_eot (expectation over
+    transformation), attack.spike_samples for snn_stochastic (1: the plain attack)."""
+    return int(settings.eot_draws if name == "snn_eot" else settings.spike_samples)
 
 
 def _seed_all(seed: int) -> None:
@@ -119,8 +126,8 @@ class AttackSession:
                     settings.timesteps,
                     model.num_classes,
                     seed=settings.seed,
-                    stochastic=name == "snn_stochastic",
-                    spike_samples=settings.spike_samples,
+                    stochastic=name in STOCHASTIC_MODELS,
+                    spike_samples=spike_draws(name, settings),
                     device=job.device,
                     batch_size=settings.batch_size,
                 )

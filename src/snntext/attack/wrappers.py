@@ -15,11 +15,18 @@ or the <unk> row when the vectors do not know it either.
 Scores: the DNNs return their class scores (the tailored net's population sums, Kim's logits);
 the SNN returns its class spike counts (output spikes summed over T and over each class's
 population) divided by T, the rate analogue of the DNN's scores. TextAttack softmaxes both.
+
+The SNN's spikes (SNNWrapper): the deterministic SNN reads frozen noise (common random numbers):
+one uniform draw per (step, position, input column) fixed by the seed, the same for every text, so
+an edit changes only the spikes of the positions it touches and the attack's score signal carries
+no spike-draw noise unrelated to the edit (cf. Athalye et al. 2018, Tramer et al. 2020, on scoring
+a randomised defence). The stochastic SNN draws fresh spikes for every query, averaged over
+`spike_samples` draws: one draw is the plain attack (snn_stochastic), several the adaptive attack by
+expectation over transformation (snn_eot, attack.eot_draws).
 """
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol, TypeGuard, cast
@@ -128,10 +135,16 @@ class TextEncoder:
         return self.table.shape[0] - self.base_rows
 
 
-def text_seed(text: str, seed: int) -> int:
-    """A stable 63-bit seed from the text (and the run's seed): same text, same spikes, on any run."""
-    digest = hashlib.sha256(f"{seed}\x00{text}".encode()).digest()
-    return int.from_bytes(digest[:8], "little") & (2**63 - 1)
+def frozen_noise(
+    timesteps: int, positions: int, columns: int, seed: int, device: torch.device | str = "cpu"
+) -> torch.Tensor:
+    """The deterministic SNN's frozen noise: uniform [0, 1) draws U [timesteps, positions, columns], float32.
+
+    Drawn once on the CPU from a generator seeded with `seed` (so the same on every device, worker and
+    run), then moved to `device`. Spikes are U[:, :L, :] < rates, as rate_spikes compares its noise."""
+    generator = torch.Generator().manual_seed(int(seed))
+    noise = torch.rand((int(timesteps), int(positions), int(columns)), generator=generator, dtype=torch.float32)
+    return noise.to(device)
 
 
 class _CountingWrapper(ModelWrapper):
@@ -217,10 +230,20 @@ def snn_class_scores(model: nn.Module, spikes: torch.Tensor, num_classes: int) -
 class SNNWrapper(_CountingWrapper):
     """The spiking network on Bernoulli spike trains drawn from the text's firing rates.
 
-    Deterministic (default): each text's spikes come from a generator seeded by
-    text_seed(text, seed), so a text always gets the same prediction whatever batch it is in.
-    stochastic=True: every query draws `spike_samples` fresh spike trains from one running
-    generator (seeded by `seed`) and averages their scores: the noise an attacker would face.
+    Deterministic (default; the attack's model "snn"): frozen noise, i.e. common random numbers. One
+    uniform tensor U [T, max_len, D] (`self.noise`: the encoder's max_len positions and its table's D
+    columns, 2D under the signed code), drawn once per wrapper from `seed` (frozen_noise) and kept on
+    the wrapper's device, serves every text: spikes[t, i, p, d] = U[t, p, d] < rates[i, p, d]. A text
+    gets the same spikes, so the same scores, whatever batch it is in and on every query; an edit
+    changes only the spikes of the positions it changes. A substitution touches its own position
+    only; a word inserted or deleted shifts every later word by one position, onto other noise, so
+    those positions' spikes change too (as they would for any position-wise code).
+
+    stochastic=True: every query draws `spike_samples` fresh spike trains from one running generator
+    (seeded by `seed`, restarted by reseed()) and averages their scores: the noise an attacker faces.
+    One draw is the plain attack ("snn_stochastic", attack.spike_samples); several are the adaptive
+    attack by expectation over transformation ("snn_eot", attack.eot_draws), which scores each query
+    by the mean over draws, an estimate of the expected scores the randomised model defends with.
     """
 
     def __init__(
@@ -248,23 +271,33 @@ class SNNWrapper(_CountingWrapper):
         self.spike_samples = int(spike_samples)
         self.generator = torch.Generator(device=self.device).manual_seed(self.seed)
         self.deterministic = not self.stochastic
+        self.noise: torch.Tensor | None = None
+        if not self.stochastic:
+            columns = encoder.table.shape[1]  # the attack adds rows (words), never columns
+            self.noise = frozen_noise(self.timesteps, encoder.max_len, columns, self.seed, self.device)
 
     def reseed(self, seed: int) -> None:
-        """The stochastic variant's draws restart from `seed` (the runner reseeds per example and recipe)."""
+        """The stochastic variants' draws restart from `seed` (the runner reseeds per example and recipe);
+        the frozen noise stays as it is."""
         self.generator.manual_seed(int(seed))
 
-    def spikes_for(self, texts: list[str], rates: torch.Tensor) -> torch.Tensor:
-        """Deterministic spike trains [T, B, L, D]: text i's from its own text_seed generator."""
-        trains = []
-        for i, text in enumerate(texts):
-            generator = torch.Generator(device=rates.device).manual_seed(text_seed(text, self.seed))
-            trains.append(rate_spikes(rates[i : i + 1], self.timesteps, generator))
-        return torch.cat(trains, dim=1)
+    def frozen_spikes(self, rates: torch.Tensor) -> torch.Tensor:
+        """Deterministic spike trains [T, B, L, D] of rates [B, L, D]: the frozen noise against the rates."""
+        if self.noise is None:
+            raise ValueError("SNNWrapper.frozen_spikes: a stochastic wrapper has no frozen noise")
+        _, positions, columns = self.noise.shape
+        if rates.dim() != 3 or rates.shape[1] > positions or rates.shape[2] != columns:
+            raise ValueError(
+                f"SNNWrapper.frozen_spikes: rates of shape {tuple(rates.shape)} do not fit the frozen noise "
+                f"of {positions} positions and {columns} columns"
+            )
+        noise = self.noise[:, None, : rates.shape[1]].to(rates.device)
+        return (noise < rates.clamp(0.0, 1.0)).to(rates.dtype)
 
     def _scores(self, texts: list[str]) -> torch.Tensor:
         rates = self.encoder.rates(texts, self.device)
         if not self.stochastic:
-            return snn_class_scores(self.model, self.spikes_for(texts, rates), self.num_classes)
+            return snn_class_scores(self.model, self.frozen_spikes(rates), self.num_classes)
         total: torch.Tensor | int = 0
         for _ in range(self.spike_samples):
             spikes = rate_spikes(rates, self.timesteps, self.generator)
@@ -272,4 +305,4 @@ class SNNWrapper(_CountingWrapper):
         return cast(torch.Tensor, total) / self.spike_samples  # spike_samples >= 1: a tensor
 
 
-__all__ = ["TextEncoder", "DNNWrapper", "SNNWrapper", "snn_class_scores", "text_seed", "PAD_ID", "UNK_ID"]
+__all__ = ["TextEncoder", "DNNWrapper", "SNNWrapper", "frozen_noise", "snn_class_scores", "PAD_ID", "UNK_ID"]

@@ -29,7 +29,8 @@ OOV_POLICIES = ("paper", "zero")
 INPUT_CODES = ("shift", "signed")  # embed.code: snntext.coding.input_codes
 CONFLICT_POLICIES = ("keep", "drop")
 RECIPES = ("deepwordbug", "pwws", "textfooler", "textbugger", "pso", "bert_attack")
-ATTACK_MODELS = ("dnn", "kim", "snn", "snn_stochastic")
+# snn: frozen spike noise; snn_stochastic: fresh spikes per query; snn_eot: those averaged over attack.eot_draws
+ATTACK_MODELS = ("dnn", "kim", "snn", "snn_stochastic", "snn_eot")
 ATTACK_BACKENDS = ("local", "ray")  # snntext.attack.shards
 DATASET_NAME = re.compile(r"[a-z0-9_]+")  # goes into the stages' shell commands: no quoting needed
 MAX_SEED = 2**32 - 1  # numpy's SeedSequence takes 0 .. 2**32 - 1
@@ -43,6 +44,7 @@ MAX_FILTERS = 1000  # per kernel size
 MAX_BATCH_SIZE = 4096
 MAX_EPOCHS = 1000
 MAX_SPIKE_SAMPLES = 100  # attack.spike_samples: fresh spike draws averaged per query
+MAX_EOT_DRAWS = 100  # attack.eot_draws: spike draws averaged per query by snn_eot
 MAX_ATTACK_EXAMPLES = 10000
 MAX_WORKERS = 1024  # attack.workers: Ray tasks at a time
 MAX_RETRIES = 100
@@ -350,7 +352,8 @@ class AttackConfig(_Checked):
     recipes: tuple[str, ...] = checked(list_of(one_of(RECIPES), unique=True))
     models: tuple[str, ...] = checked(list_of(one_of(ATTACK_MODELS), unique=True))
     similarity: float = checked(number(ge=-1, le=1))  # a cosine
-    spike_samples: int = checked(integer(1, MAX_SPIKE_SAMPLES), 1)
+    spike_samples: int = checked(integer(1, MAX_SPIKE_SAMPLES), 1)  # draws per query of snn_stochastic
+    eot_draws: int = checked(integer(1, MAX_EOT_DRAWS), 8)  # draws per query of snn_eot (expectation over draws)
     batch_size: int = checked(integer(1, MAX_BATCH_SIZE), 128)
     backend: str = checked(one_of(ATTACK_BACKENDS), "local")  # local: this process | ray: Ray tasks
     workers: int = checked(integer(0, MAX_WORKERS), 0)  # Ray tasks at a time; 0 = one per CPU core
