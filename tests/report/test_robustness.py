@@ -1,5 +1,6 @@
-"""reports/robustness.md on tiny fake attack metrics: the overall verdict from the intervals, per recipe
-rows, the paper's claim, the old-format fallback and refused outcomes. The full page is in golden/."""
+"""reports/robustness.md on tiny fake attack metrics: the overall verdict (the primary result) from the exact
+paired test, per recipe rows with p-values Holm-adjusted over the cells, the paper's claim, the old-format
+fallback and refused outcomes. The full page is in golden/."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from snntext.core.errors import SnntextError
 from snntext.report.metrics import load_run_metrics
-from snntext.report.robustness import robustness_markdown
+from snntext.report.robustness import attack_statistics, p_text, robustness_markdown
 from tests.report.fake_metrics import write_fake_run
 
 
@@ -41,6 +42,7 @@ def section(text: str, title: str) -> str:
 def test_overall_table_comes_first_with_intervals_and_a_verdict(tmp_path):
     text = render(tmp_path, attack=("mr", "chnsenti"))
     assert text.index("## Overall") < text.index("## Per dataset and recipe") < text.index("## Recipes skipped")
+    assert "## Overall: all datasets and recipes (the primary result)" in text
     assert (
         "**Test examples per cell** (each model and recipe of a dataset is attacked on the same ones): "
         "MR 20, ChnSenti 20." in text
@@ -48,14 +50,16 @@ def test_overall_table_comes_first_with_intervals_and_a_verdict(tmp_path):
     overall = section(text, "## Overall")
     # 3 cells: MR deepwordbug, MR pwws, ChnSenti deepwordbug (the only recipe there)
     assert "Mean over 3 (dataset, recipe) cells (MR, ChnSenti), 20 examples per cell" in overall
+    assert "| Under attack − tailored DNN (points, paired) | p | Verdict |" in overall  # one test: no Holm column
     dnn = row(overall, "Tailored DNN")
-    assert "| 83.33 [" in dnn and "| 26.67 [" in dnn and "| reference | – |" in dnn
+    assert "| 83.33 [" in dnn and "| 26.67 [" in dnn and dnn.endswith("| reference | – | – |")
     snn = row(overall, "SNN (deterministic)")
-    assert "| 36.67 [" in snn and "| +10.00 [" in snn and snn.endswith("| no detectable difference |")
+    assert "| 36.67 [" in snn and "| +10.00 [" in snn and snn.endswith("] | 0.412 | no detectable difference |")
     assert (
         "The deterministic SNN's accuracy under attack cannot be told apart from the tailored DNN's at 20 "
         "examples per cell: +10.00 points [" in overall
     )
+    assert "(exact paired test p = 0.412)." in overall
 
 
 def test_paper_claim_sits_beside_our_difference(tmp_path):
@@ -71,7 +75,8 @@ def test_a_clear_gain_reads_more_robust(tmp_path):
     overall = section(render(tmp_path, edit=snn_resists_everything), "## Overall")
     # SNN under attack 75% on both recipes against the DNN's 20% and 10%: +60 points on average
     assert "The deterministic SNN's accuracy under attack is 60.00 points [+" in overall
-    assert "above the tailored DNN's: more robust." in overall
+    # 24 examples only the SNN resisted over the two recipes (12 + 10 + 2 by example): p well below 0.05
+    assert "above the tailored DNN's (exact paired test p = " in overall and "): more robust." in overall
     assert row(overall, "SNN (deterministic)").endswith("| more robust |")
 
 
@@ -82,7 +87,7 @@ def test_per_recipe_rows_carry_intervals_paired_difference_and_the_all_recipes_m
     pwws = row(mr, "`pwws`", "SNN (stochastic)")
     # stochastic SNN on pwws: 8 F, 6 S, 6 K; the DNN 2 F: +30 points
     assert pwws.startswith("| `pwws` | SNN (stochastic) | 70.00 | 40.00 [") and "| 42.86 [" in pwws
-    assert "| +30.00 [" in pwws and "| 16.00 | 60.5 |" in pwws
+    assert "| +30.00 [" in pwws and "| 0.109 | 0.328 | no detectable difference | 16.00 | 60.5 |" in pwws
     mean = row(mr, "**all recipes, mean (2)**", "SNN (deterministic)")
     assert "| 32.50 [" in mean and "| +17.50 [" in mean
     chnsenti = section(text, "### ChnSenti")
@@ -100,7 +105,7 @@ def test_old_detail_without_outcomes_renders_point_estimates_and_says_why(tmp_pa
     assert "(point estimates only). Intervals need the per-example outcomes" in mr
     assert (
         row(mr, "`pwws`", "SNN (deterministic)")
-        == "| `pwws` | SNN (deterministic) | 75.00 | 30.00 | 60.00 | – | – | 12.00 | 50.5 |"
+        == "| `pwws` | SNN (deterministic) | 75.00 | 30.00 | 60.00 | – | – | – | – | 12.00 | 50.5 |"
     )
     assert "[" not in mr and "all recipes" not in mr and "Intervals: 95%" not in text
 
@@ -134,3 +139,51 @@ def test_a_run_without_the_dnn_shows_intervals_but_no_difference(tmp_path):
     assert "No intervals and no verdict: no dataset has the tailored DNN" in text
     snn = row(section(text, "### MR"), "`pwws`", "SNN (deterministic)")
     assert snn.startswith("| `pwws` | SNN (deterministic) | 75.00 | 30.00 [") and "| – | – |" in snn
+
+
+def test_cells_carry_p_values_holm_adjusted_over_every_cell_and_the_method_says_so(tmp_path):
+    def snn_resists_everything(data):
+        data["outcomes"]["snn"] = {r: text.replace("S", "F") for r, text in data["outcomes"]["snn"].items()}
+
+    text = render(tmp_path, attack=("mr", "chnsenti"), edit=snn_resists_everything)
+    per_dataset, _ = attack_statistics(
+        load_run_metrics(["mr", "chnsenti"], tmp_path / "metrics")
+    )  # what the page was written from
+    mr = section(text, "### MR").split("### ChnSenti")[0]
+    for recipe in ("deepwordbug", "pwws"):
+        entry = per_dataset["mr"]["recipes"][recipe]["vs_reference"]["snn"]
+        assert entry["tests"] == 3  # MR's two cells and ChnSenti's one
+        assert entry["p_holm"] >= entry["p_value"]
+        cells = row(mr, f"`{recipe}`", "SNN (deterministic)").split(" | ")
+        assert cells[6:9] == [p_text(entry["p_value"]), p_text(entry["p_holm"]), entry["verdict"]]
+    mean = per_dataset["mr"]["all_recipes"]["vs_reference"]["snn"]
+    assert mean["tests"] == 2  # over the two datasets
+    assert row(mr, "**all recipes, mean (2)**", "SNN (deterministic)").split(" | ")[6:9] == [
+        p_text(mean["p_value"]),
+        p_text(mean["p_holm"]),
+        mean["verdict"],
+    ]
+    method = section(text, "## Per dataset and recipe")
+    assert "Intervals: 95% percentile bootstrap over the attacked examples (20000 resamples, seed 0;" in method
+    assert "Verdicts do not come from the bootstrap (no seed moves them)" in method
+    assert "exact McNemar test" in method
+    assert (
+        "Holm-adjusted over the 3 cells of this report (per model), the datasets' means over the 2 datasets" in method
+    )
+
+
+def test_verdicts_and_p_values_do_not_move_with_the_bootstrap_seed(tmp_path):
+    write_fake_run(tmp_path / "metrics", attack=("mr", "chnsenti"))
+    run = load_run_metrics(["mr", "chnsenti"], tmp_path / "metrics")
+
+    def tests(seed: int) -> list:
+        per_dataset, pooled = attack_statistics(run, seed=seed, resamples=300)
+        assert pooled is not None
+        entries = [pooled["vs_reference"]]
+        for stats in per_dataset.values():
+            entries += [stats["all_recipes"]["vs_reference"], *(e["vs_reference"] for e in stats["recipes"].values())]
+        return [(m, v["verdict"], v["p_value"], v["p_holm"], v["tests"]) for entry in entries for m, v in entry.items()]
+
+    first = tests(0)
+    assert len(first) == 2 * (1 + 2 + 3)
+    assert all(tests(seed) == first for seed in range(1, 20))

@@ -33,7 +33,7 @@ from snntext.report.accuracy import results_table
 from snntext.report.markdown import LAYER_ORDER, display, markdown_table
 from snntext.report.metrics import DatasetMetrics, measured
 from snntext.report.paper import load_paper, paper_value
-from snntext.report.robustness import MODEL_NAMES, attack_statistics
+from snntext.report.robustness import MODEL_NAMES, attack_statistics, p_text
 
 RESULTS = "results"  # the README's accuracy table, under its older markers
 _MARKER = re.compile(r"<!-- (?:generated:([a-z0-9-]+)|(results)):(start|end) -->")
@@ -628,7 +628,8 @@ def coverage_zh(r: _Run) -> str:
 
 
 def robustness(r: _Run) -> str:
-    """The attack run: its size, the overall and per-dataset verdicts with their paired intervals, the cells."""
+    """The attack run: its size, the overall difference first (the primary result), the per-dataset and per-cell
+    verdicts with their paired intervals and exact tests' p-values (Holm-adjusted over datasets, over cells)."""
     per_dataset, pooled = attack_statistics(r.run)
     if pooled is None:
         return "No attack run with per-example outcomes in `metrics/attack/` (`dvc repro attack`)."
@@ -648,9 +649,12 @@ def robustness(r: _Run) -> str:
     lines = [
         f"{examples} test examples per cell, the same for every model; {pooled['cells']} (dataset, recipe) cells"
         + ("; skipped: " + ", ".join(f"`{k}` ({_of(v, len(attacked))})" for k, v in skipped.items()) if skipped else "")
-        + ". Overall (every cell weighed the same, 95% paired bootstrap intervals), accuracy under attack minus the "
-        "tailored DNN's: "
-        + "; ".join(f"{MODEL_NAMES[m]} {diff(vs[m])} points, {vs[m]['verdict']}" for m in models)
+        + ". Overall, the primary result (every cell weighed the same, 95% paired bootstrap intervals, p from an "
+        "exact paired sign-flip test stratified by dataset), accuracy under attack minus the tailored DNN's: "
+        + "; ".join(
+            f"{MODEL_NAMES[m]} {diff(vs[m])} points, {vs[m]['verdict']} (p = {p_text(vs[m]['p_value'])})"
+            for m in models
+        )
         + "."
     ]
     if models and all(vs[m]["verdict"] == MORE for m in models):
@@ -665,16 +669,23 @@ def robustness(r: _Run) -> str:
         )
     for m in models:
         groups: dict[str, list[str]] = {}
+        tests = 0
         for ds, stats in per_dataset.items():
             entry = (stats.get("all_recipes") or {}).get("vs_reference", {}).get(m)
             if entry:
-                groups.setdefault(entry["verdict"], []).append(f"{display(ds)} {diff(entry)}")
+                tests = entry["tests"]
+                groups.setdefault(entry["verdict"], []).append(
+                    f"{display(ds)} {diff(entry)} (p = {p_text(entry['p_holm'])})"
+                )
         parts = [f"{verdict}: {', '.join(groups[verdict])}" for verdict in (MORE, LESS) if verdict in groups]
         rest = sum(len(v) for k, v in groups.items() if k not in (MORE, LESS))
         if rest:
             same = [x for k, v in groups.items() if k not in (MORE, LESS) for x in v]
             parts.append(f"no detectable difference: {', '.join(same)}")
-        lines.append(f"Per dataset (all recipes), {MODEL_NAMES[m]} − DNN: " + "; ".join(parts) + ".")
+        lines.append(
+            f"Per dataset (all recipes; p Holm-adjusted over {_word(tests)} dataset{'s' if tests != 1 else ''}), "
+            f"{MODEL_NAMES[m]} − DNN: " + "; ".join(parts) + "."
+        )
     if "snn" in models:
         cells = [
             (ds, recipe, entry["vs_reference"]["snn"]["verdict"])
@@ -685,7 +696,8 @@ def robustness(r: _Run) -> str:
         more = [f"{display(ds)} `{recipe}`" for ds, recipe, v in cells if v == MORE]
         less = [f"{display(ds)} `{recipe}`" for ds, recipe, v in cells if v == LESS]
         lines.append(
-            f"Of the {len(cells)} single cells, the deterministic SNN is more robust in {_word(len(more))}"
+            f"Of the {len(cells)} single cells (exact McNemar tests, Holm-adjusted over the {len(cells)}), the "
+            f"deterministic SNN is more robust in {_word(len(more))}"
             + (f" ({', '.join(more)})" if more else "")
             + f", less robust in {_word(len(less))}"
             + (f" ({', '.join(less)})" if less else "")

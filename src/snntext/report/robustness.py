@@ -1,17 +1,18 @@
 """reports/robustness.md: is the SNN more robust to TextAttack's adversarial recipes than the DNN, beyond noise?
 
-First the overall view (every dataset and recipe) with bootstrap intervals and a verdict read from
-the interval of the paired SNN − DNN difference, beside the paper's claim; then each dataset and
-recipe; then the recipes skipped and the attack runs. The intervals come from the per-example
-outcomes the attack stage keeps (snntext.attack.statistics); an older run without them is shown
-with point estimates only.
+First the overall view (every dataset and recipe), the primary result: bootstrap intervals, the paired
+SNN − DNN difference with its interval and the exact paired test's p-value, and the verdict from that test,
+beside the paper's claim; then each dataset and recipe, with p-values Holm-adjusted over the cells (and over
+the datasets for their means); then the recipes skipped and the attack runs. Intervals and p-values come
+from the per-example outcomes the attack stage keeps (snntext.attack.statistics); the verdicts do not
+depend on the bootstrap's seed. An older run without outcomes is shown with point estimates only.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from snntext.attack.statistics import LESS, MORE, pooled_statistics, recipe_statistics
+from snntext.attack.statistics import LESS, MORE, RESAMPLES, correct_over_datasets, pooled_statistics, recipe_statistics
 from snntext.core.errors import SnntextError
 from snntext.core.stage_metrics import detail_file
 from snntext.report.markdown import MISSING, display, markdown_table, pct
@@ -23,14 +24,16 @@ MODEL_NAMES = {
     "dnn": "Tailored DNN",
     "snn": "SNN (deterministic)",
     "snn_stochastic": "SNN (stochastic)",
+    "snn_eot": "SNN (stochastic, EOT attack)",
 }
 SUBJECTS = {
     "kim": "Kim's TextCNN",
     "dnn": "the tailored DNN",
     "snn": "the deterministic SNN",
     "snn_stochastic": "the stochastic SNN",
+    "snn_eot": "the stochastic SNN under an EOT attack",
 }  # in sentences
-MODEL_ORDER = ("dnn", "snn", "snn_stochastic", "kim")
+MODEL_ORDER = ("dnn", "snn", "snn_stochastic", "snn_eot", "kim")
 OFFLINE_SUBSTITUTIONS = (
     "Attacks run with TextAttack fully offline (src/snntext/attack/recipes.py): the Universal Sentence "
     "Encoder is replaced by SBERT all-MiniLM-L6-v2 with a cosine threshold of {similarity}; counter-fitted "
@@ -58,21 +61,27 @@ METHOD = (
     "src/snntext/attack/statistics.py). Every model and recipe of a dataset is attacked on the same test examples, "
     "and each resample is applied to all of them at once: a difference between two models is paired (what makes "
     "an example hard for both cancels), and the overall view resamples each dataset's examples on its own. "
-    "Verdict, from the interval of the difference in accuracy under attack (model − tailored DNN, in points): "
-    "more robust when it lies above 0, less robust below 0, no detectable difference when it contains 0. "
-    "Means over recipes weigh each (dataset, recipe) cell the same and use the recipes every model ran; their "
-    "success rate is successful / attacked summed over those cells."
+    "Verdicts do not come from the bootstrap (no seed moves them) but from an exact paired test of the difference "
+    "in accuracy under attack (model − tailored DNN): per example, the model's count of attacks it resisted minus "
+    "the DNN's, signs flipped at random under the null hypothesis that the two models are exchangeable, the "
+    "two-sided p-value computed over every sign pattern (no random draws). For one cell this is the exact "
+    "McNemar test on the examples only one of the two models resisted; a mean over recipes adds each example's "
+    "recipes up; the overall test weighs each dataset's examples by 1 / its size, as the mean does. "
+    "p, Holm: the cells' p-values Holm-adjusted over the {cells} of this report (per model), the datasets' "
+    "means over the {datasets}; the overall difference is the primary result, one test per model, not "
+    "adjusted. Verdict: more robust (less robust) when the adjusted p-value is at most {alpha:.2f} and the "
+    "difference is above (below) 0, else no detectable difference. The interval gives the size; it can exclude 0 "
+    "with no verdict (after the adjustment, or where few examples differ and the percentile bootstrap runs a "
+    "little narrow). Means over recipes weigh each (dataset, recipe) cell the same and use the recipes "
+    "every model ran; their success rate is successful / attacked summed over those cells."
 )
 
 
-# the columns of a model's row under attack, in the overall and the per-recipe tables
-CELL_COLUMNS = (
-    "Clean acc",
-    "Acc under attack",
-    "Success rate",
-    "Under attack − tailored DNN (points, paired)",
-    "Verdict",
-)
+# the columns of a model's row under attack, in the overall table (no Holm column: one test per model) and
+# the per-recipe tables
+RATE_COLUMNS = ("Clean acc", "Acc under attack", "Success rate", "Under attack − tailored DNN (points, paired)")
+OVERALL_COLUMNS = (*RATE_COLUMNS, "p", "Verdict")
+CELL_COLUMNS = (*RATE_COLUMNS, "p", "p, Holm", "Verdict")
 
 
 def _model_order(models) -> list[str]:
@@ -94,14 +103,27 @@ def _with_interval(entry: dict | None) -> str:
     return f"{pct(entry['value'])} [{pct(entry['low'])}, {pct(entry['high'])}]"
 
 
-def _difference(versus: dict, model: str) -> list[str]:
-    """[difference in points with its paired interval, verdict] against the reference."""
+def p_text(p: float) -> str:
+    """A p-value: 3 decimals, or 2 significant digits below 0.001 (4.2e-06)."""
+    return f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
+
+
+def _difference(versus: dict, model: str, holm: bool = True) -> list[str]:
+    """[difference in points with its paired interval, p, (Holm-adjusted p,) verdict] against the reference."""
+    width = 4 if holm else 3
     if model == REFERENCE:
-        return ["reference", MISSING]
+        return ["reference", *[MISSING] * (width - 1)]
     if model not in versus:
-        return [MISSING, MISSING]
-    d = versus[model]["difference_points"]
-    return [f"{_points(d['value'])} [{_points(d['low'])}, {_points(d['high'])}]", versus[model]["verdict"]]
+        return [MISSING] * width
+    entry = versus[model]
+    d = entry["difference_points"]
+    adjusted = [p_text(entry["p_holm"])] if holm else []
+    return [
+        f"{_points(d['value'])} [{_points(d['low'])}, {_points(d['high'])}]",
+        p_text(entry["p_value"]),
+        *adjusted,
+        entry["verdict"],
+    ]
 
 
 def _examples_text(sizes: list[int]) -> str:
@@ -110,28 +132,36 @@ def _examples_text(sizes: list[int]) -> str:
 
 
 def verdict_sentence(model: str, versus: dict, examples: str) -> str:
-    """One plain sentence read from the paired interval of `model` − reference."""
+    """One plain sentence from the paired difference of `model` − reference: its interval, the exact test's
+    p-value (Holm-adjusted when it is one of several tests) and the verdict."""
     d, verdict = versus["difference_points"], versus["verdict"]
     subject = SUBJECTS.get(model, model)
     subject = subject[0].upper() + subject[1:]
     reference = SUBJECTS[REFERENCE]
     interval = f"[{_points(d['low'])}, {_points(d['high'])}]"
+    p = f"exact paired test p = {p_text(versus['p_value'])}"
+    if versus["tests"] > 1:
+        p += f", Holm-adjusted over {versus['tests']} tests {p_text(versus['p_holm'])}"
     if verdict in (MORE, LESS):
         side = "above" if verdict == MORE else "below"
         return (
             f"{subject}'s accuracy under attack is {abs(d['value']):.2f} points {interval} {side} "
-            f"{reference}'s: {verdict}."
+            f"{reference}'s ({p}): {verdict}."
         )
     return (
         f"{subject}'s accuracy under attack cannot be told apart from {reference}'s at {examples} examples "
-        f"per cell: {_points(d['value'])} points {interval}, an interval that contains 0."
+        f"per cell: {_points(d['value'])} points {interval} ({p})."
     )
 
 
-def _statistics(attacked: dict[str, dict], run: dict[str, DatasetMetrics]) -> tuple[dict, dict | None]:
+def _statistics(
+    attacked: dict[str, dict], run: dict[str, DatasetMetrics], seed: int = 0, resamples: int = RESAMPLES
+) -> tuple[dict, dict | None]:
     """Per dataset recipe_statistics (datasets with outcomes only; without differences where the
-    tailored DNN was not attacked) and the pooled view over those with the DNN and a recipe every
-    model ran; a bad outcome string stops the report naming the detail file."""
+    tailored DNN was not attacked), Holm-adjusted over every dataset's cells and over the datasets'
+    means (correct_over_datasets), and the pooled view over those with the DNN and a recipe every
+    model ran; a bad outcome string stops the report naming the detail file. `seed` and `resamples`
+    are the bootstrap's: they move the intervals' ends a little, never a p-value or a verdict."""
     per_dataset = {}
     for ds, a in attacked.items():
         outcomes = a.get("outcomes")
@@ -140,7 +170,7 @@ def _statistics(attacked: dict[str, dict], run: dict[str, DatasetMetrics]) -> tu
         attacked_models = list(outcomes) if isinstance(outcomes, dict) else []
         reference = REFERENCE if REFERENCE in attacked_models or not attacked_models else attacked_models[0]
         try:
-            stats = recipe_statistics(outcomes, reference=reference, dataset=ds)
+            stats = recipe_statistics(outcomes, reference=reference, dataset=ds, seed=seed, resamples=resamples)
         except ValueError as err:
             path = detail_file("attack", ds, run[ds].files["attack"].parent.parent)
             raise SnntextError(f"{path}: key 'outcomes': {err}; rerun the attack stage") from None
@@ -148,24 +178,28 @@ def _statistics(attacked: dict[str, dict], run: dict[str, DatasetMetrics]) -> tu
             for entry in [*stats["recipes"].values(), stats["all_recipes"] or {"vs_reference": {}}]:
                 entry["vs_reference"] = {}
         per_dataset[ds] = stats
+    per_dataset = correct_over_datasets(per_dataset)
     poolable = {
         ds: attacked[ds]["outcomes"]
         for ds, stats in per_dataset.items()
         if stats["all_recipes"] and stats["reference"] == REFERENCE
     }
-    pooled = pooled_statistics(poolable, reference=REFERENCE) if poolable else None
+    pooled = pooled_statistics(poolable, reference=REFERENCE, seed=seed, resamples=resamples) if poolable else None
     return per_dataset, pooled
 
 
-def attack_statistics(run: dict[str, DatasetMetrics]) -> tuple[dict, dict | None]:
-    """The statistics the report reads its verdicts from: per dataset (those with per-example outcomes) and
-    pooled over the datasets with the tailored DNN (None when there is nothing to pool)."""
+def attack_statistics(
+    run: dict[str, DatasetMetrics], *, seed: int = 0, resamples: int = RESAMPLES
+) -> tuple[dict, dict | None]:
+    """The statistics the report reads its verdicts from: per dataset (those with per-example outcomes;
+    Holm-adjusted over all of them) and pooled over the datasets with the tailored DNN (None when there is
+    nothing to pool). `seed`, `resamples`: the bootstrap's (the report's are 0 and RESAMPLES)."""
     attacked = {ds: m.stages["attack"] for ds, m in run.items() if "attack" in m.stages}
-    return _statistics(attacked, run) if attacked else ({}, None)
+    return _statistics(attacked, run, seed, resamples) if attacked else ({}, None)
 
 
 def _overall_section(attacked: dict, per_dataset: dict, pooled: dict | None) -> list[str]:
-    parts = ["## Overall: all datasets and recipes", ""]
+    parts = ["## Overall: all datasets and recipes (the primary result)", ""]
     if pooled is None:
         why = (
             NO_OUTCOMES
@@ -183,7 +217,7 @@ def _overall_section(attacked: dict, per_dataset: dict, pooled: dict | None) -> 
                 _with_interval(pooled["models"][m][k])
                 for k in ("clean_accuracy", "accuracy_under_attack", "success_rate")
             ),
-            *_difference(pooled["vs_reference"], m),
+            *_difference(pooled["vs_reference"], m, holm=False),
         ]
         for m in models
     ]
@@ -191,9 +225,11 @@ def _overall_section(attacked: dict, per_dataset: dict, pooled: dict | None) -> 
     cells = f"{pooled['cells']} (dataset, recipe) cell{'s' if pooled['cells'] > 1 else ''}"
     parts += [
         f"Mean over {cells} ({', '.join(display(ds) for ds in pooled_sets)}), {examples} examples per cell; "
-        f"percent, {pooled['level']:.0%} intervals in brackets.",
+        f"percent, {pooled['level']:.0%} intervals in brackets; p: exact paired test of the difference (stratified "
+        "by dataset; one test per model, the primary result: not adjusted) and the verdict read from it; the method "
+        "is told under Per dataset and recipe.",
         "",
-        markdown_table(["Model", *CELL_COLUMNS], rows, "lrrrrl"),
+        markdown_table(["Model", *OVERALL_COLUMNS], rows, "lrrrrrl"),
         "",
         *(f"- {s}" for s in sentences),
         "",
@@ -256,6 +292,8 @@ def _recipe_rows(a: dict, stats: dict | None) -> list[list[str]]:
                         pct(result["success_rate"]),
                         MISSING,
                         MISSING,
+                        MISSING,
+                        MISSING,
                         *extra,
                     ]
                 )
@@ -291,10 +329,39 @@ def _dataset_section(ds: str, a: dict, stats: dict | None) -> list[str]:
         f"**{examples} test examples per cell**" + ("" if stats else " (point estimates only). " + NO_OUTCOMES),
         "",
         markdown_table(
-            ["Recipe", "Model", *CELL_COLUMNS, "Perturbed words", "Avg queries"], _recipe_rows(a, stats), "llrrrrlrr"
+            ["Recipe", "Model", *CELL_COLUMNS, "Perturbed words", "Avg queries"], _recipe_rows(a, stats), "llrrrrrrlrr"
         ),
     ]
     return parts + [""]
+
+
+def _counted(sizes: list[int], noun: str) -> str:
+    """'20 cells', '1 dataset', '19–20 cells' (families of different sizes)."""
+    text = _examples_text(sizes or [0])
+    return f"{text} {noun}" if text == "1" else f"{text} {noun}s"
+
+
+def _method(per_dataset: dict, pooled: dict) -> str:
+    """METHOD with this report's numbers: the bootstrap's settings and the sizes of the Holm families."""
+    families = [
+        entry["tests"]
+        for stats in per_dataset.values()
+        for cell in stats["recipes"].values()
+        for entry in cell["vs_reference"].values()
+    ]
+    means = [
+        entry["tests"]
+        for stats in per_dataset.values()
+        for entry in (stats["all_recipes"] or {}).get("vs_reference", {}).values()
+    ]
+    return METHOD.format(
+        level=pooled["level"],
+        resamples=pooled["resamples"],
+        seed=pooled["seed"],
+        cells=_counted(families, "cell"),
+        datasets=_counted(means, "dataset"),
+        alpha=1 - pooled["level"],
+    )
 
 
 def robustness_markdown(run: dict[str, DatasetMetrics]) -> str:
@@ -355,7 +422,7 @@ def robustness_markdown(run: dict[str, DatasetMetrics]) -> str:
         "",
     ]
     if pooled is not None:
-        parts += [METHOD.format(level=pooled["level"], resamples=pooled["resamples"], seed=pooled["seed"]), ""]
+        parts += [_method(per_dataset, pooled), ""]
     for ds, a in attacked.items():
         parts += _dataset_section(ds, a, per_dataset.get(ds))
     parts += [
