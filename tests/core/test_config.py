@@ -32,7 +32,7 @@ EMBED = dict(english="glove-6b-50d", chinese="synonyms-w2v-100d")
 
 
 def test_finetune_dev_draws_zero_names_class_and_field():
-    with pytest.raises(ValueError, match=r"^FinetuneConfig\.dev_draws must be >= 1, got 0$"):
+    with pytest.raises(ValueError, match=r"^FinetuneConfig\.dev_draws must be >= 1 and <= 100, got 0$"):
         FinetuneConfig(dev_draws=0)
 
 

@@ -133,7 +133,7 @@ def test_dev_draws_average_the_same_draws_every_epoch(monkeypatch):
         / 3
     )
     assert results[3].history[0]["dev_acc"] == by_hand
-    with pytest.raises(ValueError, match="FinetuneConfig.dev_draws must be >= 1, got 0"):
+    with pytest.raises(ValueError, match="FinetuneConfig.dev_draws must be >= 1 and <= 100, got 0"):
         FinetuneConfig(dev_draws=0)
 
 
@@ -162,7 +162,7 @@ def test_dev_draws_from_params_names_the_key():
 
     assert finetune_from_params({"dev_draws": 2}).dev_draws == 2
     assert finetune_from_params({"dev_draws": None}).dev_draws == 1  # absent: one draw, as before
-    with pytest.raises(SnntextError, match=r"params.yaml: key 'finetune.dev_draws' must be >= 1, got 0"):
+    with pytest.raises(SnntextError, match=r"params.yaml: key 'finetune.dev_draws' must be >= 1 and <= 100, got 0"):
         finetune_from_params({"dev_draws": 0})
 
 

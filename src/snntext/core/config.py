@@ -48,6 +48,7 @@ MAX_EOT_DRAWS = 100  # attack.eot_draws: spike draws averaged per query by snn_e
 MAX_ATTACK_EXAMPLES = 10000
 MAX_WORKERS = 1024  # attack.workers: Ray tasks at a time
 MAX_RETRIES = 100
+MAX_DRAWS = 100  # finetune/direct dev_draws and test_draws: spike draws per evaluation
 MIN_TRAIN_SHARE = 0.05  # (1 - prepare.test_fraction) * (1 - prepare.dev_fraction): what is left to train on
 
 Check = Callable[[Any], Any]  # returns the value (converted, e.g. int -> float, list -> tuple) or raises ValueError
@@ -313,11 +314,11 @@ class FinetuneConfig(_Checked):
     patience: int = checked(integer(0), 0)  # stop after this many epochs without a dev gain; 0 = never
     zero_sum_filters: bool = checked(boolean, False)  # re-project conv filters to zero weight-sum after every step
     timesteps: int = checked(integer(1, MAX_TIMESTEPS), 50, key="timesteps")  # T while training (the top-level T)
-    dev_draws: int = checked(integer(1), 1)  # epochs compared on dev accuracy averaged over this many draws
+    dev_draws: int = checked(integer(1, MAX_DRAWS), 1)  # epochs compared on dev accuracy averaged over this many draws
     eval_batch_size: int = checked(integer(1, MAX_BATCH_SIZE), 64, key="convert.eval_batch_size")
     max_train_examples: int = checked(integer(0), 0)  # 0 = all; >0 = a seeded subset (for quick studies)
     precision: str = checked(one_of(PRECISIONS), "fp32")  # training convolutions (finetuning.check_precision)
-    test_draws: int = checked(integer(1), 1)  # test spike draws of the kept net for the paired gap
+    test_draws: int = checked(integer(1, MAX_DRAWS), 1)  # test spike draws of the kept net for the paired gap
 
 
 @dataclass(frozen=True)
@@ -334,7 +335,7 @@ class DirectConfig(_Checked):
     beta: float = checked(number(gt=0, le=1), 0.95)  # the authors' direct-training configs: 0.95
     zero_sum_filters: bool = checked(boolean, True)  # as the DNN is trained; without it Adam silences the convs
     patience: int = checked(integer(0), 0)
-    dev_draws: int = checked(integer(1), 1)
+    dev_draws: int = checked(integer(1, MAX_DRAWS), 1)
 
 
 @dataclass(frozen=True)

@@ -534,12 +534,20 @@ def overheads_block(r: _Run) -> str:
     )
 
 
+NOT_RUN_BESIDE = "The `{stage}` stage has not run (or the fine-tuned SNN's draws are not measured)."
+
+
+def _beside_finetune(r: _Run, stage: str) -> tuple[dict, dict]:
+    """The fine-tuned SNN's test draws per dataset, and the datasets where `stage` ran beside them."""
+    tuned = _snn_draws(r.run)
+    return tuned, {ds: m for ds, m in r.run.items() if stage in m.stages and ds in tuned}
+
+
 def direct(r: _Run) -> str:
     """The directly-trained SNN against the converted, fine-tuned one (both over their test spike draws)."""
-    tuned = _snn_draws(r.run)
-    runs = {ds: m for ds, m in r.run.items() if "train_direct" in m.stages and ds in tuned}
+    tuned, runs = _beside_finetune(r, "train_direct")
     if not runs:
-        return "The `train_direct` stage has not run (or the fine-tuned SNN's draws are not measured)."
+        return NOT_RUN_BESIDE.format(stage="train_direct")
     intervals = {
         ds: independent_interval(m.stages["train_direct"]["test_mean"], tuned[ds]["snn_acc_mean"], _test_count(m))
         for ds, m in runs.items()
@@ -567,10 +575,9 @@ def direct(r: _Run) -> str:
 
 def random_vectors(r: _Run) -> str:
     """What the pre-trained vectors buy the fine-tuned SNN against random ones."""
-    tuned = _snn_draws(r.run)
-    runs = {ds: m for ds, m in r.run.items() if "random_embeddings" in m.stages and ds in tuned}
+    tuned, runs = _beside_finetune(r, "random_embeddings")
     if not runs:
-        return "The `random_embeddings` stage has not run (or the fine-tuned SNN's draws are not measured)."
+        return NOT_RUN_BESIDE.format(stage="random_embeddings")
     intervals = {
         ds: independent_interval(
             tuned[ds]["snn_acc_mean"], m.stages["random_embeddings"]["snn_test_mean"], _test_count(m)

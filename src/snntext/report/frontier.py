@@ -124,27 +124,19 @@ def grid_point(
     headline), `train_dnn` = metrics/train_dnn/<ds>.json (+ detail)."""
     try:
         gap, energy, rates = finetune["paired_gap"], finetune["energy"], finetune["test"]["firing_rates"]
+        # fmt: off
         point = {
-            "setting": setting_name,
-            "dataset": dataset,
-            "timesteps": int(energy["timesteps"]),
-            "dnn_test_acc": float(train_dnn["dnn_test_acc"]),
-            "dnn_energy_uj": float(energy["dnn_total_uj"]),
-            "snn_test_acc_mean": float(gap["snn_acc_mean"]),
-            "snn_test_acc_std": float(gap["snn_acc_std"]),
-            "draws": int(gap["draws"]),
-            "gap_points": float(gap["gap_points"]),
-            "gap_low": float(gap["ci_low_points"]),
-            "gap_high": float(gap["ci_high_points"]),
-            "energy_uj": float(energy["total_uj"]),
-            "ratio": float(energy["ratio_snn_to_dnn"]),
-            "input_rate": float(rates["input"]),
-            "pooled_rate": float(rates["pooled"]),
-            "firing_rates": {k: float(v) for k, v in rates.items()},
-            "energy": energy,
-            "finetune_seconds": float(finetune["seconds"]),
-            "best_epoch": int(finetune["best_epoch"]),
+            "setting": setting_name, "dataset": dataset, "timesteps": int(energy["timesteps"]),
+            "dnn_test_acc": float(train_dnn["dnn_test_acc"]), "dnn_energy_uj": float(energy["dnn_total_uj"]),
+            "snn_test_acc_mean": float(gap["snn_acc_mean"]), "snn_test_acc_std": float(gap["snn_acc_std"]),
+            "draws": int(gap["draws"]), "gap_points": float(gap["gap_points"]),
+            "gap_low": float(gap["ci_low_points"]), "gap_high": float(gap["ci_high_points"]),
+            "energy_uj": float(energy["total_uj"]), "ratio": float(energy["ratio_snn_to_dnn"]),
+            "input_rate": float(rates["input"]), "pooled_rate": float(rates["pooled"]),
+            "firing_rates": {k: float(v) for k, v in rates.items()}, "energy": energy,
+            "finetune_seconds": float(finetune["seconds"]), "best_epoch": int(finetune["best_epoch"]),
         }
+        # fmt: on
     except (KeyError, TypeError, ValueError) as err:
         raise SnntextError(f"energy grid: {setting_name}/{dataset}: metrics lack {err}") from None
     if epoch_seconds:

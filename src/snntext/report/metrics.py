@@ -24,71 +24,27 @@ REQUIRED_STAGES = ("prepare", "embed", "train_dnn", "convert", "finetune")
 OPTIONAL_STAGES = ("sweep", "attack", "train_direct", "random_embeddings")
 
 _NUMBER = "number"
+# fmt: off
 _KEYS: dict[str, dict[str, Any]] = {
-    "prepare": {
-        "language": str,
-        "splits.train.count": _NUMBER,
-        "splits.dev.count": _NUMBER,
-        "splits.test.count": _NUMBER,
-    },
+    "prepare": {"language": str, "splits.train.count": _NUMBER, "splits.dev.count": _NUMBER,
+                "splits.test.count": _NUMBER},
     "embed": {"vectors": str, "coverage.token_coverage": _NUMBER, "oov_rate": _NUMBER},
-    "train_dnn": {
-        key: _NUMBER
-        for key in (
-            "majority_dev_acc",
-            "majority_test_acc",
-            "kim_dev_acc",
-            "kim_test_acc",
-            "dnn_dev_acc",
-            "dnn_test_acc",
-            "kim_seconds",
-            "dnn_seconds",
-            "kim_best_epoch",
-            "dnn_best_epoch",
-            "dnn_macs",
-            "dnn_energy_uj",
-        )
-    },
+    "train_dnn": {key: _NUMBER for key in (
+        "majority_dev_acc", "majority_test_acc", "kim_dev_acc", "kim_test_acc", "dnn_dev_acc", "dnn_test_acc",
+        "kim_seconds", "dnn_seconds", "kim_best_epoch", "dnn_best_epoch", "dnn_macs", "dnn_energy_uj")},
     "convert": {"chosen": str, "timesteps": _NUMBER, "threshold": _NUMBER, "beta": _NUMBER, "options": dict},
-    "finetune": {
-        "dev_acc": _NUMBER,
-        "test_acc": _NUMBER,
-        "best_epoch": _NUMBER,
-        "epochs_run": _NUMBER,
-        "seconds": _NUMBER,
-        "test.firing_rates": dict,
-        "energy": dict,
-    },
+    "finetune": {"dev_acc": _NUMBER, "test_acc": _NUMBER, "best_epoch": _NUMBER, "epochs_run": _NUMBER,
+                 "seconds": _NUMBER, "test.firing_rates": dict, "energy": dict},
     "sweep": {"timesteps": list, "models": dict},
     "attack": {"models": dict, "skipped_recipes": dict, "wall_s": _NUMBER},
-    "train_direct": {
-        key: _NUMBER
-        for key in (
-            "dev_acc",
-            "test_acc",
-            "test_mean",
-            "test_std",
-            "test_draws",
-            "best_epoch",
-            "epochs_run",
-            "timesteps",
-            "beta",
-            "seconds",
-        )
-    },
-    "random_embeddings": {
-        key: _NUMBER
-        for key in (
-            "dnn_test_acc",
-            "converted_test_acc",
-            "snn_test_mean",
-            "snn_test_std",
-            "test_draws",
-            "gap_points",
-            "seconds_total",
-        )
-    },
+    "train_direct": {key: _NUMBER for key in (
+        "dev_acc", "test_acc", "test_mean", "test_std", "test_draws", "best_epoch", "epochs_run", "timesteps",
+        "beta", "seconds")},
+    "random_embeddings": {key: _NUMBER for key in (
+        "dnn_test_acc", "converted_test_acc", "snn_test_mean", "snn_test_std", "test_draws", "gap_points",
+        "seconds_total")},
 }
+# fmt: on
 _OPTION_KEYS = {
     "dev.accuracy": _NUMBER,
     "test.accuracy": _NUMBER,

@@ -40,17 +40,11 @@ def layer_lambdas(normalisation: str, activation_stats: dict[str, float]) -> tup
     return lam_pool, lam_out
 
 
+# fmt: off
 @torch.no_grad()
 def rate_coded_dnn_accuracy(
-    dnn: nn.Module,
-    ids: torch.Tensor,
-    labels: torch.Tensor,
-    table: torch.Tensor,
-    *,
-    timesteps: int,
-    seed: int,
-    batch_size: int = 256,
-    device: torch.device | str = "cpu",
+    dnn: nn.Module, ids: torch.Tensor, labels: torch.Tensor, table: torch.Tensor, *,
+    timesteps: int, seed: int, batch_size: int = 256, device: torch.device | str = "cpu",
 ) -> float:
     """Accuracy of the DNN fed what the SNN's input layer delivers over `timesteps` steps: each rate
     replaced by the mean of that many Bernoulli draws (Binomial(T, x) / T), seeded.
@@ -71,6 +65,7 @@ def rate_coded_dnn_accuracy(
         correct += int((scores.argmax(dim=1).cpu() == labels[start : start + batch_size]).sum())
     dnn.train(was_training)
     return correct / len(labels)
+# fmt: on
 
 
 @torch.no_grad()
@@ -88,17 +83,13 @@ def convert(
     if normalisation not in NORMALISATIONS:
         raise ValueError(f"unknown normalisation {normalisation!r}; choose one of {', '.join(NORMALISATIONS)}")
     conv0 = cast(nn.Conv2d, dnn.convs[0])
+    # fmt: off
     snn = SpikingTextCNN(
-        embedding_dim=conv0.kernel_size[1],
-        num_classes=dnn.num_classes,
-        neurons_per_class=dnn.neurons_per_class,
-        kernel_sizes=dnn.kernel_sizes,
-        filters=conv0.out_channels,
-        threshold=threshold,
-        beta=beta,
-        surrogate=surrogate,
-        surrogate_slope=surrogate_slope,
+        embedding_dim=conv0.kernel_size[1], num_classes=dnn.num_classes, neurons_per_class=dnn.neurons_per_class,
+        kernel_sizes=dnn.kernel_sizes, filters=conv0.out_channels, threshold=threshold, beta=beta,
+        surrogate=surrogate, surrogate_slope=surrogate_slope,
     )
+    # fmt: on
     missing, unexpected = snn.load_state_dict(dnn.state_dict(), strict=False)
     not_weights = [m for m in missing if m.startswith(("convs.", "fc."))]
     if not_weights or unexpected:
