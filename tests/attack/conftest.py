@@ -207,3 +207,27 @@ def tiny_pipeline(tiny_vectors):
         model.project_filters()
     model.eval()
     return {"embedded": embedded, "dnn": model, "snn": TinySpiking(model).eval(), "vectors": tiny_vectors}
+
+
+def job_parts(tiny_pipeline, offline_resources, examples: list, *, models: tuple[str, ...], **settings) -> dict:
+    """AttackJob's arguments for the tiny pipeline's DNN and TinySpiking wrapped as every SNN in `models`,
+    attacking `examples` (test rows 0, 1, ...); `settings` go to AttackConfig beside the tiny defaults."""
+    from snntext.core.config import AttackConfig
+
+    snn = TinySpiking(tiny_pipeline["dnn"]).eval()
+    config = AttackConfig(
+        **{"examples": len(EXAMPLES), "similarity": 0.5, "batch_size": 16, "timesteps": 8, "seed": 3, **settings},
+        models=models,
+    )
+    embedded = tiny_pipeline["embedded"]
+    return dict(
+        language="en",
+        models={name: tiny_pipeline["dnn"] if name == "dnn" else snn for name in models},
+        embedded={k: embedded[k] for k in ("vocab", "table", "meta")},
+        examples=list(examples),
+        indices=list(range(len(examples))),
+        settings=config,
+        cache_dir=str(offline_resources.nltk_data.parent),
+        vectors=tiny_pipeline["vectors"],
+        wordnet_problem=offline_resources.wordnet_problem,
+    )

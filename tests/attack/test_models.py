@@ -13,7 +13,8 @@ import pytest
 
 from snntext.core.config import ATTACK_MODELS, AttackConfig
 
-from .conftest import EXAMPLES, TinySpiking
+from .conftest import EXAMPLES
+from .conftest import job_parts as attack_job_parts
 
 
 def test_every_attack_model_has_a_checkpoint_and_every_spiking_one_a_wrapper(offline_resources):
@@ -37,29 +38,14 @@ def test_spike_draws_per_query(offline_resources):
 
 @pytest.fixture(scope="module")
 def job_parts(offline_resources, tiny_pipeline):
-    snn = TinySpiking(tiny_pipeline["dnn"]).eval()
-    settings = AttackConfig(
-        examples=len(EXAMPLES),
-        recipes=("deepwordbug",),  # needs neither the vector neighbours nor the sentence encoder
+    return attack_job_parts(
+        tiny_pipeline,
+        offline_resources,
+        EXAMPLES,
         models=("dnn", "snn", "snn_stochastic", "snn_eot"),
-        similarity=0.5,
+        recipes=("deepwordbug",),  # needs neither the vector neighbours nor the sentence encoder
         spike_samples=1,
         eot_draws=3,
-        batch_size=16,
-        timesteps=8,
-        seed=3,
-    )
-    embedded = tiny_pipeline["embedded"]
-    return dict(
-        language="en",
-        models={"dnn": tiny_pipeline["dnn"], "snn": snn, "snn_stochastic": snn, "snn_eot": snn},
-        embedded={k: embedded[k] for k in ("vocab", "table", "meta")},
-        examples=list(EXAMPLES),
-        indices=list(range(len(EXAMPLES))),
-        settings=settings,
-        cache_dir=str(offline_resources.nltk_data.parent),
-        vectors=tiny_pipeline["vectors"],
-        wordnet_problem=offline_resources.wordnet_problem,
     )
 
 

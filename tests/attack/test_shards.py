@@ -12,7 +12,7 @@ from snntext.attack import shards as shards_module
 from snntext.attack.shards import ShardStore, plan_shards, run_shards
 from snntext.core.errors import SnntextError
 
-from .conftest import EXAMPLES, TinySpiking
+from .conftest import EXAMPLES, TinySpiking, job_parts
 
 
 class RecordingJob:
@@ -201,34 +201,17 @@ def test_ctrl_c_in_a_ray_run_cancels_its_tasks_and_shuts_the_runtime_down(fake_r
 @pytest.fixture(scope="module")
 def tiny_job_parts(offline_resources, tiny_pipeline):
     from snntext.attack.recipes import build_word_embedding, minilm_path
-    from snntext.core.config import AttackConfig
 
     table = build_word_embedding(tiny_pipeline["vectors"], pool=100)
     words = [table._index2word[i] for i in range(len(table._index2word))]
-    snn = TinySpiking(tiny_pipeline["dnn"]).eval()
-    settings = AttackConfig(
-        examples=len(EXAMPLES),
-        recipes=("deepwordbug", "textfooler"),
+    parts = job_parts(
+        tiny_pipeline,
+        offline_resources,
+        list(EXAMPLES) * 2,
         models=("dnn", "snn", "snn_stochastic"),
-        similarity=0.5,
-        batch_size=16,
-        timesteps=8,
-        seed=3,
+        recipes=("deepwordbug", "textfooler"),
     )
-    embedded = tiny_pipeline["embedded"]
-    return dict(
-        language="en",
-        models={"dnn": tiny_pipeline["dnn"], "snn": snn, "snn_stochastic": snn},
-        embedded={k: embedded[k] for k in ("vocab", "table", "meta")},
-        examples=list(EXAMPLES) * 2,
-        indices=list(range(2 * len(EXAMPLES))),
-        settings=settings,
-        cache_dir=str(offline_resources.nltk_data.parent),
-        vectors=tiny_pipeline["vectors"],
-        embedding=(table.embedding_matrix, words, table.nn_matrix),
-        sentence_model=minilm_path(),
-        wordnet_problem=offline_resources.wordnet_problem,
-    )
+    return {**parts, "embedding": (table.embedding_matrix, words, table.nn_matrix), "sentence_model": minilm_path()}
 
 
 def _without_times(records):

@@ -18,17 +18,13 @@ Slow-marked: one `dvc repro` of the tiny project (about 90 s on 2 cores), then 4
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.e2e import tiny_project
-from tests.e2e.test_pipeline import ROOT, SHARED, TINY_PARAMS, _copy_project, _run
+from tests.e2e.test_pipeline import TINY_PARAMS, _run, tiny_repo
 
 pytestmark = pytest.mark.slow
 
@@ -97,35 +93,7 @@ def assert_restored(project) -> None:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     """The tiny project after `dvc repro`, all committed: (repo, env, baseline hashes, baseline bytes)."""
-    real = yaml.safe_load((ROOT / "src/snntext/core/sources.yaml").read_text(encoding="utf-8"))["resources"]
-    if not all((SHARED / r["group"] / r["name"]).is_file() for r in real.values()):
-        pytest.skip(f"needs the shared mirror {SHARED} for the attack resources")
-    base = tmp_path_factory.mktemp("nothing_lost")
-    repo = base / "repo"
-    _copy_project(repo)
-    registry = tiny_project.build(base)
-    for key, resource in real.items():
-        (base / "mirror" / resource["group"]).mkdir(parents=True, exist_ok=True)
-        shutil.copy2(
-            SHARED / resource["group"] / resource["name"], base / "mirror" / resource["group"] / resource["name"]
-        )
-        registry["resources"][key] = resource
-    tiny_project.write_registry(registry, repo / "src/snntext/core/sources.yaml")
-    (repo / "params.yaml").write_text(yaml.safe_dump(PARAMS, sort_keys=False), encoding="utf-8")
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "SNNTEXT_MIRROR": str(base / "mirror"),
-        "DVC_NO_ANALYTICS": "1",
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@t",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@t",
-    }
-    env.pop("SNNTEXT_ROOT", None)
-    _run(["git", "init", "-q"], repo, env)
-    _run(["git", "add", "-A"], repo, env)
-    _run(["git", "commit", "-qm", "tiny"], repo, env)
+    repo, env = tiny_repo(tmp_path_factory.mktemp("nothing_lost"), PARAMS)
     _run(["dvc", "repro"], repo, env)
     _run(["git", "add", "-A"], repo, env)
     _run(["git", "commit", "-qm", "repro"], repo, env)

@@ -131,27 +131,26 @@ def _run(cmd: list[str], cwd: Path, env: dict) -> subprocess.CompletedProcess:
     return done
 
 
-@pytest.mark.slow
-def test_dvc_repro_runs_every_stage_on_tiny_data(tmp_path):
-    # The attack stage needs the real NLTK stopwords and WordNet lexnames (from the shared mirror).
+def tiny_repo(base: Path, params: dict) -> tuple[Path, dict]:
+    """The project copied to base/repo over the tiny datasets and mirror (base/mirror), with `params`,
+    committed to a fresh git repository; returns (repo, the environment to run dvc in). Skips the test
+    when the shared mirror lacks the attack's real NLTK stopwords and WordNet lexnames."""
     real = yaml.safe_load((ROOT / "src/snntext/core/sources.yaml").read_text(encoding="utf-8"))["resources"]
     if not all((SHARED / r["group"] / r["name"]).is_file() for r in real.values()):
         pytest.skip(f"needs the shared mirror {SHARED} for the attack resources")
-    repo = tmp_path / "repo"
+    repo = base / "repo"
     _copy_project(repo)
-    registry = tiny_project.build(tmp_path)
-    mirror = tmp_path / "mirror"
+    registry = tiny_project.build(base)
+    mirror = base / "mirror"
     for key, resource in real.items():
         (mirror / resource["group"]).mkdir(parents=True, exist_ok=True)
         shutil.copy2(SHARED / resource["group"] / resource["name"], mirror / resource["group"] / resource["name"])
         registry["resources"][key] = resource
     tiny_project.write_registry(registry, repo / "src/snntext/core/sources.yaml")
-    (repo / "params.yaml").write_text(yaml.safe_dump(TINY_PARAMS, sort_keys=False), encoding="utf-8")
-
-    venv_bin = Path(sys.executable).parent
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
     env = {
         **os.environ,
-        "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "SNNTEXT_MIRROR": str(mirror),
         "DVC_NO_ANALYTICS": "1",
         "GIT_AUTHOR_NAME": "t",
@@ -163,6 +162,12 @@ def test_dvc_repro_runs_every_stage_on_tiny_data(tmp_path):
     _run(["git", "init", "-q"], repo, env)
     _run(["git", "add", "-A"], repo, env)
     _run(["git", "commit", "-qm", "tiny"], repo, env)
+    return repo, env
+
+
+@pytest.mark.slow
+def test_dvc_repro_runs_every_stage_on_tiny_data(tmp_path):
+    repo, env = tiny_repo(tmp_path, TINY_PARAMS)
     repro = _run(["dvc", "repro"], repo, env)
 
     metrics = repo / "metrics"
