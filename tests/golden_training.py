@@ -10,26 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import platform
-from pathlib import Path
+
+from snntext.core.machine import cpu_kind
 
 THREADS = 2
-
-
-def cpu() -> dict[str, str]:
-    """Vendor, model and widest vector ISA of this CPU (Linux /proc/cpuinfo; 'unknown' elsewhere)."""
-    info = {"vendor": "unknown", "model": platform.processor() or "unknown", "isa": "unknown"}
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return info
-    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-    fields = {k.strip(): v.strip() for k, v in fields.items()}
-    flags = set(fields.get("flags", "").split())
-    info["vendor"] = fields.get("vendor_id", "unknown")
-    info["model"] = fields.get("model name", info["model"])
-    info["isa"] = "avx512" if "avx512f" in flags else "avx2" if "avx2" in flags else "other"
-    return info
 
 
 def weights_sha256(model) -> str:
@@ -101,7 +85,7 @@ def run() -> dict:
         log=lambda message: None,
     )
     return {
-        "cpu": cpu(),
+        "cpu": cpu_kind(),
         "pinned": pinned,
         "threads": THREADS,
         "torch": torch.__version__,

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from snntext.core.errors import SnntextError
-from snntext.core.stage_metrics import HEADLINE, read_stage_metrics, write_json_atomic, write_stage_metrics
+from snntext.core.stage_metrics import HEADLINE, RAN_ON, read_stage_metrics, write_json_atomic, write_stage_metrics
 
 
 def test_write_json_atomic(tmp_path):
@@ -29,8 +29,11 @@ def test_split_keeps_only_the_headline_in_the_metrics_file_and_joins_back(tmp_pa
     headline = json.loads((tmp_path / "convert" / "mr.json").read_text())
     detail = json.loads((tmp_path / "convert" / "mr_detail.json").read_text())
     assert list(headline) == list(HEADLINE["convert"])
-    assert set(detail) == {"options", "timesteps"}
-    assert read_stage_metrics("convert", "mr", tmp_path) == metrics
+    assert set(detail) == {"options", "timesteps", RAN_ON}
+    assert detail[RAN_ON]["threads"] >= 1 and detail[RAN_ON]["commit"]
+    joined = read_stage_metrics("convert", "mr", tmp_path)
+    assert joined.pop(RAN_ON) == detail[RAN_ON]
+    assert joined == metrics
 
 
 def test_missing_headline_key_is_a_bug_not_a_silent_gap(tmp_path):

@@ -15,6 +15,9 @@ from typing import Any
 from snntext.core import paths
 from snntext.core.atomic import write_text_atomic
 from snntext.core.errors import SnntextError
+from snntext.core.machine import machine_record
+
+RAN_ON = "ran_on"  # detail key: snntext.core.machine.machine_record() of the process that wrote the metrics
 
 HEADLINE = {
     "train_dnn": ("kim_dev_acc", "kim_test_acc", "dnn_dev_acc", "dnn_test_acc"),
@@ -33,13 +36,15 @@ def write_json_atomic(path: str | Path, data: dict[str, Any]) -> None:
 
 def write_stage_metrics(stage: str, dataset: str, metrics: dict[str, Any], metrics_dir: Path | None = None) -> None:
     """Split `metrics` into the headline file and the detail file (detail first: the headline,
-    which DVC compares, is only replaced once the detail it summarises is on disk)."""
+    which DVC compares, is only replaced once the detail it summarises is on disk). The detail also
+    records the machine, date and code commit that made the numbers (key RAN_ON)."""
     headline_keys = HEADLINE[stage]
     missing = [k for k in headline_keys if k not in metrics]
     if missing:
         raise ValueError(f"{stage} metrics lack the headline keys {missing}")
     headline = {k: metrics[k] for k in headline_keys}
     detail = {k: v for k, v in metrics.items() if k not in headline}
+    detail.setdefault(RAN_ON, machine_record())
     write_json_atomic(detail_file(stage, dataset, metrics_dir), detail)
     write_json_atomic(headline_file(stage, dataset, metrics_dir), headline)
 
