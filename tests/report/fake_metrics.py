@@ -5,8 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from snntext.core.stage_metrics import HEADLINE, write_stage_metrics
+from snntext.core.stage_metrics import HEADLINE, RAN_ON, write_stage_metrics
 
+# a fixed machine record, so that the golden reports do not carry this machine's date and commit
+RAN_ON_FAKE = {
+    "cpu": {"vendor": "TestVendor", "model": "test CPU", "isa": "avx2"},
+    "threads": 2,
+    "torch": "2.13.0",
+    "date": "2000-01-01 00:00 UTC",
+    "commit": "0123456789",
+}
 LAYERS = ("conv3", "conv4", "conv5", "pool3", "pool4", "pool5", "fc")
 
 
@@ -283,7 +291,7 @@ def write_fake_run(
 def write_metrics(metrics_dir: Path, stage: str, name: str, data: dict) -> None:
     """As the stage writes them: headline + detail where the stage splits its metrics, else one file."""
     if stage in HEADLINE:
-        write_stage_metrics(stage, name, data, metrics_dir)
+        write_stage_metrics(stage, name, {RAN_ON: RAN_ON_FAKE, **data}, metrics_dir)
     else:
         path = metrics_dir / stage / f"{name}.json"
         path.parent.mkdir(parents=True, exist_ok=True)

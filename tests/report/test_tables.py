@@ -20,7 +20,7 @@ from snntext.report.accuracy import results_table
 from snntext.report.build import write_reports
 from snntext.report.doc_blocks import RESULTS, markers, replace_blocks
 from snntext.report.markdown import pct
-from snntext.report.metrics import Measured, load_run_metrics, measured
+from snntext.report.metrics import DatasetMetrics, Measured, load_run_metrics, measured
 from snntext.report.paper import load_paper
 from tests.report.fake_metrics import write_fake_run
 
@@ -354,3 +354,26 @@ def test_a_figure_the_run_no_longer_draws_is_removed(tmp_path):
         datasets, PARAMS, metrics_dir=tmp_path / "metrics", reports_dir=tmp_path / "reports", environment=ENVIRONMENT
     )
     assert not (figures / "accuracy_vs_timesteps.png").exists() and list(figures.glob("*.png"))
+
+
+def test_run_readme_names_where_each_stage_ran_and_warns_on_mixed_machines():
+    from snntext.report.run_readme import NOT_RECORDED, provenance_rows, provenance_warnings
+
+    def m(**stages):
+        return DatasetMetrics(name="x", stages=stages)
+
+    amd = {"cpu": {"vendor": "AuthenticAMD", "model": "EPYC", "isa": "avx2"}, "threads": 2, "torch": "2.13.0",
+           "date": "2026-12-06 18:00 UTC", "commit": "abc"}  # fmt: skip
+    intel = {**amd, "cpu": {"vendor": "GenuineIntel", "model": "Xeon", "isa": "avx512"}, "date": "2026-12-07 09:00 UTC"}
+    run = {
+        "mr": m(train_dnn={"ran_on": amd}, finetune={"ran_on": amd}),
+        "sst2": m(train_dnn={"ran_on": {**amd, "date": "2026-12-06 19:00 UTC"}}, finetune={"ran_on": intel}),
+        "subj": m(train_dnn={}),
+    }
+    rows = provenance_rows(run)
+    assert rows[0][:2] == ["train_dnn", "MR, SST-2"] and rows[0][5] == "2026-12-06 18:00 UTC to 2026-12-06 19:00 UTC"
+    assert rows[1][:3] == ["train_dnn", "Subj", NOT_RECORDED]
+    assert [row[:2] for row in rows[2:]] == [["finetune", "MR"], ["finetune", "SST-2"]]
+    notes = " ".join(provenance_warnings(rows))
+    assert "more than one vendor" in notes and "predate" in notes
+    assert provenance_warnings(provenance_rows({"mr": run["mr"]})) == []

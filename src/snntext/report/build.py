@@ -72,7 +72,7 @@ def run_settings(params: dict) -> list[tuple[str, Any]]:
 
 
 def environment_info() -> dict[str, str]:
-    """Versions, date and the machine that ran the report (the stages ran on the same machine in `dvc repro`)."""
+    """Versions, date and the machine that ran the report stage (where each stage ran: its `ran_on` metrics)."""
     info = {"python": sys.version.split()[0]}
     for package in VERSIONED:
         try:
