@@ -131,6 +131,12 @@ def _edit(path: Path, change) -> None:
         ("finetune", lambda d: d["paired_gap"].pop("ci_low_points"), "missing key 'paired_gap.ci_low_points'"),
         ("sweep", lambda d: d["models"].pop("finetuned"), "missing key 'models.finetuned'"),
         ("attack", lambda d: d["models"]["snn"]["pwws"].update(success_rate="high"), "models.snn.pwws.success_rate"),
+        (
+            "energy",
+            lambda d: d["splits"]["test"]["accountings"]["fair"]["ratio"].pop("ci_low"),
+            "missing key 'splits.test.accountings.fair.ratio.ci_low'",
+        ),
+        ("energy", lambda d: d["splits"].pop("test"), "missing key 'splits.test'"),
     ],
 )
 def test_malformed_metrics_are_refused_naming_file_and_key(tmp_path, stage, change, message):
@@ -342,6 +348,38 @@ def test_a_run_without_the_optional_stages_is_reported_saying_what_is_missing(tm
     assert "## Stages not run" in readme and "- sweep: MR, ChnSenti" in readme
     assert "_Not run: `dvc repro sweep_timesteps`._" in (tmp_path / "reports" / "accuracy.md").read_text()
     assert not (tmp_path / "reports" / "figures" / "accuracy_vs_timesteps.png").exists()
+
+
+def test_energy_headline_is_the_fair_per_sentence_accounting_with_the_paper_s_beside_it(tmp_path):
+    reports, _ = make_report(tmp_path)
+    energy = (reports / "energy.md").read_text()
+    headline = energy.index("## Per sentence, both networks charged for the same positions (headline)")
+    assert headline < energy.index("## The paper's convention (all L positions)")
+    # MR (fake): fair SNN 3.00 uJ against the DNN's 10.00, 0.30x; with neuron updates 3.90 / 10.10
+    assert (
+        "| MR | 200 | 25.00 | 10.00 [9.50, 10.50] | 3.00 [2.85, 3.15] | 0.30 [0.27, 0.33] | 0.39 [0.35, 0.42] |"
+        in energy
+    )
+    assert "at most 0.5x its DNN's energy (the target; the whole interval) on MR" in energy
+    assert "more than its DNN on ChnSenti" in energy
+    assert "stays on the paper's convention" in energy
+
+
+def test_energy_report_says_when_the_energy_stage_has_not_run(tmp_path):
+    datasets = write_fake_run(tmp_path / "metrics")
+    (tmp_path / "metrics" / "energy" / "chnsenti.json").unlink()
+    write_reports(
+        datasets, PARAMS, metrics_dir=tmp_path / "metrics", reports_dir=tmp_path / "reports", environment=ENVIRONMENT
+    )
+    energy = (tmp_path / "reports" / "energy.md").read_text()
+    assert "| ChnSenti | – | – |" in energy and "_Not run for ChnSenti: `dvc repro energy@<dataset>`._" in energy
+    assert "- energy: ChnSenti" in (tmp_path / "reports" / "README.md").read_text()
+    shutil.rmtree(tmp_path / "metrics" / "energy")
+    write_reports(
+        datasets, PARAMS, metrics_dir=tmp_path / "metrics", reports_dir=tmp_path / "reports", environment=ENVIRONMENT
+    )
+    energy = (tmp_path / "reports" / "energy.md").read_text()
+    assert "_Not run: `dvc repro energy`._" in energy and "| Converted SOPs |" in energy
 
 
 def test_a_figure_the_run_no_longer_draws_is_removed(tmp_path):

@@ -21,7 +21,7 @@ from snntext.core.stage_metrics import HEADLINE, detail_file, read_stage_metrics
 
 REQUIRED_STAGES = ("prepare", "embed", "train_dnn", "convert", "finetune")
 # a run may leave these out (a run to finetune only, older runs): the report says which are missing
-OPTIONAL_STAGES = ("sweep", "attack", "train_direct", "random_embeddings")
+OPTIONAL_STAGES = ("sweep", "attack", "train_direct", "random_embeddings", "energy")
 
 _NUMBER = "number"
 # fmt: off
@@ -43,6 +43,7 @@ _KEYS: dict[str, dict[str, Any]] = {
     "random_embeddings": {key: _NUMBER for key in (
         "dnn_test_acc", "converted_test_acc", "snn_test_mean", "snn_test_std", "test_draws", "gap_points",
         "seconds_total")},
+    "energy": {"shape.timesteps": _NUMBER, "shape.L": _NUMBER, "shape.D": _NUMBER, "splits.test": dict},
 }
 # fmt: on
 _OPTION_KEYS = {
@@ -74,6 +75,25 @@ _PAIRED_GAP_KEYS = {
     "sentences": _NUMBER,
     "snn_acc_mean": _NUMBER,
     "snn_acc_std": _NUMBER,
+}
+_INTERVAL = ("mean", "ci_low", "ci_high")
+_SENTENCE_ENERGY_KEYS = {  # a split of metrics/energy/<ds>.json (snntext.evaluation.sentence_energy.summarise)
+    "sentences": _NUMBER,
+    "real_token_share": _NUMBER,
+    "level": _NUMBER,
+    **{f"spikes_per_input_channel.{end}": _NUMBER for end in _INTERVAL},
+    **{
+        f"accountings.{accounting}.{term}.{end}": _NUMBER
+        for accounting in ("fair", "paper")
+        for term in ("dnn_uj", "snn_uj", "dnn_with_neuron_updates_uj", "snn_with_neuron_updates_uj")
+        for end in _INTERVAL
+    },
+    **{
+        f"accountings.{accounting}.{ratio}.{end}": _NUMBER
+        for accounting in ("fair", "paper")
+        for ratio in ("ratio", "ratio_with_neuron_updates")
+        for end in ("value", "ci_low", "ci_high")
+    },
 }
 _RESULT_KEYS = (
     "examples",
@@ -196,6 +216,11 @@ def _check_stage(stage: str, data: dict, path: Path | str) -> None:
                         raise SnntextError(f"{path}: missing key '{where}'; rerun the attack stage")
                     if result[key] is not None and not _is_number(result[key]):
                         raise SnntextError(f"{path}: key '{where}' must be a number or null, got {result[key]!r}")
+    elif stage == "energy":
+        for split, summary in data["splits"].items():
+            if not isinstance(summary, dict):
+                raise SnntextError(f"{path}: key 'splits.{split}' must be a mapping; rerun the energy stage")
+            _check(summary, _SENTENCE_ENERGY_KEYS, path, f"splits.{split}.")
     per_seed = data.get("per_seed")
     if per_seed is not None and (
         not isinstance(per_seed, dict) or not all(isinstance(v, dict) for v in per_seed.values())
