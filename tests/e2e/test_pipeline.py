@@ -108,7 +108,8 @@ def _copy_project(dest: Path) -> None:
     ).stdout.split("\n")
     for name in filter(None, files):
         src = ROOT / name
-        committed_input = name == "metrics/energy_grid.json"  # the report's, written by scripts/run_energy_grid.py
+        # the report's committed inputs, written by scripts/run_energy_grid.py and scripts/run_seed_study.py
+        committed_input = name in ("metrics/energy_grid.json", "metrics/seed_study.json")
         if (
             not src.is_file()
             or (name.startswith(("metrics/", "reports/")) and not committed_input)

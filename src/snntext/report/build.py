@@ -13,7 +13,7 @@ from typing import Any
 from snntext.core.atomic import write_text_atomic
 from snntext.core.cpu_kernels import SWITCH as PORTABLE_CPU_SWITCH
 from snntext.core.errors import SnntextError
-from snntext.report import frontier
+from snntext.report import frontier, seeds
 from snntext.report.accuracy import accuracy_markdown
 from snntext.report.doc_blocks import generated_blocks, updated_files
 from snntext.report.energy import energy_markdown
@@ -169,14 +169,17 @@ def frontier_section(run, params: dict, grid: dict | None) -> str:
     )
 
 
-def render_markdown(run, params: dict, environment: dict[str, str], grid: dict | None = None) -> dict[str, str]:
-    """file name -> Markdown of every report document (nothing written)."""
+def render_markdown(
+    run, params: dict, environment: dict[str, str], grid: dict | None = None, study: dict | None = None
+) -> dict[str, str]:
+    """file name -> Markdown of every report document (nothing written); `grid`, `study`: the energy grid and
+    the seed study (metrics/energy_grid.json, metrics/seed_study.json), None when not run."""
     from snntext.evaluation.energy import DNN_FORMULA, E_MAC_PJ
 
     paper = load_paper()
     section = frontier_section(run, params, grid)
     return {
-        "accuracy.md": accuracy_markdown(run, paper, embedding_dims(run)),
+        "accuracy.md": accuracy_markdown(run, paper, embedding_dims(run), study),
         "energy.md": energy_markdown(run, DNN_FORMULA, E_MAC_PJ) + (f"\n{section}" if section else ""),
         "robustness.md": robustness_markdown(run),
         "README.md": run_readme_markdown(run, run_settings(params), environment),
@@ -238,7 +241,10 @@ def write_reports(
     anything is written."""
     run = load_run_metrics(list(datasets), Path(metrics_dir))
     grid = frontier.load_grid(Path(metrics_dir) / frontier.GRID_FILE)
-    documents = render_markdown(run, params, environment if environment is not None else environment_info(), grid)
+    study = seeds.load_study(Path(metrics_dir) / seeds.STUDY_FILE)
+    documents = render_markdown(
+        run, params, environment if environment is not None else environment_info(), grid, study
+    )
     quoting = ([Path(readme)] if readme is not None else []) + (sorted(Path(docs_dir).glob("*.md")) if docs_dir else [])
     updates = updated_files(quoting, generated_blocks(run, params, grid))
     reports_dir = Path(reports_dir)

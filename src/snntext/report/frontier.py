@@ -99,15 +99,9 @@ def queue_command(name: str, datasets: list[str]) -> list[str]:
 def experiment_revs(data: list) -> dict[str, str]:
     """Setting name -> commit of its newest successful experiment, from `dvc exp show --json` (DVC 3.x;
     newest commit first); experiments of unknown settings or that failed are left out."""
-    known, found = {s.name for s in SETTINGS}, {}
-    for commit in data:
-        for group in commit.get("experiments") or []:
-            for rev in group.get("revs") or []:
-                name = rev.get("name") or group.get("name") or ""
-                setting_name = name[len(PREFIX) + 1 :] if name.startswith(f"{PREFIX}-") else None
-                if setting_name in known and setting_name not in found and not rev.get("error") and rev.get("rev"):
-                    found[setting_name] = rev["rev"]
-    return found
+    from snntext.report.ablations import named_revs
+
+    return named_revs(data, PREFIX, (s.name for s in SETTINGS))
 
 
 def epoch_seconds(history: list[dict]) -> list[float]:
