@@ -5,8 +5,10 @@ per split (test, dev), from one spike draw (the fine-tuned net's first seed, as 
 each network's microjoules per sentence with a 95% interval over sentences and the ratio SNN / DNN with its
 paired interval, without and with neuron updates, under the fair accounting (both charged for the sentence's
 real tokens and the windows touching them; the default) and the paper's (all L positions for the DNN);
-spikes per input channel, the real-token share, the draw's accuracy (snntext.evaluation.sentence_energy).
-Params: seed, seeds, device, timesteps, convert.eval_batch_size.
+spikes per input channel, the real-token share, the draw's accuracy (snntext.evaluation.sentence_energy);
+and the SNN's accuracy on each split over finetune.test_draws spike draws (the first is the one above), so
+that a setting of the energy grid can be chosen on dev and confirmed on test (issue 33.2).
+Params: seed, seeds, device, timesteps, convert.eval_batch_size, finetune.test_draws.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from snntext.core.machine import machine_record
 from snntext.core.stage_metrics import write_json_atomic
 from snntext.core.stage_script import run_stage, stage_inputs
 from snntext.data.embedded import load_embedded
+from snntext.evaluation.paired_gap import draw_seeds, snn_correct_over_draws
 from snntext.evaluation.sentence_energy import count_sentence_ops, net_shape, summarise
 from snntext.models.checkpoint import load_checkpoint
 
@@ -45,6 +48,23 @@ def main() -> None:
         )
         summary = summarise(counts, shape, seed=seed)
         summary["accuracy"] = float((counts.predictions == part.labels.cpu()).double().mean())
+        correct = snn_correct_over_draws(
+            snn,
+            part.ids,
+            part.labels,
+            data.table,
+            timesteps=timesteps,
+            seeds=draw_seeds(seed, config.finetune.test_draws),
+            batch_size=batch_size,
+            device=device,
+            known={seed: counts.predictions.to(part.labels.device)},
+        )
+        per_draw = correct.mean(dim=1).tolist()
+        summary["accuracy_over_draws"] = {
+            "draws": len(per_draw),
+            "mean": sum(per_draw) / len(per_draw),
+            "per_draw": per_draw,
+        }
         result["splits"][split] = summary
     result["ran_on"] = machine_record()
     write_json_atomic(paths.metrics_file("energy", dataset), result)

@@ -210,6 +210,11 @@ def test_stage_writes_both_accountings_per_split(tmp_path):
     assert metrics["dataset"] == "toy" and set(metrics["splits"]) == {"test", "dev"} and "ran_on" in metrics
     test = metrics["splits"]["test"]
     assert set(test["accountings"]) == {"fair", "paper"} and 0 <= test["accuracy"] <= 1
+    draws = test["accuracy_over_draws"]
+    assert draws["draws"] == len(draws["per_draw"]) >= 1 and draws["per_draw"][0] == pytest.approx(
+        test["accuracy"], abs=1e-6
+    )
+    assert draws["mean"] == sum(draws["per_draw"]) / draws["draws"]
     assert test["accountings"]["fair"]["ratio"]["ci_low"] <= test["accountings"]["fair"]["ratio"]["value"]
     assert metrics["shape"]["kernel_sizes"] == [2, 3] and metrics["shape"]["L"] == L
     assert "energy toy test: fair SNN/DNN" in done.stdout
