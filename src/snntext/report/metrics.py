@@ -43,7 +43,7 @@ _KEYS: dict[str, dict[str, Any]] = {
     "random_embeddings": {key: NUMBER for key in (
         "dnn_test_acc", "converted_test_acc", "snn_test_mean", "snn_test_std", "test_draws", "gap_points",
         "seconds_total")},
-    "energy": {"shape.timesteps": _NUMBER, "shape.L": _NUMBER, "shape.D": _NUMBER, "splits.test": dict},
+    "energy": {"shape.timesteps": NUMBER, "shape.L": NUMBER, "shape.D": NUMBER, "splits.test": dict},
 }
 # fmt: on
 _OPTION_KEYS = {
@@ -78,18 +78,18 @@ _PAIRED_GAP_KEYS = {
 }
 _INTERVAL = ("mean", "ci_low", "ci_high")
 _SENTENCE_ENERGY_KEYS = {  # a split of metrics/energy/<ds>.json (snntext.evaluation.sentence_energy.summarise)
-    "sentences": _NUMBER,
-    "real_token_share": _NUMBER,
-    "level": _NUMBER,
-    **{f"spikes_per_input_channel.{end}": _NUMBER for end in _INTERVAL},
+    "sentences": NUMBER,
+    "real_token_share": NUMBER,
+    "level": NUMBER,
+    **{f"spikes_per_input_channel.{end}": NUMBER for end in _INTERVAL},
     **{
-        f"accountings.{accounting}.{term}.{end}": _NUMBER
+        f"accountings.{accounting}.{term}.{end}": NUMBER
         for accounting in ("fair", "paper")
         for term in ("dnn_uj", "snn_uj", "dnn_with_neuron_updates_uj", "snn_with_neuron_updates_uj")
         for end in _INTERVAL
     },
     **{
-        f"accountings.{accounting}.{ratio}.{end}": _NUMBER
+        f"accountings.{accounting}.{ratio}.{end}": NUMBER
         for accounting in ("fair", "paper")
         for ratio in ("ratio", "ratio_with_neuron_updates")
         for end in ("value", "ci_low", "ci_high")
@@ -226,7 +226,7 @@ def _check_stage(stage: str, data: dict, path: Path | str) -> None:
         for split, summary in data["splits"].items():
             if not isinstance(summary, dict):
                 raise SnntextError(f"{path}: key 'splits.{split}' must be a mapping; rerun the energy stage")
-            _check(summary, _SENTENCE_ENERGY_KEYS, path, f"splits.{split}.")
+            check_keys(summary, _SENTENCE_ENERGY_KEYS, path, f"splits.{split}.")
     per_seed = data.get("per_seed")
     if per_seed is not None and (
         not isinstance(per_seed, dict) or not all(isinstance(v, dict) for v in per_seed.values())
