@@ -5,10 +5,13 @@
     python scripts/run_energy_grid.py --settings T4 T8 --jobs 1  # some settings
     python scripts/run_energy_grid.py --collect-only             # only re-collect finished experiments
 
-Each setting (snntext.report.frontier.SETTINGS) is `dvc exp run --queue -n energy-<setting> -S ... finetune`;
+Each setting (snntext.report.frontier.SETTINGS) is `dvc exp run --queue -n energy-<setting> -S ... energy`
+(finetune, then the per-sentence energy and the SNN's dev and test accuracy over its spike draws);
 `dvc exp run --run-all` runs the queue; then each experiment's metrics files are read from its commit
 (`git show`) into metrics/energy_grid.json, which is committed and which the report stage turns into the
-frontier of reports/energy.md (`dvc repro report`). Collecting keeps the points of settings not re-run.
+frontier of reports/energy.md (`dvc repro report`). An experiment without metrics/energy/<ds>.json (one run
+before the grid ran the energy stage) gives points without dev numbers: shown, never selected on dev.
+Collecting keeps the points of settings not re-run.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import yaml
 
 from snntext.core import paths
 from snntext.core.atomic import write_text_atomic
-from snntext.core.experiments import exp_show, file_at, queue_lines, run_queued, stage_metrics_at
+from snntext.core.experiments import exp_show, file_at, json_at_if_present, queue_lines, run_queued, stage_metrics_at
 from snntext.core.stage_script import run_stage
 from snntext.report.frontier import (
     GRID_FILE,
@@ -36,6 +39,7 @@ from snntext.report.frontier import (
     load_grid,
     queue_command,
     setting,
+    usable_energy,
 )
 
 
@@ -54,7 +58,9 @@ def collect(names: list[str] | None, wall_s: float | None, setting_wall_s: dict[
             fine = stage_metrics_at(rev, "finetune", ds)
             dnn = stage_metrics_at(rev, "train_dnn", ds)
             history = list(csv.DictReader(io.StringIO(file_at(rev, f"metrics/finetune/{ds}_history.csv"))))
-            points.append(grid_point(name, ds, fine, dnn, epoch_seconds=epoch_seconds(history)))
+            energy_file = paths.metrics_file("energy", ds).relative_to(paths.PROJECT_ROOT).as_posix()
+            energy = usable_energy(json_at_if_present(rev, energy_file))
+            points.append(grid_point(name, ds, fine, dnn, epoch_seconds=epoch_seconds(history), energy=energy))
         grid["points"] = [p for p in grid["points"] if p["setting"] != name] + points
         grid["settings"][name] = {
             "what": chosen.what,

@@ -62,9 +62,12 @@ def energy(rate_in: float, rate_hidden: float, T: int = 50) -> dict:
     }
 
 
-def sentence_energy_metrics(name: str, snn_uj: float, dnn_uj: float = 10.0) -> dict:
+def sentence_energy_metrics(
+    name: str, snn_uj: float, dnn_uj: float = 10.0, accuracy: dict[str, float] | None = None
+) -> dict:
     """metrics/energy/<name>.json as the energy stage writes it: the fair accounting's SNN costs `snn_uj` per
-    sentence against the DNN's `dnn_uj`; the paper's charges the DNN for all positions (twice as much)."""
+    sentence against the DNN's `dnn_uj`; the paper's charges the DNN for all positions (twice as much);
+    `accuracy`: split -> the SNN's mean over its 5 spike draws (default 0.75 on both)."""
 
     def spread(mean: float, width: float = 0.05) -> dict:
         return {"mean": mean, "ci_low": mean * (1 - width), "ci_high": mean * (1 + width)}
@@ -86,7 +89,8 @@ def sentence_energy_metrics(name: str, snn_uj: float, dnn_uj: float = 10.0) -> d
             "snn_synops": snn / 0.9e-6,
         }
 
-    def split(n: int) -> dict:
+    def split(n: int, mean: float) -> dict:
+        per_draw = [mean - 0.01, mean + 0.01, mean - 0.005, mean + 0.005, mean]
         return {
             "sentences": n,
             "empty_sentences": 0,
@@ -99,8 +103,10 @@ def sentence_energy_metrics(name: str, snn_uj: float, dnn_uj: float = 10.0) -> d
             "resamples": 2000,
             "bootstrap_seed": 0,
             "accuracy": 0.75,
+            "accuracy_over_draws": {"draws": 5, "mean": mean, "per_draw": per_draw},
         }
 
+    acc = {"test": 0.75, "dev": 0.75, **(accuracy or {})}
     shape = {"L": 50, "D": 50, "kernel_sizes": [3, 4, 5], "filters": 100, "num_classes": 2}
     shape |= {"neurons_per_class": 10, "timesteps": 50, "beta": 1.0}
     return {
@@ -108,7 +114,7 @@ def sentence_energy_metrics(name: str, snn_uj: float, dnn_uj: float = 10.0) -> d
         "seed": 0,
         "batch_size": 64,
         "shape": shape,
-        "splits": {"test": split(200), "dev": split(100)},
+        "splits": {"test": split(200, acc["test"]), "dev": split(100, acc["dev"])},
         "ran_on": RAN_ON_FAKE,
     }
 
@@ -350,14 +356,24 @@ def write_metrics(metrics_dir: Path, stage: str, name: str, data: dict) -> None:
         path.write_text(json.dumps(data, indent=2))
 
 
-def fake_grid(settings: dict[str, tuple[int, float]], bases: dict[str, float] | None = None) -> dict:
-    """metrics/energy_grid.json of a fake energy grid: setting -> (T, accuracy shift from the DNN), on the
-    fake run's datasets (mr, chnsenti); the SNN's input rate is 0.5 everywhere, as in the fake run."""
+def fake_grid(
+    settings: dict[str, tuple],
+    bases: dict[str, float] | None = None,
+    *,
+    dev: bool = True,
+    fair: dict[str, float] | None = None,
+) -> dict:
+    """metrics/energy_grid.json of a fake energy grid: setting -> (T, test accuracy shift from the DNN[, dev
+    shift]), on the fake run's datasets (mr, chnsenti); the SNN's input rate is 0.5 everywhere, as in the fake
+    run. With `dev` each point also holds the energy stage's numbers: the SNN's dev accuracy (the DNN's dev
+    accuracy is its test accuracy; the dev shift defaults to the test shift) and a fair ratio with neuron
+    updates equal to the paper's ratio times `fair[setting]` (default 1)."""
     from snntext.report.frontier import grid_point
 
     bases = bases or {"mr": 0.76, "chnsenti": 0.85}
     points = []
-    for name, (T, shift) in settings.items():
+    for name, (T, shift, *rest) in settings.items():
+        dev_shift = rest[0] if rest else shift
         for ds, base in bases.items():
             fine = dataset_metrics(ds, base, "en", "glove-6b-50d")["finetune"]
             fine["energy"] = energy(0.5, 0.04, T)
@@ -368,9 +384,17 @@ def fake_grid(settings: dict[str, tuple[int, float]], bases: dict[str, float] | 
                 "ci_low_points": 100 * shift - 1.0,
                 "ci_high_points": 100 * shift + 1.0,
             }
-            points.append(grid_point(name, ds, fine, {"dnn_test_acc": base}, epoch_seconds=[10.0 * T / 50 + 1.0]))
+            sentence = None
+            train_dnn = {"dnn_test_acc": base}
+            if dev:
+                # the fair ratio with neuron updates is snn x 1.3 / (dnn + 0.1) (sentence_energy_metrics)
+                ratio = fine["energy"]["ratio_snn_to_dnn"] * (fair or {}).get(name, 1.0)
+                accuracy = {"test": base + shift, "dev": base + dev_shift}
+                sentence = sentence_energy_metrics(ds, snn_uj=ratio * 10.1 / 1.3, accuracy=accuracy)
+                train_dnn["dnn_dev_acc"] = base
+            points.append(grid_point(name, ds, fine, train_dnn, epoch_seconds=[10.0 * T / 50 + 1.0], energy=sentence))
     return {
-        "settings": {name: {"what": f"T = {T}", "overrides": {"timesteps": T}} for name, (T, _) in settings.items()},
+        "settings": {name: {"what": f"T = {T}", "overrides": {"timesteps": T}} for name, (T, *_) in settings.items()},
         "points": points,
         "note": "fake grid",
     }

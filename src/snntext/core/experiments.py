@@ -41,6 +41,21 @@ def file_at(rev: str, path: str) -> str:
     return run_in_project(["git", "show", f"{rev}:{path}"], capture=True)
 
 
+def json_at_if_present(rev: str, path: str) -> dict[str, Any] | None:
+    """The JSON object of `path` at commit `rev`, None when the commit holds no such file (a stage the experiment
+    did not run); SnntextError when it is there and not valid JSON."""
+    check = subprocess.run(
+        ["git", "cat-file", "-e", f"{rev}:{path}"], cwd=paths.PROJECT_ROOT, capture_output=True, text=True
+    )
+    if check.returncode != 0:
+        return None
+    try:
+        data: dict[str, Any] = json.loads(file_at(rev, path))
+    except json.JSONDecodeError as err:
+        raise SnntextError(f"{path} at {rev}: not valid JSON ({err})") from None
+    return data
+
+
 def stage_metrics_at(rev: str, stage: str, dataset: str) -> dict[str, Any]:
     """A stage's metrics at commit `rev`, headline joined with detail as snntext.core.stage_metrics.read_stage_metrics
     joins them in the workspace."""

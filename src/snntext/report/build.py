@@ -136,6 +136,15 @@ def frontier_points(run, grid: dict | None) -> list[dict]:
     return frontier.against_reference_dnn(frontier.run_points(run) + grid_points)
 
 
+def _dnn_dev(run) -> dict[str, float]:
+    """The committed run's tailored DNN's dev accuracy per dataset (where its metrics hold it)."""
+    return {
+        ds: float(m.stages["train_dnn"]["dnn_dev_acc"])
+        for ds, m in run.items()
+        if "dnn_dev_acc" in m.stages["train_dnn"]
+    }
+
+
 def frontier_section(run, params: dict, grid: dict | None) -> str:
     points = frontier_points(run, grid)
     if not points:
@@ -148,6 +157,7 @@ def frontier_section(run, params: dict, grid: dict | None) -> str:
     reference = frontier.reference_accuracy(
         points, {ds: m.stages["train_dnn"]["dnn_test_acc"] for ds, m in run.items()}
     )
+    dev_reference = frontier.reference_dev_accuracy(points, _dnn_dev(run))
     settings = {frontier.DEFAULT: {"what": "the committed run (T = 50)"}, **grid["settings"]}
     coded = {
         ds: {
@@ -164,6 +174,7 @@ def frontier_section(run, params: dict, grid: dict | None) -> str:
         figure=FIGURES["frontier"],
         grid_info=grid,
         params=params,
+        dev_reference=dev_reference,
         rate_coded_dnn=coded,
         rate_coded_reference={ds: m.stages["train_dnn"]["dnn_test_acc"] for ds, m in run.items()},
     )
@@ -214,7 +225,11 @@ def _frontier_figure(run, grid: dict, dnn_test: dict[str, float], path: Path) ->
     from snntext.report import figures
 
     points = frontier_points(run, grid)
-    series = frontier.figure_series(points, frontier.reference_accuracy(points, dnn_test), list(run))
+    reference = frontier.reference_accuracy(points, dnn_test)
+    summary = frontier.setting_summary(
+        points, reference, list(run), frontier.reference_dev_accuracy(points, _dnn_dev(run))
+    )
+    series = frontier.figure_series(points, reference, list(run), frontier.low_energy_profile(summary))
     return figures.energy_frontier(
         series,
         path,

@@ -166,8 +166,9 @@ def per_sentence_section(run: dict[str, DatasetMetrics]) -> str:
             paper_rows,
         ),
         "",
-        "The frontier at the end of this report stays on the paper's convention: the energy grid keeps the "
-        "finetune stage's totals, not per-sentence counts.",
+        "The frontier at the end of this report judges each grid setting by this table's fair ratio with neuron "
+        "updates, chosen on dev and confirmed on test, where the grid recorded the `energy` stage; the paper's ratio "
+        "and µJ (the finetune stage's totals) stay beside it and on its figure.",
     ]
     if not_run:
         parts += ["", f"_Not run for {', '.join(map(display, not_run))}: `dvc repro energy@<dataset>`._"]
