@@ -492,3 +492,19 @@ def test_report_with_a_dev_grid_rings_the_selected_point(tmp_path):
     )
     energy = (tmp_path / "reports" / "energy.md").read_text()
     assert "The point ringed in red is `T2`, the setting selected on dev." in energy
+
+
+def test_a_new_signed_setting_beside_an_old_reference_is_not_judged():
+    """Re-running one retrained setting before the reference T50: its fair ratios are still to its own, dearer
+    DNN, so it is not selected, and the report says the reference must be re-run."""
+    from snntext.report.frontier import against_reference_dnn, has_dev, low_energy_profile
+
+    old_base = fake_grid({"T50": (50, -0.005)}, dev=False)["points"]
+    signed = fake_grid({"T8-signed": (8, -0.005)}, fair={"T8-signed": 0.5})["points"]
+    for p in signed:
+        p["dnn_energy_uj"] *= 2
+    points = against_reference_dnn(old_base + signed)
+    assert all(p.get("fair_against_own_dnn") and not has_dev(p) for p in points if p["setting"] == "T8-signed")
+    assert low_energy_profile(setting_summary(points, REFERENCE, ["mr", "chnsenti"], REFERENCE)) is None
+    text = _markdown(points)
+    assert "(own DNN)" in text and "`T50`, `T8-signed` lack the dev accuracy" in text

@@ -502,7 +502,7 @@ def target(r: _Run) -> str:
         f"{_of(n, n)}, chosen on dev"
     )
     if profile is None:
-        return f"**No measured setting meets the target on dev ({condition})** ([reports/energy.md](../reports/energy.md))."
+        return f"**No measured setting meets the target ({condition})** ([reports/energy.md](../reports/energy.md))."
     winners = sorted(
         (m for m, s in summary.items() if s["meets"]), key=lambda m: (m != profile, -summary[m]["worst_dev_gap"])
     )

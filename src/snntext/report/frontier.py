@@ -198,8 +198,14 @@ def usable_energy(energy: dict | None) -> dict | None:
 
 def has_dev(point: dict) -> bool:
     """Whether a point can be selected on dev: it holds the energy stage's numbers (the SNN's dev accuracy over
-    its draws, the fair accounting) and its DNN's dev accuracy."""
-    return "snn_dev_acc_mean" in point and "sentence_energy" in point and "dnn_dev_acc" in point
+    its draws, the fair accounting) and its DNN's dev accuracy, and its fair ratios are to the reference DNN (not
+    flagged `fair_against_own_dnn` by against_reference_dnn)."""
+    return (
+        "snn_dev_acc_mean" in point
+        and "sentence_energy" in point
+        and "dnn_dev_acc" in point
+        and not point.get("fair_against_own_dnn")
+    )
 
 
 def fair_ratio(point: dict, split: str = "test", *, neuron_updates: bool = True) -> dict | None:
@@ -457,9 +463,9 @@ def _verdict_lines(summary: dict, names: list[str], what: dict[str, str]) -> lis
         lines += [
             "",
             f"{', '.join(f'`{n}`' for n in unjudged)} {'lacks' if len(unjudged) == 1 else 'lack'} the dev accuracy "
-            "or the per-sentence accounting (collected "
-            "before the grid recorded them, or on a dataset subset): shown, never selected. The grid must be re-run "
-            "(`scripts/run_energy_grid.py`) for a dev-selected verdict.",
+            "or the per-sentence accounting (collected before the grid recorded them, on a dataset subset, or, for "
+            "a retrained DNN of another shape, beside a reference run without them): shown, never selected. The "
+            "grid must be re-run (`scripts/run_energy_grid.py`) for a dev-selected verdict.",
         ]
     if not judged:
         old = picked_on_test(summary)
