@@ -208,3 +208,11 @@ def test_merging_a_seed_replaces_only_its_points():
         2, ["mr"], lambda stage, ds: reads.append((stage, ds)) or dataset_metrics(ds, 0.76, "en", "x")[stage]
     )
     assert reads == [("train_dnn", "mr"), ("convert", "mr"), ("finetune", "mr")] and points[0]["seed"] == 2
+
+
+def test_a_study_over_other_datasets_counts_as_not_run(tmp_path):
+    study = fake_study({0: {"mr": -0.5}, 1: {"mr": -0.2}})
+    for point in study["points"]:
+        point["dataset"] = "sst2"  # a dataset the fake run does not have
+    section = accuracy_with(tmp_path, study)
+    assert "The seed study has not run on these metrics" in section

@@ -316,9 +316,9 @@ def not_run_section(run: dict[str, DatasetMetrics]) -> list[str]:
 def seeds_section(run: dict[str, DatasetMetrics], study: dict | None) -> str:
     """The section "Over training seeds" of reports/accuracy.md (its datasets: the run's)."""
     parts = ["## Over training seeds", ""]
-    if study is None or not study["points"]:
+    datasets = [ds for ds in run if study is not None and any(p["dataset"] == ds for p in study["points"])]
+    if not datasets:  # no study, or one over other datasets than this run's
         return "\n".join(parts + not_run_section(run))
-    datasets = [ds for ds in run if any(p["dataset"] == ds for p in study["points"])]
     by_ds = {ds: [p for p in study["points"] if p["dataset"] == ds] for ds in datasets}
     summaries = {ds: dataset_summary(points) for ds, points in by_ds.items()}
     most = max(len(s["seeds"]) for s in summaries.values())
