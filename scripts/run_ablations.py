@@ -17,15 +17,13 @@ files under src/, stages/ or dvc.yaml/params.yaml are untracked. Logic lives in 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 
 from snntext.core import paths
 from snntext.core.atomic import write_text_atomic
 from snntext.core.errors import SnntextError
-from snntext.core.experiments import run_in_project as run
-from snntext.core.experiments import untracked_sources
+from snntext.core.experiments import exp_show, queue_lines, run_queued
 from snntext.core.stage_metrics import read_stage_metrics
+from snntext.core.stage_script import run_stage
 from snntext.report.ablations import (
     BASELINE,
     GRIDS,
@@ -37,6 +35,7 @@ from snntext.report.ablations import (
     parse_grid_option,
     queue_commands,
 )
+from snntext.report.seeds import STAGES, stage_seconds
 
 STAGES_RERUN = {
     "threshold": ("convert", "finetune"),
@@ -52,12 +51,8 @@ def estimate_seconds(points, datasets: list[str]) -> float | None:
     total = 0.0
     for ds in datasets:
         try:
-            seconds = {
-                "train_dnn": (lambda m: m["kim_seconds"] + m["dnn_seconds"])(read_stage_metrics("train_dnn", ds)),
-                "convert": sum(o["seconds"] for o in read_stage_metrics("convert", ds)["options"].values()),
-                "finetune": read_stage_metrics("finetune", ds)["seconds"],
-            }
-        except (SnntextError, KeyError, TypeError):
+            seconds = stage_seconds(*(read_stage_metrics(stage, ds) for stage in STAGES))
+        except (SnntextError, KeyError, TypeError, ValueError):
             return None
         for point in points:
             total += sum(seconds.get(s, 0.0) for s in STAGES_RERUN[point.param])  # embed records none: seconds
@@ -67,7 +62,7 @@ def estimate_seconds(points, datasets: list[str]) -> float | None:
 def write_outputs(prefix: str) -> None:
     from snntext.report import figures
 
-    rows = parse_exp_show(json.loads(run(["dvc", "exp", "show", "--json", "--all-commits"], capture=True)), prefix)
+    rows = parse_exp_show(exp_show(), prefix)
     written = {}
     for param in PARAMS:
         chosen = [r for r in rows if r.name == f"{prefix}-{BASELINE}" or r.name.startswith(f"{prefix}-{param}-")]
@@ -138,25 +133,13 @@ def main() -> None:
         + (f"{estimate / 60:.0f} min" if estimate is not None else "unknown (no full-run metrics yet)")
         + " from the last run's stage times"
     )
+    queued = {point.name(args.prefix): argv for point, argv in zip(points, commands)}
     if args.dry_run:
-        for argv in commands:
-            print(" ".join(argv))
-        print(f"dvc exp run --run-all -j {args.jobs}")
+        print(queue_lines(queued, args.jobs))
         return
-    untracked = untracked_sources()
-    if untracked:
-        raise SnntextError(
-            "queued experiments see only git-tracked files; git add or remove first: " + ", ".join(untracked)
-        )
-    for argv in commands:
-        run(argv)
-    run(["dvc", "exp", "run", "--run-all", "-j", str(args.jobs)])
+    run_queued(queued, args.jobs)
     write_outputs(args.prefix)
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except SnntextError as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+    run_stage(main, uses_torch=False)  # a SnntextError: one line, exit status 2

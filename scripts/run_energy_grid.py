@@ -5,10 +5,13 @@
     python scripts/run_energy_grid.py --settings T4 T8 --jobs 1  # some settings
     python scripts/run_energy_grid.py --collect-only             # only re-collect finished experiments
 
-Each setting (snntext.report.frontier.SETTINGS) is `dvc exp run --queue -n energy-<setting> -S ... finetune`;
+Each setting (snntext.report.frontier.SETTINGS) is `dvc exp run --queue -n energy-<setting> -S ... energy`
+(finetune, then the per-sentence energy and the SNN's dev and test accuracy over its spike draws);
 `dvc exp run --run-all` runs the queue; then each experiment's metrics files are read from its commit
 (`git show`) into metrics/energy_grid.json, which is committed and which the report stage turns into the
-frontier of reports/energy.md (`dvc repro report`). Collecting keeps the points of settings not re-run.
+frontier of reports/energy.md (`dvc repro report`). An experiment without metrics/energy/<ds>.json (one run
+before the grid ran the energy stage) gives points without dev numbers: shown, never selected on dev.
+Collecting keeps the points of settings not re-run.
 """
 
 from __future__ import annotations
@@ -18,16 +21,13 @@ import csv
 import datetime as dt
 import io
 import json
-import sys
-import time
 
 import yaml
 
 from snntext.core import paths
 from snntext.core.atomic import write_text_atomic
-from snntext.core.errors import SnntextError
-from snntext.core.experiments import run_in_project as run
-from snntext.core.experiments import untracked_sources
+from snntext.core.experiments import exp_show, file_at, json_at_if_present, queue_lines, run_queued, stage_metrics_at
+from snntext.core.stage_script import run_stage
 from snntext.report.frontier import (
     GRID_FILE,
     GRIDS,
@@ -39,32 +39,28 @@ from snntext.report.frontier import (
     load_grid,
     queue_command,
     setting,
+    usable_energy,
 )
-
-
-def read_at(rev: str, path: str) -> str:
-    return run(["git", "show", f"{rev}:{path}"], capture=True)
 
 
 def collect(names: list[str] | None, wall_s: float | None, setting_wall_s: dict[str, float] | None = None) -> None:
     grid_path = paths.METRICS_DIR / GRID_FILE
     grid = load_grid(grid_path) or {"settings": {}, "points": []}
-    found = experiment_revs(json.loads(run(["dvc", "exp", "show", "--json", "--all-commits"], capture=True)))
+    found = experiment_revs(exp_show())
     collected = 0
     for name, rev in found.items():
         if names and name not in names:
             continue
         chosen, exp = setting(name), f"{PREFIX}-{name}"
-        params = yaml.safe_load(read_at(rev, "params.yaml"))
+        params = yaml.safe_load(file_at(rev, "params.yaml"))
         points = []
         for ds in params["datasets"]:
-            fine = {
-                **json.loads(read_at(rev, f"metrics/finetune/{ds}_detail.json")),
-                **json.loads(read_at(rev, f"metrics/finetune/{ds}.json")),
-            }
-            dnn = json.loads(read_at(rev, f"metrics/train_dnn/{ds}.json"))
-            history = list(csv.DictReader(io.StringIO(read_at(rev, f"metrics/finetune/{ds}_history.csv"))))
-            points.append(grid_point(name, ds, fine, dnn, epoch_seconds=epoch_seconds(history)))
+            fine = stage_metrics_at(rev, "finetune", ds)
+            dnn = stage_metrics_at(rev, "train_dnn", ds)
+            history = list(csv.DictReader(io.StringIO(file_at(rev, f"metrics/finetune/{ds}_history.csv"))))
+            energy_file = paths.metrics_file("energy", ds).relative_to(paths.PROJECT_ROOT).as_posix()
+            energy = usable_energy(json_at_if_present(rev, energy_file))
+            points.append(grid_point(name, ds, fine, dnn, epoch_seconds=epoch_seconds(history), energy=energy))
         grid["points"] = [p for p in grid["points"] if p["setting"] != name] + points
         grid["settings"][name] = {
             "what": chosen.what,
@@ -109,34 +105,13 @@ def main() -> None:
         collect(names, None)
         return
     datasets = args.datasets or yaml.safe_load((paths.PROJECT_ROOT / "params.yaml").read_text())["datasets"]
-    commands = [queue_command(name, datasets) for name in names]
+    queued = {name: queue_command(name, datasets) for name in names}
     if args.dry_run:
-        for argv in commands:
-            print(" ".join(argv))
-        print(f"dvc exp run --run-all -j {args.jobs}")
+        print(queue_lines(queued, args.jobs))
         return
-    untracked = untracked_sources()
-    if untracked:
-        raise SnntextError(
-            "queued experiments see only git-tracked files; git add or remove first: " + ", ".join(untracked)
-        )
-    start, walls = time.monotonic(), {}
-    if args.jobs == 1:  # one setting at a time: the same work as one queue, and each setting's wall time
-        for name, argv in zip(names, commands):
-            began = time.monotonic()
-            run(argv)
-            run(["dvc", "exp", "run", "--run-all", "-j", "1"])
-            walls[name] = time.monotonic() - began
-    else:
-        for argv in commands:
-            run(argv)
-        run(["dvc", "exp", "run", "--run-all", "-j", str(args.jobs)])
-    collect(names, time.monotonic() - start, walls)
+    wall_s, walls = run_queued(queued, args.jobs)
+    collect(names, wall_s, walls)
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except SnntextError as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+    run_stage(main, uses_torch=False)  # a SnntextError: one line, exit status 2

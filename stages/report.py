@@ -2,7 +2,8 @@
 
 Reads metrics/{prepare,embed,train_dnn,convert,finetune,sweep}/<dataset>.json (with the _detail.json
 beside the headline files of train_dnn, convert, finetune and attack; + the train_dnn and finetune history CSVs) for every dataset in params `datasets`, and metrics/attack/<dataset>.json
-where present; the paper's own numbers come from src/snntext/report/paper.yaml. Refuses, naming
+where present, and metrics/energy_grid.json and metrics/seed_study.json (scripts/run_energy_grid.py,
+scripts/run_seed_study.py); the paper's own numbers come from src/snntext/report/paper.yaml. Refuses, naming
 the file, before writing anything if a metrics file is missing or malformed. Writes
 reports/{accuracy,energy,robustness,README}.md, reports/figures/*.png, and the numbers README.md and
 docs/*.md quote from the run, between their markers (<!-- results:start --> ... <!-- results:end --> for the

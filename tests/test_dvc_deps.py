@@ -16,7 +16,16 @@ ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
 PACKAGE = SRC / "snntext"
 STAGES = yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
-TORCH_STAGES = {"train_dnn", "convert", "finetune", "attack", "sweep_timesteps", "train_direct", "random_embeddings"}
+TORCH_STAGES = {
+    "train_dnn",
+    "convert",
+    "finetune",
+    "energy",
+    "attack",
+    "sweep_timesteps",
+    "train_direct",
+    "random_embeddings",
+}
 
 
 def module_file(name: str) -> Path | None:

@@ -38,6 +38,7 @@ OUTPUTS = [  # what earlier stages left in the scratch root
     "metrics/finetune/mr_history.csv",
     "metrics/attack/mr.json",
     "metrics/sweep_timesteps/mr.json",
+    "metrics/energy/mr.json",
 ]
 
 
@@ -87,6 +88,7 @@ CASES = [
     ("train_dnn", "mr", "neurons_per_class", 0, "must be >= 1"),
     ("prepare", "mr", "seed", -1, "must be >= 0"),
     ("finetune", "mr", "timesteps", 0, "must be >= 1"),
+    ("energy", "mr", "convert.eval_batch_size", 0, "must be >= 1"),
     ("attack", "mr", "attack.similarity", 2, "must be >= -1 and <= 1"),
     ("check_params", None, "datasets", ["x; echo hi > f #"], "must be a dataset name"),
 ]

@@ -108,7 +108,8 @@ def _copy_project(dest: Path) -> None:
     ).stdout.split("\n")
     for name in filter(None, files):
         src = ROOT / name
-        committed_input = name == "metrics/energy_grid.json"  # the report's, written by scripts/run_energy_grid.py
+        # the report's committed inputs, written by scripts/run_energy_grid.py and scripts/run_seed_study.py
+        committed_input = name in ("metrics/energy_grid.json", "metrics/seed_study.json")
         if (
             not src.is_file()
             or (name.startswith(("metrics/", "reports/")) and not committed_input)
@@ -201,6 +202,10 @@ def test_dvc_repro_runs_every_stage_on_tiny_data(tmp_path):
         assert 0.0 <= direct["test_mean"] <= 1.0 and (metrics / "train_direct" / f"{ds}_history.csv").is_file()
         random = json.loads((metrics / "random_embeddings" / f"{ds}.json").read_text())
         assert 0.0 <= random["snn_test_mean"] <= 1.0 and 0.0 <= random["dnn_test_acc"] <= 1.0
+        per_sentence = json.loads((metrics / "energy" / f"{ds}.json").read_text())["splits"]["test"]["accountings"]
+        # the paper accounting's mean is the finetune stage's figure: the same seed's draw of the same network
+        assert per_sentence["paper"]["snn_uj"]["mean"] == pytest.approx(tuned["energy"]["total_uj"], rel=1e-4)
+        assert per_sentence["fair"]["dnn_uj"]["mean"] <= per_sentence["paper"]["dnn_uj"]["mean"]
     reports = repo / "reports"
     accuracy = (reports / "accuracy.md").read_text()
     assert "tiny_en" in accuracy and "tiny_zh" in accuracy
@@ -209,6 +214,10 @@ def test_dvc_repro_runs_every_stage_on_tiny_data(tmp_path):
     assert "| Fine-tuned SNN (ours) |" in accuracy and "±" in accuracy
     assert "over 2 test spike draws" in accuracy and "paired bootstrap over test sentences" in accuracy
     assert "## Without conversion, without pre-training" in accuracy and "What pre-trained vectors buy" in accuracy
+    assert (
+        "## Per sentence, both networks charged for the same positions (headline)"
+        in (reports / "energy.md").read_text()
+    )
     for name in ("energy.md", "robustness.md", "README.md"):
         assert (reports / name).stat().st_size > 0
     assert list((reports / "figures").glob("*.png"))

@@ -5,8 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from snntext.core.stage_metrics import HEADLINE, write_stage_metrics
+from snntext.core.stage_metrics import HEADLINE, RAN_ON, write_stage_metrics
 
+# a fixed machine record, so that the golden reports do not carry this machine's date and commit
+RAN_ON_FAKE = {
+    "cpu": {"vendor": "TestVendor", "model": "test CPU", "isa": "avx2"},
+    "threads": 2,
+    "torch": "2.13.0",
+    "date": "2000-01-01 00:00 UTC",
+    "commit": "0123456789",
+}
 LAYERS = ("conv3", "conv4", "conv5", "pool3", "pool4", "pool5", "fc")
 
 
@@ -51,6 +59,63 @@ def energy(rate_in: float, rate_hidden: float, T: int = 50) -> dict:
         "dnn_total_uj": dnn_uj,
         "ratio_snn_to_dnn": total_uj / dnn_uj,
         "snn_cheaper": total_uj < dnn_uj,
+    }
+
+
+def sentence_energy_metrics(
+    name: str, snn_uj: float, dnn_uj: float = 10.0, accuracy: dict[str, float] | None = None
+) -> dict:
+    """metrics/energy/<name>.json as the energy stage writes it: the fair accounting's SNN costs `snn_uj` per
+    sentence against the DNN's `dnn_uj`; the paper's charges the DNN for all positions (twice as much);
+    `accuracy`: split -> the SNN's mean over its 5 spike draws (default 0.75 on both)."""
+
+    def spread(mean: float, width: float = 0.05) -> dict:
+        return {"mean": mean, "ci_low": mean * (1 - width), "ci_high": mean * (1 + width)}
+
+    def accounting(dnn: float, snn: float) -> dict:
+        dnn_nu, snn_nu = dnn + 0.1, snn * 1.3
+        return {
+            "dnn_uj": spread(dnn),
+            "snn_uj": spread(snn),
+            "dnn_with_neuron_updates_uj": spread(dnn_nu),
+            "snn_with_neuron_updates_uj": spread(snn_nu),
+            "ratio": {"value": snn / dnn, "ci_low": 0.9 * snn / dnn, "ci_high": 1.1 * snn / dnn},
+            "ratio_with_neuron_updates": {
+                "value": snn_nu / dnn_nu,
+                "ci_low": 0.9 * snn_nu / dnn_nu,
+                "ci_high": 1.1 * snn_nu / dnn_nu,
+            },
+            "dnn_macs": dnn / 4.6e-6,
+            "snn_synops": snn / 0.9e-6,
+        }
+
+    def split(n: int, mean: float) -> dict:
+        per_draw = [mean - 0.01, mean + 0.01, mean - 0.005, mean + 0.005, mean]
+        return {
+            "sentences": n,
+            "empty_sentences": 0,
+            "tokens_mean": 12.5,
+            "real_token_share": 0.25,
+            "spikes_per_input_channel": spread(24.0),
+            "accountings": {"fair": accounting(dnn_uj, snn_uj), "paper": accounting(2 * dnn_uj, 1.1 * snn_uj)},
+            "default": "fair",
+            "level": 0.95,
+            "resamples": 2000,
+            "bootstrap_seed": 0,
+            "accuracy": 0.75,
+            "accuracy_over_draws": {"draws": 5, "mean": mean, "per_draw": per_draw},
+        }
+
+    acc = {"test": 0.75, "dev": 0.75, **(accuracy or {})}
+    shape = {"L": 50, "D": 50, "kernel_sizes": [3, 4, 5], "filters": 100, "num_classes": 2}
+    shape |= {"neurons_per_class": 10, "timesteps": 50, "beta": 1.0}
+    return {
+        "dataset": name,
+        "seed": 0,
+        "batch_size": 64,
+        "shape": shape,
+        "splits": {"test": split(200, acc["test"]), "dev": split(100, acc["dev"])},
+        "ran_on": RAN_ON_FAKE,
     }
 
 
@@ -183,6 +248,7 @@ def dataset_metrics(name: str, base: float, language: str, vectors: str) -> dict
         "convert": convert,
         "finetune": finetune,
         "sweep": sweep,
+        "energy": sentence_energy_metrics(name, snn_uj=3.0 if language == "en" else 12.0),
     }
 
 
@@ -283,21 +349,31 @@ def write_fake_run(
 def write_metrics(metrics_dir: Path, stage: str, name: str, data: dict) -> None:
     """As the stage writes them: headline + detail where the stage splits its metrics, else one file."""
     if stage in HEADLINE:
-        write_stage_metrics(stage, name, data, metrics_dir)
+        write_stage_metrics(stage, name, {RAN_ON: RAN_ON_FAKE, **data}, metrics_dir)
     else:
         path = metrics_dir / stage / f"{name}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(data, indent=2))
 
 
-def fake_grid(settings: dict[str, tuple[int, float]], bases: dict[str, float] | None = None) -> dict:
-    """metrics/energy_grid.json of a fake energy grid: setting -> (T, accuracy shift from the DNN), on the
-    fake run's datasets (mr, chnsenti); the SNN's input rate is 0.5 everywhere, as in the fake run."""
+def fake_grid(
+    settings: dict[str, tuple],
+    bases: dict[str, float] | None = None,
+    *,
+    dev: bool = True,
+    fair: dict[str, float] | None = None,
+) -> dict:
+    """metrics/energy_grid.json of a fake energy grid: setting -> (T, test accuracy shift from the DNN[, dev
+    shift]), on the fake run's datasets (mr, chnsenti); the SNN's input rate is 0.5 everywhere, as in the fake
+    run. With `dev` each point also holds the energy stage's numbers: the SNN's dev accuracy (the DNN's dev
+    accuracy is its test accuracy; the dev shift defaults to the test shift) and a fair ratio with neuron
+    updates equal to the paper's ratio times `fair[setting]` (default 1)."""
     from snntext.report.frontier import grid_point
 
     bases = bases or {"mr": 0.76, "chnsenti": 0.85}
     points = []
-    for name, (T, shift) in settings.items():
+    for name, (T, shift, *rest) in settings.items():
+        dev_shift = rest[0] if rest else shift
         for ds, base in bases.items():
             fine = dataset_metrics(ds, base, "en", "glove-6b-50d")["finetune"]
             fine["energy"] = energy(0.5, 0.04, T)
@@ -308,9 +384,17 @@ def fake_grid(settings: dict[str, tuple[int, float]], bases: dict[str, float] | 
                 "ci_low_points": 100 * shift - 1.0,
                 "ci_high_points": 100 * shift + 1.0,
             }
-            points.append(grid_point(name, ds, fine, {"dnn_test_acc": base}, epoch_seconds=[10.0 * T / 50 + 1.0]))
+            sentence = None
+            train_dnn = {"dnn_test_acc": base}
+            if dev:
+                # the fair ratio with neuron updates is snn x 1.3 / (dnn + 0.1) (sentence_energy_metrics)
+                ratio = fine["energy"]["ratio_snn_to_dnn"] * (fair or {}).get(name, 1.0)
+                accuracy = {"test": base + shift, "dev": base + dev_shift}
+                sentence = sentence_energy_metrics(ds, snn_uj=ratio * 10.1 / 1.3, accuracy=accuracy)
+                train_dnn["dnn_dev_acc"] = base
+            points.append(grid_point(name, ds, fine, train_dnn, epoch_seconds=[10.0 * T / 50 + 1.0], energy=sentence))
     return {
-        "settings": {name: {"what": f"T = {T}", "overrides": {"timesteps": T}} for name, (T, _) in settings.items()},
+        "settings": {name: {"what": f"T = {T}", "overrides": {"timesteps": T}} for name, (T, *_) in settings.items()},
         "points": points,
         "note": "fake grid",
     }

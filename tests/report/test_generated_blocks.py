@@ -136,9 +136,14 @@ def test_report_rewrites_the_blocks_of_readme_and_docs(tmp_path):
     assert readme in written and docs / "a.md" in written and docs / "plain.md" not in written
     a = (docs / "a.md").read_text()
     assert f"costs {ratio[0]}4.87x{ratio[1]} its DNN" in a  # the fake run's fine-tuned SNN, both datasets
-    assert "| **`T4`** | **T = 4** | **−1.00 (MR)** | **0.39 (0.39)** |" in a  # the profile's row in bold
-    assert "| `T8` | T = 8 | 0.00 (MR) | 0.78 (0.78) |" in a  # too dear: not the profile
-    assert "at most 0.39x the paper-faithful DNN's energy (mean 0.39x) with a worst gap of −1.00" in readme.read_text()
+    # the profile's row in bold: worst test gap, worst dev gap, paper ratio, fair ratio with neuron updates
+    assert "| **`T4`** | **T = 4** | **−1.00 (MR)** | **−1.00** | **0.39 (0.39)** | **0.39 (0.39)** |" in a
+    assert "| `T8` | T = 8 | 0.00 (MR) | 0.00 | 0.78 (0.78) | 0.78 (0.78) |" in a  # too dear: not the profile
+    profile = readme.read_text()
+    assert "at most 0.39x the paper-faithful DNN's energy per sentence with neuron updates" in profile
+    assert (
+        "chosen on dev with a worst dev gap of −1.00 points and confirmed on test with a worst gap of −1.00" in profile
+    )
     again = write_reports(
         datasets,
         PARAMS,
@@ -197,6 +202,25 @@ def test_comparisons_carry_their_interval_and_verdict(tmp_path):
     assert "MR −5.00 [−13.83, +3.83]" in blocks["direct"] and "so no difference is detectable" in blocks["direct"]
     assert "MR +10.00 [+0.99, +19.01]" in blocks["random-vectors"]
     assert "the pre-trained vectors better on MR and ChnSenti" in blocks["random-vectors"]
-    assert "**The target (ratio ≤ 0.5 within 1.5 points on both datasets) is met by `T4`**" in blocks["target"]
+    assert (
+        "**The target (a fair ratio with neuron updates ≤ 0.5 within 1.5 points on both datasets, chosen on dev) is "
+        "met on dev by `T4`**" in blocks["target"]
+    )
+    assert "so the test set confirms it." in blocks["target"]
     assert "SNN (deterministic) +17.50 [−10.00, +45.00] points, no detectable difference" in blocks["robustness"]
     assert "is not borne out overall" in blocks["robustness"]
+
+
+def test_blocks_of_a_grid_without_dev_numbers_name_the_older_selection(tmp_path):
+    """A grid collected before the energy stage ran in its experiments: no profile is chosen on dev; the blocks
+    quote the older pick (on test, the paper's formula) as such and say the grid must be re-run."""
+    grid = fake_grid({"T50": (50, -0.005), "T4": (4, -0.01), "T8": (8, 0.0)}, dev=False)
+    datasets = _fake_project(tmp_path, grid)
+    blocks = generated_blocks(load_run_metrics(datasets, tmp_path / "metrics"), PARAMS, grid)
+    assert blocks["target"].startswith("**Not judged on dev**")
+    assert "the grid must be re-run" in blocks["target"] and "met by `T4`." in blocks["target"]
+    assert blocks["profile-short"].endswith(
+        "picked on test with the paper's formula before the grid recorded dev accuracy"
+    )
+    assert "re-run the grid for one chosen on dev" in blocks["profile"]
+    assert "| **`T4`** |" in blocks["grid"] and "met on test, paper's formula" in blocks["grid"]

@@ -20,7 +20,7 @@ from snntext.report.accuracy import results_table
 from snntext.report.build import write_reports
 from snntext.report.doc_blocks import RESULTS, markers, replace_blocks
 from snntext.report.markdown import pct
-from snntext.report.metrics import Measured, load_run_metrics, measured
+from snntext.report.metrics import DatasetMetrics, Measured, load_run_metrics, measured
 from snntext.report.paper import load_paper
 from tests.report.fake_metrics import write_fake_run
 
@@ -131,6 +131,12 @@ def _edit(path: Path, change) -> None:
         ("finetune", lambda d: d["paired_gap"].pop("ci_low_points"), "missing key 'paired_gap.ci_low_points'"),
         ("sweep", lambda d: d["models"].pop("finetuned"), "missing key 'models.finetuned'"),
         ("attack", lambda d: d["models"]["snn"]["pwws"].update(success_rate="high"), "models.snn.pwws.success_rate"),
+        (
+            "energy",
+            lambda d: d["splits"]["test"]["accountings"]["fair"]["ratio"].pop("ci_low"),
+            "missing key 'splits.test.accountings.fair.ratio.ci_low'",
+        ),
+        ("energy", lambda d: d["splits"].pop("test"), "missing key 'splits.test'"),
     ],
 )
 def test_malformed_metrics_are_refused_naming_file_and_key(tmp_path, stage, change, message):
@@ -344,6 +350,38 @@ def test_a_run_without_the_optional_stages_is_reported_saying_what_is_missing(tm
     assert not (tmp_path / "reports" / "figures" / "accuracy_vs_timesteps.png").exists()
 
 
+def test_energy_headline_is_the_fair_per_sentence_accounting_with_the_paper_s_beside_it(tmp_path):
+    reports, _ = make_report(tmp_path)
+    energy = (reports / "energy.md").read_text()
+    headline = energy.index("## Per sentence, both networks charged for the same positions (headline)")
+    assert headline < energy.index("## The paper's convention (all L positions)")
+    # MR (fake): fair SNN 3.00 uJ against the DNN's 10.00, 0.30x; with neuron updates 3.90 / 10.10
+    assert (
+        "| MR | 200 | 25.00 | 10.00 [9.50, 10.50] | 3.00 [2.85, 3.15] | 0.30 [0.27, 0.33] | 0.39 [0.35, 0.42] |"
+        in energy
+    )
+    assert "at most 0.5x its DNN's energy (the target; the whole interval) on MR" in energy
+    assert "more than its DNN on ChnSenti" in energy
+    assert "judges each grid setting by this table's fair ratio with neuron updates, chosen on dev" in energy
+
+
+def test_energy_report_says_when_the_energy_stage_has_not_run(tmp_path):
+    datasets = write_fake_run(tmp_path / "metrics")
+    (tmp_path / "metrics" / "energy" / "chnsenti.json").unlink()
+    write_reports(
+        datasets, PARAMS, metrics_dir=tmp_path / "metrics", reports_dir=tmp_path / "reports", environment=ENVIRONMENT
+    )
+    energy = (tmp_path / "reports" / "energy.md").read_text()
+    assert "| ChnSenti | – | – |" in energy and "_Not run for ChnSenti: `dvc repro energy@<dataset>`._" in energy
+    assert "- energy: ChnSenti" in (tmp_path / "reports" / "README.md").read_text()
+    shutil.rmtree(tmp_path / "metrics" / "energy")
+    write_reports(
+        datasets, PARAMS, metrics_dir=tmp_path / "metrics", reports_dir=tmp_path / "reports", environment=ENVIRONMENT
+    )
+    energy = (tmp_path / "reports" / "energy.md").read_text()
+    assert "_Not run: `dvc repro energy`._" in energy and "| Converted SOPs |" in energy
+
+
 def test_a_figure_the_run_no_longer_draws_is_removed(tmp_path):
     datasets = write_fake_run(tmp_path / "metrics")
     figures = tmp_path / "reports" / "figures"
@@ -354,3 +392,26 @@ def test_a_figure_the_run_no_longer_draws_is_removed(tmp_path):
         datasets, PARAMS, metrics_dir=tmp_path / "metrics", reports_dir=tmp_path / "reports", environment=ENVIRONMENT
     )
     assert not (figures / "accuracy_vs_timesteps.png").exists() and list(figures.glob("*.png"))
+
+
+def test_run_readme_names_where_each_stage_ran_and_warns_on_mixed_machines():
+    from snntext.report.run_readme import NOT_RECORDED, provenance_rows, provenance_warnings
+
+    def m(**stages):
+        return DatasetMetrics(name="x", stages=stages)
+
+    amd = {"cpu": {"vendor": "AuthenticAMD", "model": "EPYC", "isa": "avx2"}, "threads": 2, "torch": "2.13.0",
+           "date": "2026-12-06 18:00 UTC", "commit": "abc"}  # fmt: skip
+    intel = {**amd, "cpu": {"vendor": "GenuineIntel", "model": "Xeon", "isa": "avx512"}, "date": "2026-12-07 09:00 UTC"}
+    run = {
+        "mr": m(train_dnn={"ran_on": amd}, finetune={"ran_on": amd}),
+        "sst2": m(train_dnn={"ran_on": {**amd, "date": "2026-12-06 19:00 UTC"}}, finetune={"ran_on": intel}),
+        "subj": m(train_dnn={}),
+    }
+    rows = provenance_rows(run)
+    assert rows[0][:2] == ["train_dnn", "MR, SST-2"] and rows[0][5] == "2026-12-06 18:00 UTC to 2026-12-06 19:00 UTC"
+    assert rows[1][:3] == ["train_dnn", "Subj", NOT_RECORDED]
+    assert [row[:2] for row in rows[2:]] == [["finetune", "MR"], ["finetune", "SST-2"]]
+    notes = " ".join(provenance_warnings(rows))
+    assert "more than one vendor" in notes and "predate" in notes
+    assert provenance_warnings(provenance_rows({"mr": run["mr"]})) == []

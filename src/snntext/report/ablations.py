@@ -14,6 +14,7 @@ the pooled layer's firing rate (share of neuron-steps with a spike) of the fine-
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,25 +113,41 @@ class ExperimentRow:
 def parse_exp_show(data: list, prefix: str) -> list[ExperimentRow]:
     """Experiments named `<prefix>-...` from `dvc exp show --json` (DVC 3.x), each with its
     params.yaml and its metrics/<stage>/<dataset>.json files."""
+    rows, seen = [], set()
+    for name, rev in experiment_runs(data):  # newest first: a name queued again keeps its newest run
+        if not name.startswith(f"{prefix}-") or name in seen:
+            continue
+        seen.add(name)
+        body = rev.get("data") or {}
+        params = ((body.get("params") or {}).get("params.yaml") or {}).get("data") or {}
+        row = ExperimentRow(name, params, error=_error_text(rev.get("error")))
+        for path, entry in (body.get("metrics") or {}).items():
+            parts = path.split("/")
+            if len(parts) == 3 and parts[0] == "metrics" and parts[2].endswith(".json") and entry.get("data"):
+                row.metrics.setdefault(parts[2][:-5], {})[parts[1]] = entry["data"]
+        rows.append(row)
+    return sorted(rows, key=lambda r: r.name)
+
+
+def experiment_runs(data: list) -> Iterator[tuple[str, dict]]:
+    """(name, rev entry) of every experiment in `dvc exp show --json` (DVC 3.x), newest commit first."""
     if not isinstance(data, list):
         raise SnntextError("dvc exp show --json: expected a list of commits")
-    rows, seen = [], set()
-    for commit in data:  # newest commit first: a name queued again on a later commit keeps its newest run
+    for commit in data:
         for group in commit.get("experiments") or []:
             for rev in group.get("revs") or []:
-                name = rev.get("name") or group.get("name") or ""
-                if not name.startswith(f"{prefix}-") or name in seen:
-                    continue
-                seen.add(name)
-                body = rev.get("data") or {}
-                params = ((body.get("params") or {}).get("params.yaml") or {}).get("data") or {}
-                row = ExperimentRow(name, params, error=_error_text(rev.get("error")))
-                for path, entry in (body.get("metrics") or {}).items():
-                    parts = path.split("/")
-                    if len(parts) == 3 and parts[0] == "metrics" and parts[2].endswith(".json") and entry.get("data"):
-                        row.metrics.setdefault(parts[2][:-5], {})[parts[1]] = entry["data"]
-                rows.append(row)
-    return sorted(rows, key=lambda r: r.name)
+                yield rev.get("name") or group.get("name") or "", rev
+
+
+def named_revs(data: list, prefix: str, known: Iterable[str]) -> dict[str, str]:
+    """Name -> commit of the newest successful experiment `<prefix>-<name>` for each name in `known`, from
+    `dvc exp show --json`; experiments of other names or that failed are left out."""
+    wanted, found = set(known), {}
+    for full_name, rev in experiment_runs(data):
+        name = full_name[len(prefix) + 1 :] if full_name.startswith(f"{prefix}-") else None
+        if name in wanted and name not in found and not rev.get("error") and rev.get("rev"):
+            found[name] = rev["rev"]
+    return found
 
 
 def _error_text(error: Any) -> str | None:

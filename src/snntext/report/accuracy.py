@@ -11,6 +11,7 @@ from typing import Any, cast
 from snntext.report.markdown import FIGURES, MISSING, display, markdown_table, pct, signed_points
 from snntext.report.metrics import DatasetMetrics, Measured, measured
 from snntext.report.paper import paper_value
+from snntext.report.seeds import seeds_section
 
 
 def seeds_note(run: dict[str, DatasetMetrics]) -> str:
@@ -331,7 +332,10 @@ def _other_rows_section(run: dict[str, DatasetMetrics]) -> list[str]:
     ]
 
 
-def accuracy_markdown(run: dict[str, DatasetMetrics], paper: dict, dims: dict[str, int | None]) -> str:
+def accuracy_markdown(
+    run: dict[str, DatasetMetrics], paper: dict, dims: dict[str, int | None], study: dict | None = None
+) -> str:
+    """reports/accuracy.md; `study`: metrics/seed_study.json (snntext.report.seeds.load_study), None if absent."""
     conv = next(iter(run.values())).stages["convert"]
     parts = [
         "# Accuracy",
@@ -351,6 +355,7 @@ def accuracy_markdown(run: dict[str, DatasetMetrics], paper: dict, dims: dict[st
         "",
         f"Paper rows: {paper['source']}",
         "",
+        seeds_section(run, study),
         "## Dev accuracy",
         "",
         results_table(run, paper, split="dev"),

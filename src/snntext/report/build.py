@@ -13,7 +13,7 @@ from typing import Any
 from snntext.core.atomic import write_text_atomic
 from snntext.core.cpu_kernels import SWITCH as PORTABLE_CPU_SWITCH
 from snntext.core.errors import SnntextError
-from snntext.report import frontier
+from snntext.report import frontier, seeds
 from snntext.report.accuracy import accuracy_markdown
 from snntext.report.doc_blocks import generated_blocks, updated_files
 from snntext.report.energy import energy_markdown
@@ -72,7 +72,7 @@ def run_settings(params: dict) -> list[tuple[str, Any]]:
 
 
 def environment_info() -> dict[str, str]:
-    """Versions, date and the machine that ran the report (the stages ran on the same machine in `dvc repro`)."""
+    """Versions, date and the machine that ran the report stage (where each stage ran: its `ran_on` metrics)."""
     info = {"python": sys.version.split()[0]}
     for package in VERSIONED:
         try:
@@ -136,6 +136,15 @@ def frontier_points(run, grid: dict | None) -> list[dict]:
     return frontier.against_reference_dnn(frontier.run_points(run) + grid_points)
 
 
+def _dnn_dev(run) -> dict[str, float]:
+    """The committed run's tailored DNN's dev accuracy per dataset (where its metrics hold it)."""
+    return {
+        ds: float(m.stages["train_dnn"]["dnn_dev_acc"])
+        for ds, m in run.items()
+        if "dnn_dev_acc" in m.stages["train_dnn"]
+    }
+
+
 def frontier_section(run, params: dict, grid: dict | None) -> str:
     points = frontier_points(run, grid)
     if not points:
@@ -148,6 +157,7 @@ def frontier_section(run, params: dict, grid: dict | None) -> str:
     reference = frontier.reference_accuracy(
         points, {ds: m.stages["train_dnn"]["dnn_test_acc"] for ds, m in run.items()}
     )
+    dev_reference = frontier.reference_dev_accuracy(points, _dnn_dev(run))
     settings = {frontier.DEFAULT: {"what": "the committed run (T = 50)"}, **grid["settings"]}
     coded = {
         ds: {
@@ -164,19 +174,23 @@ def frontier_section(run, params: dict, grid: dict | None) -> str:
         figure=FIGURES["frontier"],
         grid_info=grid,
         params=params,
+        dev_reference=dev_reference,
         rate_coded_dnn=coded,
         rate_coded_reference={ds: m.stages["train_dnn"]["dnn_test_acc"] for ds, m in run.items()},
     )
 
 
-def render_markdown(run, params: dict, environment: dict[str, str], grid: dict | None = None) -> dict[str, str]:
-    """file name -> Markdown of every report document (nothing written)."""
+def render_markdown(
+    run, params: dict, environment: dict[str, str], grid: dict | None = None, study: dict | None = None
+) -> dict[str, str]:
+    """file name -> Markdown of every report document (nothing written); `grid`, `study`: the energy grid and
+    the seed study (metrics/energy_grid.json, metrics/seed_study.json), None when not run."""
     from snntext.evaluation.energy import DNN_FORMULA, E_MAC_PJ
 
     paper = load_paper()
     section = frontier_section(run, params, grid)
     return {
-        "accuracy.md": accuracy_markdown(run, paper, embedding_dims(run)),
+        "accuracy.md": accuracy_markdown(run, paper, embedding_dims(run), study),
         "energy.md": energy_markdown(run, DNN_FORMULA, E_MAC_PJ) + (f"\n{section}" if section else ""),
         "robustness.md": robustness_markdown(run),
         "README.md": run_readme_markdown(run, run_settings(params), environment),
@@ -211,7 +225,11 @@ def _frontier_figure(run, grid: dict, dnn_test: dict[str, float], path: Path) ->
     from snntext.report import figures
 
     points = frontier_points(run, grid)
-    series = frontier.figure_series(points, frontier.reference_accuracy(points, dnn_test), list(run))
+    reference = frontier.reference_accuracy(points, dnn_test)
+    summary = frontier.setting_summary(
+        points, reference, list(run), frontier.reference_dev_accuracy(points, _dnn_dev(run))
+    )
+    series = frontier.figure_series(points, reference, list(run), frontier.low_energy_profile(summary))
     return figures.energy_frontier(
         series,
         path,
@@ -238,7 +256,10 @@ def write_reports(
     anything is written."""
     run = load_run_metrics(list(datasets), Path(metrics_dir))
     grid = frontier.load_grid(Path(metrics_dir) / frontier.GRID_FILE)
-    documents = render_markdown(run, params, environment if environment is not None else environment_info(), grid)
+    study = seeds.load_study(Path(metrics_dir) / seeds.STUDY_FILE)
+    documents = render_markdown(
+        run, params, environment if environment is not None else environment_info(), grid, study
+    )
     quoting = ([Path(readme)] if readme is not None else []) + (sorted(Path(docs_dir).glob("*.md")) if docs_dir else [])
     updates = updated_files(quoting, generated_blocks(run, params, grid))
     reports_dir = Path(reports_dir)

@@ -213,8 +213,9 @@ def energy_frontier(
     target_gap: float = 1.5,
 ) -> Path:
     """Test accuracy against energy per sentence, per dataset: the DNN, every SNN setting (error bar:
-    std over spike draws), the default setting ringed, the non-dominated points joined; the target
-    region (ratio <= target_ratio, within target_gap points of the DNN) shaded."""
+    std over spike draws), the default setting hollow, the setting selected on dev (a series' `selected`)
+    ringed in red, the non-dominated points joined; the target region (ratio <= target_ratio, within
+    target_gap points of the DNN) shaded."""
     fig, axes = _grid(len(series))
     for ax, (ds, s) in zip(axes, series.items()):
         dnn = s["dnn"]
@@ -238,6 +239,18 @@ def energy_frontier(
             ax.annotate(
                 p["name"], (p["energy_uj"], 100 * p["accuracy"]), textcoords="offset points", xytext=(3, 3), fontsize=6
             )
+            if p["name"] == s.get("selected"):
+                ax.plot(
+                    [p["energy_uj"]],
+                    [100 * p["accuracy"]],
+                    "o",
+                    ms=10,
+                    mfc="none",
+                    mec="red",
+                    mew=1.2,
+                    label="selected on dev",
+                    zorder=4,
+                )
         front = s["front"]
         ax.plot(
             [p["energy_uj"] for p in front],

@@ -21,59 +21,79 @@ from snntext.core.stage_metrics import HEADLINE, detail_file, read_stage_metrics
 
 REQUIRED_STAGES = ("prepare", "embed", "train_dnn", "convert", "finetune")
 # a run may leave these out (a run to finetune only, older runs): the report says which are missing
-OPTIONAL_STAGES = ("sweep", "attack", "train_direct", "random_embeddings")
+OPTIONAL_STAGES = ("sweep", "attack", "train_direct", "random_embeddings", "energy")
 
-_NUMBER = "number"
+NUMBER = "number"
 # fmt: off
 _KEYS: dict[str, dict[str, Any]] = {
-    "prepare": {"language": str, "splits.train.count": _NUMBER, "splits.dev.count": _NUMBER,
-                "splits.test.count": _NUMBER},
-    "embed": {"vectors": str, "coverage.token_coverage": _NUMBER, "oov_rate": _NUMBER},
-    "train_dnn": {key: _NUMBER for key in (
+    "prepare": {"language": str, "splits.train.count": NUMBER, "splits.dev.count": NUMBER,
+                "splits.test.count": NUMBER},
+    "embed": {"vectors": str, "coverage.token_coverage": NUMBER, "oov_rate": NUMBER},
+    "train_dnn": {key: NUMBER for key in (
         "majority_dev_acc", "majority_test_acc", "kim_dev_acc", "kim_test_acc", "dnn_dev_acc", "dnn_test_acc",
         "kim_seconds", "dnn_seconds", "kim_best_epoch", "dnn_best_epoch", "dnn_macs", "dnn_energy_uj")},
-    "convert": {"chosen": str, "timesteps": _NUMBER, "threshold": _NUMBER, "beta": _NUMBER, "options": dict},
-    "finetune": {"dev_acc": _NUMBER, "test_acc": _NUMBER, "best_epoch": _NUMBER, "epochs_run": _NUMBER,
-                 "seconds": _NUMBER, "test.firing_rates": dict, "energy": dict},
+    "convert": {"chosen": str, "timesteps": NUMBER, "threshold": NUMBER, "beta": NUMBER, "options": dict},
+    "finetune": {"dev_acc": NUMBER, "test_acc": NUMBER, "best_epoch": NUMBER, "epochs_run": NUMBER,
+                 "seconds": NUMBER, "test.firing_rates": dict, "energy": dict},
     "sweep": {"timesteps": list, "models": dict},
-    "attack": {"models": dict, "skipped_recipes": dict, "wall_s": _NUMBER},
-    "train_direct": {key: _NUMBER for key in (
+    "attack": {"models": dict, "skipped_recipes": dict, "wall_s": NUMBER},
+    "train_direct": {key: NUMBER for key in (
         "dev_acc", "test_acc", "test_mean", "test_std", "test_draws", "best_epoch", "epochs_run", "timesteps",
         "beta", "seconds")},
-    "random_embeddings": {key: _NUMBER for key in (
+    "random_embeddings": {key: NUMBER for key in (
         "dnn_test_acc", "converted_test_acc", "snn_test_mean", "snn_test_std", "test_draws", "gap_points",
         "seconds_total")},
+    "energy": {"shape.timesteps": NUMBER, "shape.L": NUMBER, "shape.D": NUMBER, "splits.test": dict},
 }
 # fmt: on
 _OPTION_KEYS = {
-    "dev.accuracy": _NUMBER,
-    "test.accuracy": _NUMBER,
-    "test.tie_rate": _NUMBER,
-    "test.silent_rate": _NUMBER,
+    "dev.accuracy": NUMBER,
+    "test.accuracy": NUMBER,
+    "test.tie_rate": NUMBER,
+    "test.silent_rate": NUMBER,
     "test.firing_rates": dict,
     "energy": dict,
-    "seconds": _NUMBER,
+    "seconds": NUMBER,
 }
 _ENERGY_KEYS = {
     "formula": str,
-    "e_ac_pj": _NUMBER,
-    "timesteps": _NUMBER,
+    "e_ac_pj": NUMBER,
+    "timesteps": NUMBER,
     "layers": dict,
-    "total_synops": _NUMBER,
-    "total_uj": _NUMBER,
-    "dnn_total_uj": _NUMBER,
-    "ratio_snn_to_dnn": _NUMBER,
+    "total_synops": NUMBER,
+    "total_uj": NUMBER,
+    "dnn_total_uj": NUMBER,
+    "ratio_snn_to_dnn": NUMBER,
 }
-_LAYER_KEYS = {"macs": _NUMBER, "input_rate": _NUMBER, "synops": _NUMBER, "energy_pj": _NUMBER}
+_LAYER_KEYS = {"macs": NUMBER, "input_rate": NUMBER, "synops": NUMBER, "energy_pj": NUMBER}
 _PAIRED_GAP_KEYS = {
-    "gap_points": _NUMBER,
-    "ci_low_points": _NUMBER,
-    "ci_high_points": _NUMBER,
-    "level": _NUMBER,
-    "draws": _NUMBER,
-    "sentences": _NUMBER,
-    "snn_acc_mean": _NUMBER,
-    "snn_acc_std": _NUMBER,
+    "gap_points": NUMBER,
+    "ci_low_points": NUMBER,
+    "ci_high_points": NUMBER,
+    "level": NUMBER,
+    "draws": NUMBER,
+    "sentences": NUMBER,
+    "snn_acc_mean": NUMBER,
+    "snn_acc_std": NUMBER,
+}
+_INTERVAL = ("mean", "ci_low", "ci_high")
+_SENTENCE_ENERGY_KEYS = {  # a split of metrics/energy/<ds>.json (snntext.evaluation.sentence_energy.summarise)
+    "sentences": NUMBER,
+    "real_token_share": NUMBER,
+    "level": NUMBER,
+    **{f"spikes_per_input_channel.{end}": NUMBER for end in _INTERVAL},
+    **{
+        f"accountings.{accounting}.{term}.{end}": NUMBER
+        for accounting in ("fair", "paper")
+        for term in ("dnn_uj", "snn_uj", "dnn_with_neuron_updates_uj", "snn_with_neuron_updates_uj")
+        for end in _INTERVAL
+    },
+    **{
+        f"accountings.{accounting}.{ratio}.{end}": NUMBER
+        for accounting in ("fair", "paper")
+        for ratio in ("ratio", "ratio_with_neuron_updates")
+        for end in ("value", "ci_low", "ci_high")
+    },
 }
 _RESULT_KEYS = (
     "examples",
@@ -122,17 +142,23 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _check(data: Any, keys: dict, path: Path | str, prefix: str = "") -> None:
+def check_keys(data: Any, keys: dict, path: Path | str, prefix: str = "", fix: str | None = None) -> None:
+    """SnntextError naming `path` and the first key of `keys` (dotted -> NUMBER or a type) that `data` lacks or
+    holds with the wrong type; `fix` is the remedy the message ends with (default: re-run the writing stage)."""
     for key, kind in keys.items():
         where = f"{prefix}{key}"
         try:
             value = lookup(data, key)
         except KeyError:
-            raise SnntextError(f"{path}: missing key '{where}'; rerun the stage that writes it (dvc repro)") from None
-        ok = _is_number(value) if kind == _NUMBER else isinstance(value, kind)
+            raise SnntextError(
+                f"{path}: missing key '{where}'; {fix or 'rerun the stage that writes it (dvc repro)'}"
+            ) from None
+        ok = _is_number(value) if kind == NUMBER else isinstance(value, kind)
         if not ok:
-            want = "a finite number" if kind == _NUMBER else kind.__name__
-            raise SnntextError(f"{path}: key '{where}' must be {want}, got {value!r}; rerun the stage that writes it")
+            want = "a finite number" if kind == NUMBER else kind.__name__
+            raise SnntextError(
+                f"{path}: key '{where}' must be {want}, got {value!r}; {fix or 'rerun the stage that writes it'}"
+            )
 
 
 def read_history_csv(path: Path, columns: tuple[str, ...]) -> list[dict]:
@@ -163,17 +189,17 @@ def read_history_csv(path: Path, columns: tuple[str, ...]) -> list[dict]:
 
 
 def _check_stage(stage: str, data: dict, path: Path | str) -> None:
-    _check(data, _KEYS[stage], path)
+    check_keys(data, _KEYS[stage], path)
     if stage == "convert":
         if not data["options"] or data["chosen"] not in data["options"]:
             raise SnntextError(f"{path}: 'chosen' is {data['chosen']!r} but options are {sorted(data['options'])}")
         for name, option in data["options"].items():
-            _check(option, _OPTION_KEYS, path, f"options.{name}.")
+            check_keys(option, _OPTION_KEYS, path, f"options.{name}.")
             _check_energy(option["energy"], path, f"options.{name}.energy.")
     elif stage == "finetune":
         _check_energy(data["energy"], path, "energy.")
         if "paired_gap" in data:  # absent in metrics written before it existed
-            _check(data["paired_gap"], _PAIRED_GAP_KEYS, path, "paired_gap.")
+            check_keys(data["paired_gap"], _PAIRED_GAP_KEYS, path, "paired_gap.")
     elif stage == "sweep":
         for model in SWEEP_MODELS:
             splits = data["models"].get(model)
@@ -184,7 +210,7 @@ def _check_stage(stage: str, data: dict, path: Path | str) -> None:
                 if not isinstance(points, dict) or not points:
                     raise SnntextError(f"{path}: missing key 'models.{model}.{split}.points'; rerun sweep_timesteps")
                 for t, point in points.items():
-                    _check(point, {"accuracy": _NUMBER}, path, f"models.{model}.{split}.points.{t}.")
+                    check_keys(point, {"accuracy": NUMBER}, path, f"models.{model}.{split}.points.{t}.")
     elif stage == "attack":
         for model, recipes in data["models"].items():
             if not isinstance(recipes, dict):
@@ -196,6 +222,11 @@ def _check_stage(stage: str, data: dict, path: Path | str) -> None:
                         raise SnntextError(f"{path}: missing key '{where}'; rerun the attack stage")
                     if result[key] is not None and not _is_number(result[key]):
                         raise SnntextError(f"{path}: key '{where}' must be a number or null, got {result[key]!r}")
+    elif stage == "energy":
+        for split, summary in data["splits"].items():
+            if not isinstance(summary, dict):
+                raise SnntextError(f"{path}: key 'splits.{split}' must be a mapping; rerun the energy stage")
+            check_keys(summary, _SENTENCE_ENERGY_KEYS, path, f"splits.{split}.")
     per_seed = data.get("per_seed")
     if per_seed is not None and (
         not isinstance(per_seed, dict) or not all(isinstance(v, dict) for v in per_seed.values())
@@ -204,9 +235,9 @@ def _check_stage(stage: str, data: dict, path: Path | str) -> None:
 
 
 def _check_energy(energy: dict, path: Path | str, prefix: str) -> None:
-    _check(energy, _ENERGY_KEYS, path, prefix)
+    check_keys(energy, _ENERGY_KEYS, path, prefix)
     for layer, entry in energy["layers"].items():
-        _check(entry, _LAYER_KEYS, path, f"{prefix}layers.{layer}.")
+        check_keys(entry, _LAYER_KEYS, path, f"{prefix}layers.{layer}.")
 
 
 def load_dataset_metrics(dataset: str, metrics_dir: Path) -> DatasetMetrics:
