@@ -317,7 +317,7 @@ def seeds_section(run: dict[str, DatasetMetrics], study: dict | None) -> str:
     """The section "Over training seeds" of reports/accuracy.md (its datasets: the run's)."""
     parts = ["## Over training seeds", ""]
     datasets = [ds for ds in run if study is not None and any(p["dataset"] == ds for p in study["points"])]
-    if not datasets:  # no study, or one over other datasets than this run's
+    if study is None or not datasets:  # no study, or one over other datasets than this run's
         return "\n".join(parts + not_run_section(run))
     by_ds = {ds: [p for p in study["points"] if p["dataset"] == ds] for ds in datasets}
     summaries = {ds: dataset_summary(points) for ds, points in by_ds.items()}
