@@ -5,6 +5,8 @@ Reads data/embedded/<dataset>/ (the embed stage's output), writes data/models/<d
 metrics/train_dnn/<dataset>.json (dev/test accuracy of both), metrics/train_dnn/<dataset>_detail.json
 (epochs, time, majority-class accuracy, the DNN's activation statistics and energy, the T of the
 rate-coded input it was trained on, 0 = exact rates) and metrics/train_dnn/<dataset>_history.csv.
+The tailored net trains on the embedded table's input code (meta.json "code"): Bernoulli means for the shift
+and signed codes, the latency quantisation for embed.code latency (snntext.coding.spike_codes).
 Params: seed, device, neurons_per_class, train_dnn.*, kim.*.
 """
 
