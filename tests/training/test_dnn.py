@@ -329,3 +329,16 @@ def training_batches(data, batch_size, seed):
     import snntext.training.dnn as training
 
     return training.batches(data.train.ids, data.train.labels, batch_size, shuffle=True, seed=seed * 100_003 + 1)
+
+
+def test_activation_table_is_the_quantised_table_only_under_latency():
+    from snntext.coding.latency import latency_code_mean
+    from snntext.training.dnn import activation_table
+
+    data = separable_data(sizes=(20, 10, 10))
+    assert activation_table(data, 8) is data.table  # the shift code: the Bernoulli mean is the rate
+    data.meta["code"] = "signed"
+    assert activation_table(data, 8) is data.table
+    data.meta["code"] = "latency"
+    assert activation_table(data, 0) is data.table  # trained on exact values
+    assert torch.equal(activation_table(data, 8), latency_code_mean(data.table, 8))

@@ -24,6 +24,7 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from snntext.coding.input_codes import spike_code
+from snntext.coding.latency import latency_code_mean
 from snntext.coding.spike_codes import coded_mean
 from snntext.core.atomic import write_text_atomic
 from snntext.core.config import TrainConfig
@@ -194,6 +195,16 @@ def train_model(
         desc=kind,
     )
     return model, config, result
+
+
+def activation_table(data: EmbeddedData, steps: int) -> torch.Tensor:
+    """The table the tailored net's activation statistics (for conversion) are measured on: what the SNN's first
+    layer integrates per step on average. The table itself under the rate codes (Binomial(T, x) / T has mean x)
+    or steps = 0; under embed.code latency its quantisation (T - t(x)) / T at T = steps, which is biased (up to
+    1 / T above x) and is what the net was trained on."""
+    if spike_code(data.meta.get("code", "shift")) == "rate" or steps == 0:
+        return data.table
+    return latency_code_mean(data.table, steps)
 
 
 class _UpperQuantile:
