@@ -5,7 +5,9 @@ data/embedded/<dataset>/; writes data/models/<dataset>/snn_converted.pt (the opt
 convert.normalisation, the start of fine-tuning), metrics/convert/<dataset>.json (that option's dev/test
 accuracy and energy ratio) and metrics/convert/<dataset>_detail.json (per option: dev/test accuracy,
 ties/silence, firing rates per layer, energy with its formula; and the DNN on rate-coded input at T
-and 4T, the ceiling a conversion can reach at that T).
+and 4T, the ceiling a conversion can reach at that T). The SNN reads spikes under the embedded table's
+input code (meta.json "code": rate spikes, or latency spikes for embed.code latency), and the DNN's
+ceiling is measured under the same code.
 Params: seed, device, threshold, beta, timesteps, surrogate, surrogate_slope, convert.*.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
+from snntext.coding.input_codes import spike_code
 from snntext.core import paths
 from snntext.core.config import NORMALISATIONS
 from snntext.core.device import resolve_device, seed_everything
@@ -39,6 +42,7 @@ def main() -> None:
     if not isinstance(stats, dict):
         raise SnntextError(f"{detail_file('train_dnn', dataset)}: no dnn_activations; rerun train_dnn")
     data = load_embedded(paths.embedded_dir(dataset))
+    code = spike_code(data.meta.get("code", "shift"))
     metrics = {
         "chosen": chosen,
         "timesteps": timesteps,
@@ -59,13 +63,14 @@ def main() -> None:
                 timesteps=steps,
                 seed=seed,
                 device=device,
+                code=code,
             )
             for split in ("dev", "test")
         }
-        print(f"convert {dataset}: DNN on rate-coded input, T={steps}: {metrics['dnn_rate_coded'][str(steps)]}")
+        print(f"convert {dataset}: DNN on {code}-coded input, T={steps}: {metrics['dnn_rate_coded'][str(steps)]}")
     for option in NORMALISATIONS:
         start = time.perf_counter()
-        snn = convert(dnn, option, stats, **neuron)
+        snn = convert(dnn, option, stats, **neuron, input_code=code)
         report = spiking_report(snn, data, timesteps=timesteps, seed=seed, device=device, batch_size=eval_batch)
         metrics["options"][option] = {**report, "seconds": time.perf_counter() - start}
         print(f"convert {dataset} {option}: dev {report['dev']['accuracy']:.4f} test {report['test']['accuracy']:.4f}")

@@ -2,7 +2,7 @@
 
 Usage: PYTHONPATH=src python stages/embed.py <dataset> [--params params.yaml]
 Reads params embed.english / embed.chinese (vector set per language), embed.oov, embed.code,
-embed.clip_sigma and the optional embed.compare (extra vector sets for the coverage table).
+embed.dead_zone, embed.clip_sigma and the optional embed.compare (extra vector sets for the coverage table).
 Writes metrics/embed/<dataset>.json (coverage, OOV rate, truncation, table mean).
 """
 

@@ -38,7 +38,7 @@ def main() -> None:
     dnn = load_checkpoint(dnn_file, map_location=device)[0]
     data = load_embedded(paths.embedded_dir(dataset))
     shape = net_shape(snn, data.max_len, timesteps=timesteps, beta=snn.config["beta"])
-    if net_shape(dnn, data.max_len, timesteps=timesteps, beta=shape.beta) != shape:
+    if net_shape(dnn, data.max_len, timesteps=timesteps, beta=shape.beta, input_code=shape.input_code) != shape:
         raise SnntextError(f"{dnn_file} and {snn_file} differ in shape; rerun convert and finetune for {dataset}")
     result = {"dataset": dataset, "seed": seed, "batch_size": batch_size, "shape": vars(shape), "splits": {}}
     for split in SPLITS:

@@ -5,6 +5,9 @@ Reads data/embedded/<dataset>/ (the embed stage's output), writes data/models/<d
 metrics/train_dnn/<dataset>.json (dev/test accuracy of both), metrics/train_dnn/<dataset>_detail.json
 (epochs, time, majority-class accuracy, the DNN's activation statistics and energy, the T of the
 rate-coded input it was trained on, 0 = exact rates) and metrics/train_dnn/<dataset>_history.csv.
+The tailored net trains on the embedded table's input code (meta.json "code"): Bernoulli means for the shift
+and signed codes, the latency quantisation for embed.code latency (snntext.coding.spike_codes), and its
+activation statistics are measured on what it trained on (training.dnn.activation_table).
 Params: seed, device, neurons_per_class, train_dnn.*, kim.*.
 """
 
@@ -18,7 +21,14 @@ from snntext.data.embedded import load_embedded
 from snntext.evaluation.energy import dnn_energy
 from snntext.evaluation.scoring import majority_class_accuracy
 from snntext.models.checkpoint import save_checkpoint
-from snntext.training.dnn import EVAL_BATCH_SIZE, activation_statistics, result_metrics, train_model, write_history_csv
+from snntext.training.dnn import (
+    EVAL_BATCH_SIZE,
+    activation_statistics,
+    activation_table,
+    result_metrics,
+    train_model,
+    write_history_csv,
+)
 
 MODELS = (("kim", "kim"), ("dnn", "tailored"))  # (file/metric name = Config attribute, kind)
 CHECKPOINT_KEYS = ("dev_acc", "test_acc", "best_epoch", "epochs_run")  # run times stay in the metrics only
@@ -55,10 +65,10 @@ def main() -> None:
             f"train_dnn {dataset} {name}: dev {scores[f'{name}_dev_acc']:.4f} test {scores[f'{name}_test_acc']:.4f} "
             f"(best epoch {result.best_epoch} of {result.epochs_run})"
         )
-    metrics["dnn_activations"] = activation_statistics(
-        trained["dnn"], data.train.ids, data.table, EVAL_BATCH_SIZE, device
-    )
     dnn = configs["dnn"]
+    metrics["dnn_activations"] = activation_statistics(
+        trained["dnn"], data.train.ids, activation_table(data, dnn.rate_code_steps), EVAL_BATCH_SIZE, device
+    )
     energy = dnn_energy(
         data.max_len,
         data.embedding_dim,

@@ -221,3 +221,29 @@ def test_real_spiking_network_trimmed_run_equals_full_run(wrappers, tiny_pipelin
     with torch.no_grad():
         full = population_scores(snn(spikes).sum(0), 2) / 10
     np.testing.assert_allclose(wrapper(texts), full.numpy())
+
+
+def test_a_latency_net_sees_latency_spikes_under_every_variant(wrappers, tiny_pipeline):
+    """A latency-coded SNN draws nothing: the deterministic and the stochastic wrapper feed it the same spikes,
+    one per channel above 0 at step round((1 - x)(T - 1)); an attack's new word joins the table with the dead zone."""
+    from snntext.coding.input_codes import signed_table
+    from snntext.coding.latency import latency_spikes
+
+    embedded, kv = tiny_pipeline["embedded"], tiny_pipeline["vectors"]
+    meta = {**embedded["meta"], "code": "latency", "dead_zone": 0.5}
+    clip = meta["clip_sigma"]
+    table = {**embedded, "meta": meta, "table": signed_table(embedded["table"], 0.5, clip)}
+    encoder = wrappers.TextEncoder.from_embedded(table, vectors=kv)
+    rates = encoder.rates(["cinema zzzunknown"])
+    shifted = shift_to_unit_interval(kv["cinema"][None], meta["global_mean"], meta["global_std"], clip)
+    np.testing.assert_allclose(rates[0, 0].numpy(), signed_table(shifted, 0.5, clip)[0])
+    seen = []
+    for stochastic in (False, True):
+        snn = RecordingSpiking()
+        snn.input_code = "latency"
+        wrapper = wrappers.SNNWrapper(snn, encoder, timesteps=7, num_classes=2, seed=5, stochastic=stochastic)
+        wrapper(["the movie is good"])
+        seen.append(snn.inputs[-1])
+    expected = latency_spikes(encoder.rates(["the movie is good"]), 7)
+    assert torch.equal(seen[0], expected) and torch.equal(seen[1], expected)
+    assert seen[0].sum(dim=0).max() <= 1

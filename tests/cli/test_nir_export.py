@@ -185,3 +185,27 @@ def test_export_snn_from_a_checkpoint(tmp_path):
     with pytest.raises(SnntextError, match=r"taken: cannot write the NIR graph \(Is a directory\)"):
         export_snn(tmp_path / "snn.pt", tmp_path / "taken", LENGTH)
     assert not list((tmp_path / "taken").iterdir()) and not list(tmp_path.glob(".taken*"))
+
+
+def test_a_latency_net_exports_its_held_input_current_and_the_graph_reproduces_it(tmp_path):
+    from snntext.coding.latency import latency_spikes
+
+    rate = tiny_snn()
+    model = SpikingTextCNN(DIM, 3, neurons_per_class=4, kernel_sizes=(2, 3, 4), filters=6, threshold=0.4,
+                           input_code="latency").eval()  # fmt: skip
+    model.load_state_dict(rate.state_dict())
+    values = torch.rand(6, LENGTH, DIM, generator=torch.Generator().manual_seed(1))
+    values[:, 6:] = 0.0
+    spikes = latency_spikes(values, STEPS)
+    with torch.no_grad():
+        expected = model(spikes)
+    assert expected.sum() > 50
+    graph = nir.read(write_nir(snn_to_nir(model, LENGTH, timesteps=STEPS), tmp_path / "net.nir"))
+    assert ("input", "input_current") in graph.edges and ("input_current", "conv2") in graph.edges
+    assert "round((1 - x)(T - 1))" in graph.metadata["input_encoding"]
+    got = run_graph(graph, spikes)
+    # The held currents are integers up to T, not 0/1 spikes, so the two convolution kernels' float32 sums may
+    # round apart and move a threshold crossing by a step (each side differs as much from a float64 run); the
+    # readout stays the same
+    assert (got != expected).float().mean() < 0.02
+    assert torch.equal(model.class_counts(got).sum(0), model.class_counts(expected).sum(0))

@@ -113,7 +113,10 @@ BAD = [
     ("embed.english", 50, "must be a non-empty string"),
     ("embed.chinese", "glove-6b-50d", "not a 'zh' vector set"),
     ("embed.oov", "drop", "must be one of paper, zero"),
-    ("embed.code", "binary", "must be one of shift, signed"),
+    ("embed.code", "binary", "must be one of shift, signed, latency"),
+    ("embed.dead_zone", -0.5, "must be >= 0"),
+    ("embed.dead_zone", "wide", "must be a finite number"),
+    ("embed.dead_zone", 0.5, "embed.code is 'shift', which has no dead zone"),  # the real params: code shift
     ("embed.clip_sigma", 0, "must be > 0"),
     ("embed.clip_sigma", -1.5, "must be > 0"),
     ("embed.clip_sigma", "wide", "must be a finite number"),
@@ -252,6 +255,42 @@ def test_bad_value_names_file_and_key(key, value, requirement):
     assert "\n" not in message and "\r" not in message, message
     assert re.match(rf"params\.yaml: key '{re.escape(key)}' ", message), message
     assert requirement in message, message
+
+
+def with_values(**dotted) -> dict:
+    """The real params.yaml with several keys set (double underscores for dots: embed__code)."""
+    data = copy.deepcopy(REAL)
+    for key, value in dotted.items():
+        *parents, last = key.split("__")
+        node = data
+        for part in parents:
+            node = node[part]
+        node[last] = value
+    return data
+
+
+@pytest.mark.parametrize("code", ["signed", "latency"])
+def test_dead_zone_is_accepted_with_the_signed_codes_below_the_clip(code):
+    clip = REAL["embed"]["clip_sigma"]
+    config = config_from_dict(with_values(embed__code=code, embed__dead_zone=clip / 3), "params.yaml", False)
+    assert (config.embed.code, config.embed.dead_zone) == (code, clip / 3)
+    assert "must be < embed.clip_sigma" in refusal(with_values(embed__code=code, embed__dead_zone=clip))
+    assert config_from_dict(with_values(embed__code=code), "params.yaml", False).embed.dead_zone == 0.0
+
+
+@pytest.mark.parametrize(
+    ("key", "steps", "ok"),
+    [("timesteps", 1, False), ("timesteps", 2, True), ("train_dnn__rate_code_steps", 1, False)]
+    + [("train_dnn__rate_code_steps", 0, True), ("train_dnn__rate_code_steps", 2, True)],
+)
+def test_latency_code_needs_two_steps(key, steps, ok):
+    data = with_values(embed__code="latency", **{key: steps})
+    if ok:
+        assert config_from_dict(data, "params.yaml", False).embed.code == "latency"
+    else:
+        message = refusal(data)
+        assert f"key '{key.replace('__', '.')}' is 1, but embed.code latency needs >= 2 steps" in message
+    assert config_from_dict(with_values(embed__code="signed", **{key: steps}), "params.yaml", False)  # rate codes: any
 
 
 def test_every_key_has_a_bad_value():

@@ -217,3 +217,24 @@ def test_signed_code_doubles_the_columns_and_is_recorded_only_when_chosen():
     assert not signed["table"][:2].any()  # padding and (oov zero) unknown words never spike
     for key in ("train_ids", "test_ids"):
         np.testing.assert_array_equal(signed["arrays"][key], shift["arrays"][key])
+
+
+def test_latency_and_dead_zone_are_recorded_and_the_dead_zone_silences_values_near_the_mean():
+    from snntext.coding.input_codes import signed_table
+
+    kv = _kv(["good", "movie", "bad", "plot", "a", "test", "word", "extra"])
+    common = dict(language="en", max_len=3, kv=kv, clip_sigma=3.0, oov="zero", tokenise=_whitespace)
+    signed = embed_splits(TEXTS, LABELS, **common, code="signed")
+    latency = embed_splits(TEXTS, LABELS, **common, code="latency")
+    zoned = embed_splits(TEXTS, LABELS, **common, code="latency", dead_zone=1.0)
+    assert latency["table"].tobytes() == signed["table"].tobytes()  # latency times its spikes from the signed table
+    assert (
+        latency["meta"]["code"] == latency["metrics"]["input_code"] == "latency" and "dead_zone" not in latency["meta"]
+    )
+    assert zoned["meta"]["dead_zone"] == zoned["metrics"]["dead_zone"] == 1.0
+    half = signed["table"].shape[1] // 2
+    value = signed["table"][:, :half] - signed["table"][:, half:]  # z / c
+    inside = np.abs(value) <= 1.0 / 3.0 - 1e-6
+    assert inside.any() and not zoned["table"][:, :half][inside].any() and not zoned["table"][:, half:][inside].any()
+    assert zoned["table"].sum() < signed["table"].sum()
+    assert signed_table(np.full((1, 2), 0.5, dtype=np.float32), 1.0, 3.0).sum() == 0

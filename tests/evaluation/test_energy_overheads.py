@@ -46,3 +46,20 @@ def test_a_leak_costs_a_multiply_per_neuron_step():
 def test_missing_firing_rates_are_refused():
     with pytest.raises(ValueError, match="lack"):
         overheads(tiny(), {"conv3": 0.1}, filters=2, beta=1.0)
+
+
+def test_a_latency_input_adds_the_held_current_of_each_convolution_neuron():
+    """Under the latency code each of the 18 convolution neurons adds its held input current every step (an
+    add) and keeps it as one more state (a read and a write per step); nothing else changes."""
+    energy = tiny(T=4)
+    rate = overheads(energy, FIRING, filters=2, beta=1.0)
+    latency = overheads(energy, FIRING, filters=2, beta=1.0, input_code="latency")
+    held = 4 * 18
+    assert latency["snn_uj"]["neuron_updates"] - rate["snn_uj"]["neuron_updates"] == pytest.approx(
+        held * E_ADD_PJ * 1e-6
+    )
+    assert latency["snn_uj"]["membrane_state"] - rate["snn_uj"]["membrane_state"] == pytest.approx(
+        held * 2 * E_SRAM_READ_PJ * 1e-6
+    )
+    assert latency["snn_uj"]["weight_reads"] == rate["snn_uj"]["weight_reads"]
+    assert latency["dnn_uj"] == rate["dnn_uj"]

@@ -27,6 +27,7 @@ from snntext.evaluation.sentence_energy import (
     windows_touching,
 )
 from snntext.models.spiking import energy_input_rates, evaluate_spiking
+from snntext.models.textcnn import TailoredTextCNN
 from tests.evaluation.test_sweep import L, _tiny_project, tiny_data, tiny_net
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -218,3 +219,52 @@ def test_stage_writes_both_accountings_per_split(tmp_path):
     assert test["accountings"]["fair"]["ratio"]["ci_low"] <= test["accountings"]["fair"]["ratio"]["value"]
     assert metrics["shape"]["kernel_sizes"] == [2, 3] and metrics["shape"]["L"] == L
     assert "energy toy test: fair SNN/DNN" in done.stdout
+
+
+def test_latency_energy_counts_one_event_per_channel_by_hand():
+    """Under the latency code a sentence's input spikes are its channels above 0, one each whatever T, fanned out
+    to the windows containing them; F synops per event and window, not per step a channel is on."""
+    from tests.evaluation.test_sweep import latency_net
+
+    net = latency_net()
+    table = torch.zeros(5, 6)
+    table[1] = torch.tensor([0.9, 0.0, 0.3, 0.0, 0.0, 1.0])  # 3 channels fire
+    table[2] = torch.tensor([0.0, 0.2, 0.0, 0.0, 0.0, 0.0])  # 1
+    table[3] = torch.tensor([0.5, 0.5, 0.5, 0.5, 0.5, 0.5])  # 6
+    table[4] = 0.0  # a silent word (inside the dead zone everywhere)
+    ids = torch.tensor([[1, 2, 3, 0, 0, 0, 0, 0], [3, 4, 1, 1, 2, 0, 0, 0], [0] * 8])
+    per_position = (table[ids] > 0).double().sum(dim=2)  # [N, L]
+    fanout = torch.stack([windows_containing(L, k) for k in (2, 3)], dim=1)  # [L, K]
+    for timesteps in (3, 20):
+        counts = count_sentence_ops(net, ids, table, timesteps=timesteps, seed=0, batch_size=2)
+        assert counts.input_spikes.tolist() == [10.0, 13.0, 0.0]  # 3 + 1 + 6; 6 + 0 + 3 + 3 + 1
+        assert torch.equal(counts.input_spikes, per_position.sum(dim=1))
+        assert torch.equal(counts.conv_fanout, per_position @ fanout)
+        shape = net_shape(net, L, timesteps=timesteps)
+        assert shape.input_code == "latency"
+        fair = sentence_energy(counts, shape, "fair")
+        conv_synops = 4 * (per_position @ fanout).sum(dim=1)  # F = 4 per event and window containing it
+        expected = conv_synops + counts.conv_spikes.sum(dim=1) + counts.pooled_spikes * shape.out_units
+        assert torch.equal(fair["snn_synops"], expected)
+        # the paper accounting: T x rate x dense ops = events x the mean fan-out over all L positions
+        paper = sentence_energy(counts, shape, "paper")
+        dense = sum(4 * k * (L - k + 1) for k in (2, 3)) / L
+        torch.testing.assert_close(paper["snn_synops"] - fair["snn_synops"] + conv_synops, counts.input_spikes * dense)
+        summary = summarise(counts, shape, resamples=50)
+        # spikes per input channel of the sentences with a real token: events / (n_i x D) <= 1
+        assert summary["spikes_per_input_channel"]["mean"] == pytest.approx((10 / 18 + 13 / 30) / 2)
+        # holding the current: one more addition per convolution neuron and step, on top of the rate code's
+        rate = sentence_energy(counts, NetShape(**{**vars(shape), "input_code": "rate"}), "fair")
+        extra = fair["snn_with_neuron_updates_uj"] - rate["snn_with_neuron_updates_uj"]
+        conv_neurons = 4 * counts.windows.sum(dim=1)
+        torch.testing.assert_close(extra, timesteps * conv_neurons * 0.9e-6)
+
+
+def test_net_shape_takes_the_snns_input_code_for_the_dnn_too():
+    from tests.evaluation.test_sweep import latency_net
+
+    net = latency_net()
+    dnn = TailoredTextCNN(6, 2, neurons_per_class=2, kernel_sizes=(2, 3), filters=4)
+    assert net_shape(net, L, timesteps=T).input_code == "latency"
+    assert net_shape(dnn, L, timesteps=T).input_code == "rate"
+    assert net_shape(dnn, L, timesteps=T, input_code="latency") == net_shape(net, L, timesteps=T)

@@ -141,3 +141,20 @@ def test_stage_refuses_bad_params_naming_the_key(tmp_path):
     done = _run_stage(tmp_path)
     assert done.returncode == 2 and "sweep.timesteps" in done.stderr and "params.yaml" in done.stderr
     assert not (tmp_path / "metrics").exists()
+
+
+def latency_net(seed: int = 0) -> SpikingTextCNN:
+    rate = tiny_net(seed)
+    net = SpikingTextCNN(D, num_classes=2, neurons_per_class=2, kernel_sizes=(2, 3), filters=4, threshold=0.5,
+                         input_code="latency")  # fmt: skip
+    net.load_state_dict(rate.state_dict())
+    return net
+
+
+def test_a_latency_net_is_run_once_per_timestep():
+    """The latency code's spike times depend on T, so each point is its own run: evaluate_spiking at that T."""
+    net, (ids, labels, table) = latency_net(), tiny_data()
+    points = accuracy_by_timesteps(net, ids, labels, table, timesteps=[2, 5, 12], seed=5, batch_size=16)
+    for point in points:
+        ref = evaluate_spiking(net, ids, labels, table, timesteps=point.timesteps, seed=99, batch_size=16)
+        assert (point.accuracy, point.ties, point.silent) == (ref.accuracy, ref.ties, ref.silent)

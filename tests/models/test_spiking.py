@@ -178,3 +178,76 @@ def test_evaluate_spiking_returns_predictions_in_input_order():
     )
     assert len(set(alone.tolist())) > 1  # not a constant prediction
     assert torch.equal(bucketed.predictions, alone)
+
+
+def latency_pair(seed=0):
+    """tiny_pair's DNN and its SNN copy reading latency spikes."""
+    dnn, rate_snn = tiny_pair(seed)
+    snn = SpikingTextCNN(4, 2, neurons_per_class=2, kernel_sizes=(2, 3), filters=3, input_code="latency")
+    snn.load_state_dict(rate_snn.state_dict())
+    return dnn, snn
+
+
+def test_latency_input_integrates_to_the_dnn_convolution_of_the_quantised_value():
+    """Each input spike starts a held current: over T steps the first layer receives T x conv(x_q)."""
+    from snntext.coding.latency import latency_code_mean, latency_spikes
+    from snntext.models.spiking import full_width_convs
+
+    dnn, snn = latency_pair()
+    rates = torch.rand(5, 6, 4, generator=torch.Generator().manual_seed(1))
+    rates[:, 4:] = 0.0
+    T = 9
+    currents = {}
+    handles = [
+        node.register_forward_pre_hook(lambda _m, inputs, k=k: currents.__setitem__(k, inputs[0]))
+        for k, node in zip(snn.kernel_sizes, snn.conv_neurons)
+    ]
+    with torch.no_grad():
+        snn(latency_spikes(rates, T))
+        expected = full_width_convs(latency_code_mean(rates, T), [c.weight for c in dnn.convs])
+    for handle in handles:
+        handle.remove()
+    for k, target in zip(snn.kernel_sizes, expected):
+        torch.testing.assert_close(currents[k].sum(dim=0), T * target, rtol=1e-5, atol=1e-5)
+
+
+def test_latency_counts_the_spike_events_not_the_steps_a_channel_is_on():
+    _, snn = latency_pair()
+    rates = torch.rand(2, 5, 4, generator=torch.Generator().manual_seed(2))
+    rates[0, 3:] = 0.0
+    rates[1, 0, :2] = 0.0
+    T = 12
+    from snntext.coding.latency import latency_spikes
+
+    snn.record_rates = True
+    with torch.no_grad():
+        snn(latency_spikes(rates, T), full_length=7)
+    events = int((rates > 0).sum())  # one spike per channel above 0
+    assert snn.spike_counts["input"] == events
+    assert snn.slot_counts["input"] == T * 2 * 7 * 4
+    assert T * snn.firing_rates()["input"] == pytest.approx(events / (2 * 7 * 4))  # T x rate = spikes per input
+
+
+def test_input_code_is_kept_in_the_checkpoint_and_only_when_not_rate(tmp_path):
+    _, rate_snn = tiny_pair()
+    assert "input_code" not in rate_snn.config and rate_snn.input_code == "rate"  # rate checkpoints keep their bytes
+    _, snn = latency_pair()
+    assert snn.config["input_code"] == "latency"
+    save_checkpoint(tmp_path / "snn.pt", snn, "spiking", snn.config)
+    loaded, _ = load_checkpoint(tmp_path / "snn.pt")
+    assert loaded.input_code == "latency"
+    with pytest.raises(ValueError, match="input_code must be one of rate, latency"):
+        SpikingTextCNN(4, 2, input_code="signed")
+
+
+def test_latency_evaluation_is_deterministic_and_fires_once_per_channel():
+    _, snn = latency_pair()
+    ids = torch.randint(1, 5, (9, 6), generator=torch.Generator().manual_seed(3))
+    ids[:, 4:] = 0
+    labels = torch.randint(0, 2, (9,), generator=torch.Generator().manual_seed(4))
+    table = torch.rand(5, 4, generator=torch.Generator().manual_seed(5))
+    table[0], table[2, :2] = 0, 0
+    a = evaluate_spiking(snn, ids, labels, table, timesteps=20, seed=7, batch_size=4)
+    b = evaluate_spiking(snn, ids, labels, table, timesteps=20, seed=8, batch_size=4)
+    assert a.as_dict() == b.as_dict()  # no draw: the seed changes nothing
+    assert 20 * a.firing_rates["input"] == pytest.approx(float((table[ids] > 0).float().mean()))

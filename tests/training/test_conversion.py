@@ -75,3 +75,26 @@ def test_rate_coded_dnn_accuracy_is_seeded_and_exact_for_binary_rates():
     with torch.no_grad():
         exact = float((dnn(embed(ids, binary)).argmax(1) == labels).float().mean())
     assert rate_coded_dnn_accuracy(dnn, ids, labels, binary, timesteps=3, seed=7) == exact
+
+
+def test_latency_conversion_keeps_the_weights_and_the_dnn_ceiling_reads_the_quantised_values():
+    """Under the latency code the SNN is the DNN's weights reading latency spikes, and the DNN's ceiling at T
+    is the DNN on x_q = (T - t(x)) / T, what that SNN's first layer integrates (no draw, so no seed)."""
+    from snntext.coding.latency import latency_code_mean
+    from snntext.data.batching import embed
+    from snntext.training.conversion import rate_coded_dnn_accuracy
+
+    torch.manual_seed(0)
+    dnn = TailoredTextCNN(6, 2, neurons_per_class=2, kernel_sizes=(2, 3), filters=5, zero_sum_filters=False).eval()
+    snn = convert(dnn, "data_max", {"pooled_max": 2.0, "units_max": 4.0}, input_code="latency")
+    assert snn.input_code == "latency" and snn.config["input_code"] == "latency"
+    for a, b in zip(snn.convs, dnn.convs):
+        assert torch.equal(a.weight, b.weight)
+    table = torch.rand(12, 6)
+    table[0] = 0
+    ids = torch.randint(1, 12, (64, 7))
+    labels = torch.randint(0, 2, (64,))
+    with torch.no_grad():
+        expected = float((dnn(latency_code_mean(embed(ids, table), 4)).argmax(1) == labels).float().mean())
+    run = lambda seed: rate_coded_dnn_accuracy(dnn, ids, labels, table, timesteps=4, seed=seed, code="latency")
+    assert run(1) == run(2) == expected

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from snntext.coding.rate import rate_code_mean
 from snntext.data.batching import embed
 from snntext.data.embedded import EmbeddedData, Split
 from snntext.evaluation.scoring import accuracy
@@ -193,7 +194,7 @@ def test_rate_code_steps_train_on_seeded_binomial_means_of_the_inputs(monkeypatc
     # over many draws the code is unbiased: its mean is the rate
     generator = torch.Generator().manual_seed(0)
     rates = torch.tensor([0.0, 0.2, 0.5, 0.9, 1.0])
-    means = torch.stack([training.rate_code_mean(rates, 7, generator) for _ in range(4000)]).mean(0)
+    means = torch.stack([rate_code_mean(rates, 7, generator) for _ in range(4000)]).mean(0)
     torch.testing.assert_close(means, rates, atol=0.02, rtol=0)
 
 
@@ -297,3 +298,47 @@ def test_train_dnn_stage_twice_gives_identical_checkpoint_bytes(tmp_path):
         seconds.append(json.loads((tmp_path / "metrics/train_dnn/toy_detail.json").read_text())["dnn_seconds"])
     assert digests[0] == digests[1]
     assert all(s > 0 for s in seconds)  # the timings are still measured, in the metrics
+
+
+def test_a_latency_table_trains_the_dnn_on_what_the_snn_integrates(monkeypatch):
+    """embed.code latency (meta "code"): each training batch is x_q = (T - t(x)) / T of its values, the mean
+    over T of the held current the SNN's first layer integrates; no draw, so every epoch sees the same inputs."""
+    from snntext.coding.latency import latency_code_mean, latency_spikes, synaptic_current
+
+    data = separable_data(sizes=(40, 10, 10))
+    data.meta["code"] = "latency"
+    seen = []
+
+    class Recorder(TailoredTextCNN):
+        def forward(self, x):
+            if self.training:
+                seen.append(x.detach().clone())
+            return super().forward(x)
+
+    monkeypatch.setattr("snntext.training.dnn.build_model", lambda kind, config: Recorder(**config))
+    train_model("tailored", data, small_config(epochs=2, rate_code_steps=6), seed=0, device=CPU, progress=False)
+    order = [ids for ids, _ in training_batches(data, 16, seed=0)]  # epoch 1 of seed 0
+    assert len(seen) == 2 * len(order)
+    for batch, ids in zip(seen, order):
+        values = embed(ids, data.table)
+        assert torch.equal(batch, latency_code_mean(values, 6))
+        torch.testing.assert_close(batch, synaptic_current(latency_spikes(values, 6)).mean(dim=0), rtol=0, atol=1e-6)
+
+
+def training_batches(data, batch_size, seed):
+    import snntext.training.dnn as training
+
+    return training.batches(data.train.ids, data.train.labels, batch_size, shuffle=True, seed=seed * 100_003 + 1)
+
+
+def test_activation_table_is_the_quantised_table_only_under_latency():
+    from snntext.coding.latency import latency_code_mean
+    from snntext.training.dnn import activation_table
+
+    data = separable_data(sizes=(20, 10, 10))
+    assert activation_table(data, 8) is data.table  # the shift code: the Bernoulli mean is the rate
+    data.meta["code"] = "signed"
+    assert activation_table(data, 8) is data.table
+    data.meta["code"] = "latency"
+    assert activation_table(data, 0) is data.table  # trained on exact values
+    assert torch.equal(activation_table(data, 8), latency_code_mean(data.table, 8))

@@ -49,11 +49,11 @@ def toy_task(seed=0):
     return ids, labels, table
 
 
-def run(seed, loss="paper", teacher=None):
+def run(seed, loss="paper", teacher=None, input_code="rate"):
     ids, labels, table = toy_task()
     torch.manual_seed(0)
     dnn = TailoredTextCNN(4, 2, neurons_per_class=2, kernel_sizes=(2, 3), filters=4).eval()
-    snn = convert(dnn, "none")
+    snn = convert(dnn, "none", input_code=input_code)
     cfg = FinetuneConfig(epochs=3, lr=3e-2, batch_size=16, loss=loss, timesteps=8)
     return snn, finetune(
         snn,
@@ -215,6 +215,19 @@ def test_conv_dtype_is_reset_when_a_training_step_raises(monkeypatch):
     with pytest.raises(RuntimeError, match="boom"):
         finetune(snn, ids[:32], labels[:32], ids[32:], labels[32:], table, cfg, seed=0, log=lambda m: None)
     assert snn.conv_dtype is None
+
+
+def test_a_latency_snn_fine_tunes_through_the_held_current():
+    """Surrogate gradients reach the first layer's weights through the held input current; the spikes are
+    the data's latency spikes (no draw), so the spike seed changes nothing but the batch order's generator."""
+    snn, result = run(1, loss="count", input_code="latency")
+    assert snn.input_code == "latency"
+    losses = [h["train_loss"] for h in result.history[1:]]
+    assert losses[-1] < losses[0]
+    assert result.best_dev_acc >= 0.9
+    torch.manual_seed(0)  # the run's DNN: the weights fine-tuning started from
+    initial = TailoredTextCNN(4, 2, neurons_per_class=2, kernel_sizes=(2, 3), filters=4)
+    assert not torch.equal(snn.convs[0].weight, initial.convs[0].weight)  # the first layer learned
 
 
 def test_count_loss_trains():

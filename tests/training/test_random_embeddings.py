@@ -38,6 +38,20 @@ def test_only_the_table_changes():
     assert random.meta["vectors"] == "random-normal-4d" and random.meta["labels"] == ["a", "b"]
 
 
+@pytest.mark.parametrize("code", ["signed", "latency"])
+def test_the_random_table_is_in_the_embedded_tables_input_code(code):
+    """Under the signed codes the random vectors have half the table's columns, put in that code with its dead
+    zone, as the embed stage puts the pre-trained ones."""
+    from snntext.coding.input_codes import signed_table
+
+    data = separable_data()
+    data.meta.update(code=code, dead_zone=0.5)
+    random = with_random_table(data, clip_sigma=1.5, oov="paper", seed=0)
+    assert random.table.shape == data.table.shape and random.meta["vectors"] == "random-normal-2d"
+    shifted = random_rate_table(data.table.shape[0], 2, clip_sigma=1.5, oov="paper", seed=0)
+    assert torch.equal(random.table, torch.from_numpy(signed_table(shifted, 0.5, 1.5)))
+
+
 def tiny_config():
     data = project_params(
         {

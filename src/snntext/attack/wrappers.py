@@ -37,6 +37,7 @@ from textattack.models.wrappers import ModelWrapper
 from torch import nn
 
 from snntext.coding.input_codes import apply_input_code
+from snntext.coding.latency import latency_spikes
 from snntext.coding.rate import rate_spikes
 from snntext.coding.shift import shift_to_unit_interval
 from snntext.data.tokenise import tokenise
@@ -68,6 +69,7 @@ class TextEncoder:
         std: float | None = None,
         clip_sigma: float = 3.0,
         code: str = "shift",
+        dead_zone: float = 0.0,
     ):
         if vectors is not None and (mean is None or std is None):
             raise ValueError("TextEncoder: vectors need the table's global mean and std (meta.json)")
@@ -78,7 +80,7 @@ class TextEncoder:
         self.base_rows = self.table.shape[0]
         self._vectors = vectors
         self._shift = (mean, std, clip_sigma)
-        self._code = code
+        self._code, self._dead_zone = code, float(dead_zone)
         self._unknown: set[str] = set()
 
     @classmethod
@@ -95,6 +97,7 @@ class TextEncoder:
             std=meta.get("global_std"),
             clip_sigma=meta.get("clip_sigma", 3.0),
             code=meta.get("code", "shift"),
+            dead_zone=meta.get("dead_zone", 0.0),
         )
 
     def _extend(self, token_lists: list[list[str]]) -> None:
@@ -113,7 +116,9 @@ class TextEncoder:
         if new:
             mean, std, clip_sigma = cast("tuple[float, float, float]", self._shift)  # vectors come with mean, std
             raw = np.stack([self._vectors[token] for token in new])
-            rows = torch.from_numpy(apply_input_code(shift_to_unit_interval(raw, mean, std, clip_sigma), self._code))
+            shifted = shift_to_unit_interval(raw, mean, std, clip_sigma)
+            coded = apply_input_code(shifted, self._code, dead_zone=self._dead_zone, clip_sigma=clip_sigma)
+            rows = torch.from_numpy(coded)
             self.table = torch.cat([self.table, rows.to(self.table.device)])
 
     def encode(self, texts: Sequence[str]) -> torch.Tensor:
@@ -244,6 +249,9 @@ class SNNWrapper(_CountingWrapper):
     One draw is the plain attack ("snn_stochastic", attack.spike_samples); several are the adaptive
     attack by expectation over transformation ("snn_eot", attack.eot_draws), which scores each query
     by the mean over draws, an estimate of the expected scores the randomised model defends with.
+
+    A latency-coded network (input_code "latency", embed.code latency) draws nothing: every variant feeds
+    it the text's latency spikes (snntext.coding.latency), so its scores are the same on every query.
     """
 
     def __init__(
@@ -296,6 +304,8 @@ class SNNWrapper(_CountingWrapper):
 
     def _scores(self, texts: list[str]) -> torch.Tensor:
         rates = self.encoder.rates(texts, self.device)
+        if getattr(self.model, "input_code", "rate") == "latency":  # no draw: every variant sees the same spikes
+            return snn_class_scores(self.model, latency_spikes(rates, self.timesteps), self.num_classes)
         if not self.stochastic:
             return snn_class_scores(self.model, self.frozen_spikes(rates), self.num_classes)
         total: torch.Tensor | int = 0

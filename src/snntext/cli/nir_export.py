@@ -13,6 +13,9 @@ convolution whose pooling divides by the full L-k+1. The input node takes one st
         -> fc{k}      Linear [C*N, F]: the block of fc's columns that reads branch k
   fc3, fc4, fc5 -> out neurons [C*N] -> output
 The concatenation before fc becomes three Linear blocks: edges entering one NIR node are summed.
+A latency-coded network (input_code "latency") holds each input spike as a current: an integrator
+input_current = nir.I(r=1) over [D, L] sits between the input and the convolutions (its state, the
+number of spikes so far per channel, is what they read).
 Linear is used, not Affine, because the network has no bias anywhere.
 
 Neurons (snntext.models.neurons): U[t] = beta U[t-1] + I[t] - threshold S[t-1], S[t] = H(U[t] - threshold),
@@ -97,6 +100,12 @@ def snn_to_nir(
 
     nodes: dict = {"input": nir.Input(input_type={"input": np.array([dim, length])})}
     edges: list = []
+    source = "input"
+    latency = getattr(model, "input_code", "rate") == "latency"
+    if latency:  # each input spike held as a current from its step on (snntext.coding.latency)
+        source = "input_current"
+        nodes[source] = nir.I(r=np.ones((dim, length), dtype=np.float32))
+        edges.append(("input", source))
     out_in, out_spk = _population(nodes, edges, "out", (outputs,), threshold, beta, form)
     for i, (k, conv) in enumerate(zip(kernel_sizes, model.convs)):
         positions = length - k + 1
@@ -117,7 +126,7 @@ def snn_to_nir(
         pool_in, pool_spk = _population(nodes, edges, f"pool{k}_neurons", (filters,), threshold, beta, form)
         nodes[f"fc{k}"] = nir.Linear(weight=np.ascontiguousarray(fc[:, i * filters : (i + 1) * filters]))
         edges += [
-            ("input", f"conv{k}"),
+            (source, f"conv{k}"),
             (f"conv{k}", conv_in),
             (conv_spk, f"flat{k}"),
             (f"flat{k}", f"pool{k}"),
@@ -138,7 +147,12 @@ def snn_to_nir(
         "num_classes": model.num_classes,
         "neurons_per_class": model.neurons_per_class,
         "readout": "sum output spikes over T per class block (class c owns units c*N..c*N+N-1); argmax, ties to the lowest class",
-        "input_encoding": "per step, Bernoulli(rate) spikes of the dataset's table rows, laid out [D, L], padding = 0",
+        "input_encoding": (
+            "one spike per channel at step round((1 - x)(T - 1)) of the dataset's table rows (none for x = 0), "
+            "laid out [D, L], padding = 0; held by input_current"
+            if latency
+            else "per step, Bernoulli(rate) spikes of the dataset's table rows, laid out [D, L], padding = 0"
+        ),
     }
     if timesteps is not None:
         metadata["timesteps"] = int(timesteps)

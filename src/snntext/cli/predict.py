@@ -189,7 +189,7 @@ def encode(classifier: Classifier, text: str) -> tuple[list[str], torch.Tensor]:
 
 def classify(classifier: Classifier, texts: list[str], record: bool = False) -> list[Prediction]:
     """One Prediction per text (see the module docstring); record=True keeps each layer's spikes."""
-    from snntext.coding.rate import rate_spikes
+    from snntext.coding.spike_codes import input_spikes
     from snntext.data.vocab import UNK_ID
     from snntext.evaluation.scoring import class_scores
 
@@ -201,7 +201,7 @@ def classify(classifier: Classifier, texts: list[str], record: bool = False) -> 
         tokens, ids = encode(classifier, text)
         probs = torch.softmax(class_scores(dnn, ids, classifier.table), dim=1)[0]
         generator = torch.Generator().manual_seed(classifier.seed)
-        spikes = rate_spikes(classifier.table[ids], classifier.timesteps, generator)
+        spikes = input_spikes(classifier.table[ids], classifier.timesteps, generator, snn.input_code)
         if record:
             out_spikes, recording = record_layers(snn, spikes)
         else:

@@ -26,7 +26,11 @@ NORMALISATIONS = ("none", "max_weight", "data_max", "data_p99.9")
 LOSSES = ("paper", "count", "distill")
 PRECISIONS = ("fp32", "bf16")
 OOV_POLICIES = ("paper", "zero")
-INPUT_CODES = ("shift", "signed")  # embed.code: snntext.coding.input_codes
+INPUT_CODES = ("shift", "signed", "latency")  # embed.code: snntext.coding.input_codes
+# How the SNN's input layer turns a table value into spikes (SpikingTextCNN.input_code): Bernoulli draws per
+# step (the shift and signed codes) or one spike at a value-dependent time (latency): snntext.coding.spike_codes
+SPIKE_CODES = ("rate", "latency")
+MIN_LATENCY_TIMESTEPS = 2  # at T = 1 every latency spike falls on step 0: the code keeps only "value > 0"
 CONFLICT_POLICIES = ("keep", "drop")
 RECIPES = ("deepwordbug", "pwws", "textfooler", "textbugger", "pso", "bert_attack")
 # snn: frozen spike noise; snn_stochastic: fresh spikes per query; snn_eot: those averaged over attack.eot_draws
@@ -261,6 +265,8 @@ class EmbedConfig(_Checked):
     oov: str = checked(one_of(OOV_POLICIES), "paper")
     clip_sigma: float = checked(number(gt=0), 3.0)
     code: str = checked(one_of(INPUT_CODES), "shift")
+    # signed and latency codes: |z| <= dead_zone sigma never spikes (snntext.coding.input_codes); 0 = none
+    dead_zone: float = checked(number(ge=0), 0.0)
     compare: tuple[str, ...] = checked(list_of(text, non_empty=False), ())
 
     def vectors_for(self, language: str) -> str:
@@ -280,7 +286,7 @@ class TrainConfig(_Checked):
     kernel_sizes: tuple[int, ...] = checked(list_of(integer(1)))  # each <= every dataset's max_len: params.py
     filters: int = checked(integer(1, MAX_FILTERS))
     zero_sum_filters: bool | None = checked(optional_boolean, None)  # tailored net only
-    # tailored net only: trained on Binomial(T, x) / T of each input; 0 = exact rates
+    # tailored net only: trained on Binomial(T, x) / T of each input (latency code: (T - t(x)) / T); 0 = exact rates
     rate_code_steps: int = checked(integer(0, MAX_TIMESTEPS), 0)
     # the tailored net's output population per class
     neurons_per_class: int = checked(integer(1, MAX_NEURONS_PER_CLASS), 10, key="neurons_per_class")

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from snntext.core import paths
 from snntext.core.config import (
+    MIN_LATENCY_TIMESTEPS,
     MIN_TRAIN_SHARE,
     AttackConfig,
     Config,
@@ -117,6 +118,7 @@ def _check_across(config: Config, registry: Registry | Literal[False] | None) ->
                 getattr(config, section).for_dataset(dataset)
             except ValueError as err:
                 raise SnntextError(f"{config.source}: key '{section}.lr' {err}") from None
+    _check_input_code(config)
     test, dev = config.prepare.test_fraction, config.prepare.dev_fraction
     train_share = (1 - test) * (1 - dev)
     if round(train_share, 9) < MIN_TRAIN_SHARE:  # rounded: 0.9 and 0.5 leave 0.05, not 0.04999...
@@ -161,6 +163,33 @@ def _check_across(config: Config, registry: Registry | Literal[False] | None) ->
                 f"{registry.source}; choose one of: {fits}"
             )
     _check_kernels(config, registry)
+
+
+def _check_input_code(config: Config) -> None:
+    """embed.dead_zone only where the code has a dead zone (signed, latency) and narrower than the clip; the
+    latency code only at T >= 2 (at T = 1 every spike falls on step 0), for the SNN and the DNN's training."""
+    embed, source = config.embed, config.source
+    if embed.dead_zone > 0 and embed.code == "shift":
+        raise SnntextError(
+            f"{source}: key 'embed.dead_zone' is {embed.dead_zone}, but embed.code is 'shift', which has no dead "
+            "zone (its mean fires at rate 0.5); set embed.code to signed or latency, or embed.dead_zone to 0"
+        )
+    if embed.dead_zone >= embed.clip_sigma:
+        raise SnntextError(
+            f"{source}: key 'embed.dead_zone' ({embed.dead_zone}) must be < embed.clip_sigma ({embed.clip_sigma}): "
+            "values beyond the clip are cut to it, so a dead zone that wide silences every input"
+        )
+    if embed.code != "latency":
+        return
+    for key, steps, exempt in (
+        ("timesteps", config.encoding.timesteps, ()),
+        ("train_dnn.rate_code_steps", config.train_dnn.rate_code_steps, (0,)),  # 0: exact values
+    ):
+        if steps < MIN_LATENCY_TIMESTEPS and steps not in exempt:
+            raise SnntextError(
+                f"{source}: key '{key}' is {steps}, but embed.code latency needs >= {MIN_LATENCY_TIMESTEPS} "
+                "steps: at 1 step every input fires on step 0 and only 'value > 0' is left of it"
+            )
 
 
 def _check_kernels(config: Config, registry: Registry) -> None:

@@ -5,13 +5,13 @@ Output folder data/embedded/<dataset>/ (paths.embedded_dir):
              and train_labels, dev_labels, test_labels (int64 [N])
   table.npy  float32 [V, D] rates in [0, 1]: row 0 padding (zeros), row 1 unknown word
              (per embed.oov), row i >= 2 the shifted vector of vocab token i; [V, 2D] under
-             embed.code signed (snntext.coding.input_codes)
+             embed.code signed or latency, with embed.dead_zone (snntext.coding.input_codes)
   vocab.txt  the token of row i on line i ("<pad>", "<unk>", then words)
   meta.json  vector name, dim, global mean/std of the pre-trained table, clip, oov policy,
-             max_len, vocab size, language (and "code" when it is not the shift)
+             max_len, vocab size, language (and "code" when it is not the shift, "dead_zone" when > 0)
 The vocabulary is every token of all three splits that has a vector: the vectors are fixed
 and public, so including test words leaks no labels, and the attack needs their rows.
-Spike trains are drawn from the table at training time (encoding.rate_spikes), never stored.
+Spike trains are made from the table when a network runs (snntext.coding.spike_codes), never stored.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def embed_splits(
     tokenise: Callable[[str, str], list[str]],
     compare: dict[str, object] | None = None,
     code: str = "shift",
+    dead_zone: float = 0.0,
 ) -> dict:
     """Tokenise, build vocab/table/ids and measure coverage; returns everything to write.
 
@@ -54,7 +55,8 @@ def embed_splits(
     everything = [t for split in SPLITS for t in tokens[split]]
     mean, std = table_statistics(kv.vectors)
     vocab = build_vocab(everything, kv.key_to_index)
-    table = apply_input_code(build_dataset_table(vocab, kv, mean, std, clip_sigma, oov), code)
+    shifted = build_dataset_table(vocab, kv, mean, std, clip_sigma, oov)
+    table = apply_input_code(shifted, code, dead_zone=dead_zone, clip_sigma=clip_sigma)
     index = vocab_index(vocab)
     arrays: dict[str, np.ndarray] = {}
     for split in SPLITS:
@@ -88,6 +90,8 @@ def embed_splits(
     }
     if code != "shift":  # absent = shift, so the paper-faithful outputs keep their bytes
         meta["code"] = metrics["input_code"] = code
+    if dead_zone > 0:
+        meta["dead_zone"] = metrics["dead_zone"] = dead_zone
     return {"arrays": arrays, "table": table, "vocab": vocab, "meta": meta, "metrics": metrics}
 
 
@@ -179,6 +183,7 @@ def run_embed(dataset: str, settings: EmbedConfig, registry=None, tokenise=None)
         tokenise=tokenise,
         compare=compare,
         code=settings.code,
+        dead_zone=settings.dead_zone,
     )
     result["meta"] = {"vectors": name, **result["meta"]}
     result["metrics"] = {"vectors": name, "oov_policy": settings.oov, **result["metrics"]}

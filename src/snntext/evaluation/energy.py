@@ -4,7 +4,8 @@ Formula (45 nm CMOS constants of Horowitz 2014, as in the SNN literature):
   E_DNN = sum over layers of MACs x 4.6 pJ
   E_SNN = sum over layers of SOPs x 0.9 pJ,  SOPs(layer) = T x r_in(layer) x dense ops(layer)
 where r_in is the measured firing rate of the layer's input spikes (spikes per input per
-time step) and the dense op counts are those of the DNN, for a sentence of L positions
+time step; under the latency input code the spikes are the synaptic events, at most one per input
+and sentence, not the steps its held current is on, so T x r_in <= 1) and the dense op counts are those of the DNN, for a sentence of L positions
 (padding included: the hardware sees all L x D inputs):
   conv_k  (L-k+1) x F x k x D   input = the spike-encoded embedding, rate over all L x D inputs
   pool_k  (L-k+1) x F           additions of the average over L-k+1 positions; input = conv_k's

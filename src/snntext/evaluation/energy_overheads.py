@@ -14,6 +14,9 @@ is added for both networks where both pay it:
   of each spike's fan-out (Dampfhoffer et al. 2022, "Are SNNs really more energy-efficient than ANNs?").
 - membrane state (SNN only; a DNN keeps no state between steps): a read and a write of each neuron's
   32-bit membrane per time step, 2 x 10 pJ, same SRAM.
+Under the latency input code (input_code "latency", snntext.coding.latency) each convolution neuron also
+holds its input current: one more addition per step (0.9 pJ) and one more 32-bit state read and written per
+step (2 x 10 pJ), added to the neuron updates and the membrane state.
 """
 
 from __future__ import annotations
@@ -44,10 +47,13 @@ def neuron_counts(layers: dict[str, dict], filters: int) -> dict[str, int]:
     return counts
 
 
-def overheads(energy: dict, firing_rates: dict[str, float], *, filters: int, beta: float) -> dict:
+def overheads(
+    energy: dict, firing_rates: dict[str, float], *, filters: int, beta: float, input_code: str = "rate"
+) -> dict:
     """The three missing terms in microjoules per sentence for the SNN (`energy`: snntext.evaluation.energy.snn_energy's
-    result; `firing_rates`: measured spike rate per layer, keys conv{k}, pooled, out) and for the DNN of the
-    same shape, with both totals (headline + terms) and their ratio."""
+    result; `firing_rates`: measured spike rate per layer, keys conv{k}, pooled, out; `input_code`: the SNN's,
+    latency adding the held input current of the convolution neurons) and for the DNN of the same shape, with
+    both totals (headline + terms) and their ratio."""
     layers, T = energy["layers"], int(energy["timesteps"])
     counts = neuron_counts(layers, filters)
     missing = sorted(name for name in counts if name not in firing_rates)
@@ -58,10 +64,11 @@ def overheads(energy: dict, firing_rates: dict[str, float], *, filters: int, bet
     per_step = E_ADD_PJ + (E_MULT_PJ if beta < 1.0 else 0.0)
     conv_outputs = sum(n for name, n in counts.items() if name.startswith("conv"))
     dnn_macs = sum(layer["macs"] for layer in layers.values())
+    held = T * conv_outputs if input_code == "latency" else 0  # neuron-steps holding an input current
     snn_pj = {
-        "neuron_updates": neuron_steps * per_step + spikes * E_ADD_PJ,
+        "neuron_updates": neuron_steps * per_step + spikes * E_ADD_PJ + held * E_ADD_PJ,
         "weight_reads": energy["total_synops"] * E_SRAM_READ_PJ,
-        "membrane_state": neuron_steps * 2 * E_SRAM_READ_PJ,
+        "membrane_state": (neuron_steps + held) * 2 * E_SRAM_READ_PJ,
     }
     dnn_pj = {
         "neuron_updates": conv_outputs * E_ADD_PJ,

@@ -21,6 +21,12 @@ Neuron updates (snntext.evaluation.energy_overheads' model, its constants): the 
 convolution output. ``fair`` counts the convolution neurons of the windows touching real tokens (none for an
 empty row), ``paper`` all L-k+1 positions. Energies are microjoules per sentence (E_MAC 4.6 pJ, E_AC 0.9 pJ).
 
+Input codes: the counted input spikes are the synaptic events under either spike code (a SpikingTextCNN's
+input_code): Bernoulli spikes (rate), or at most one spike per channel and sentence (latency), whose
+persistent current the first layer's neurons hold; the formulas above charge the events' fan-out, not the
+steps a latency channel is on. Holding that current costs each convolution neuron one more addition per
+step, charged with the neuron updates when the shape's input_code is latency.
+
 Each summary is the mean per sentence with a percentile-bootstrap interval over sentences, and the ratio of
 means E_SNN / E_DNN with a paired bootstrap interval (every resample draws the same sentences for both).
 """
@@ -46,7 +52,8 @@ TERMS = ("dnn_uj", "snn_uj", "dnn_with_neuron_updates_uj", "snn_with_neuron_upda
 @dataclass(frozen=True)
 class NetShape:
     """What the operation counts depend on: sentence positions L, input channels D, the branches and the
-    output population, the time steps T and the neurons' beta (the leak is charged when beta < 1)."""
+    output population, the time steps T, the neurons' beta (the leak is charged when beta < 1) and the SNN's
+    input code (latency: the convolution neurons add their held input current every step)."""
 
     L: int
     D: int
@@ -56,6 +63,7 @@ class NetShape:
     neurons_per_class: int
     timesteps: int
     beta: float = 1.0
+    input_code: str = "rate"
 
     @property
     def out_units(self) -> int:
@@ -66,9 +74,11 @@ class NetShape:
         return len(self.kernel_sizes) * self.filters
 
 
-def net_shape(model: nn.Module, L: int, *, timesteps: int, beta: float = 1.0) -> NetShape:
+def net_shape(
+    model: nn.Module, L: int, *, timesteps: int, beta: float = 1.0, input_code: str | None = None
+) -> NetShape:
     """The NetShape of a TailoredTextCNN or SpikingTextCNN (both keep convs, kernel_sizes and the population)
-    reading sentences of L positions."""
+    reading sentences of L positions; input_code: the SNN's (default: the model's own, "rate" for a DNN)."""
     conv = cast(nn.Conv2d, cast(nn.ModuleList, model.convs)[0])
     return NetShape(
         L=int(L),
@@ -79,6 +89,7 @@ def net_shape(model: nn.Module, L: int, *, timesteps: int, beta: float = 1.0) ->
         neurons_per_class=int(cast(int, model.neurons_per_class)),
         timesteps=int(timesteps),
         beta=float(beta),
+        input_code=str(input_code or getattr(model, "input_code", "rate")),
     )
 
 
@@ -154,7 +165,7 @@ def count_sentence_ops(
     predictions = torch.empty(n, dtype=torch.long)
     try:
         for index in length_bucketed_batches(ids, batch_size):
-            spikes = draw_batch_spikes(ids[index], table, timesteps, generator, kernels)  # [T, B, L', D]
+            spikes = draw_batch_spikes(ids[index], table, timesteps, generator, kernels, code=model.input_code)
             by_position = spikes.sum(dim=(0, 3)).double().cpu()  # [B, L']
             predictions[index] = model.predict(model(spikes, full_length=L)).cpu()
             out["input"][index] = by_position.sum(dim=1)
@@ -203,6 +214,8 @@ def sentence_energy(counts: SentenceCounts, shape: NetShape, accounting: str = D
     per_step = E_ADD_PJ + (E_MULT_PJ if shape.beta < 1.0 else 0.0)
     spikes = counts.conv_spikes.sum(dim=1) + counts.pooled_spikes + counts.out_spikes
     snn_updates_pj = T * (conv_outputs + other_neurons) * per_step + spikes * E_ADD_PJ
+    if shape.input_code == "latency":  # each convolution neuron adds its held input current every step
+        snn_updates_pj = snn_updates_pj + T * conv_outputs * E_ADD_PJ
     dnn_updates_pj = conv_outputs * E_ADD_PJ
     dnn_uj, snn_uj = dnn_macs * E_MAC_PJ * 1e-6, snn_synops * E_AC_PJ * 1e-6
     return {
@@ -241,8 +254,8 @@ def summarise(
 ) -> dict:
     """Per accounting: each TERMS entry's mean per sentence with its interval, and the ratios of means
     SNN / DNN without and with neuron updates with their paired intervals; then the spikes per input channel
-    of the sentences with a real token (input spikes / (n_i x D), over all T steps) and the share of the L
-    positions that hold real tokens."""
+    of the sentences with a real token (input spikes / (n_i x D), over all T steps: the synaptic events, at
+    most 1 under the latency code) and the share of the L positions that hold real tokens."""
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
     per = {name: sentence_energy(counts, shape, name) for name in ACCOUNTINGS}

@@ -9,6 +9,10 @@ sum(T), and every point of a curve sees the same spike draws (smoother curves, s
 At T = max(T) the numbers equal `evaluate_spiking(..., timesteps=max(T), seed, batch_size)`
 exactly (same batching, same generator); a smaller T is the same-seed prefix of that run, a
 statistically equal but not bit-identical stand-in for a separate run at that T.
+
+The latency code (a model's input_code "latency") times each spike by T itself, so a prefix of a run at
+max(T) is not the code at a smaller T: such a model is run once per T (deterministic, no draw), and each
+point equals `evaluate_spiking(..., timesteps=T)` exactly.
 """
 
 from __future__ import annotations
@@ -57,7 +61,8 @@ def accuracy_by_timesteps(
     batch_size: int = 64,
     device: torch.device | str = "cpu",
 ) -> list[SweepPoint]:
-    """One SweepPoint per T in `timesteps`, from one seeded run of max(timesteps) steps."""
+    """One SweepPoint per T in `timesteps`, from one seeded run of max(timesteps) steps (a latency-coded
+    model: one run per T)."""
     steps = check_timesteps(timesteps)
     if len(labels) == 0:
         raise ValueError("accuracy_by_timesteps on an empty split")
@@ -71,11 +76,19 @@ def accuracy_by_timesteps(
     correct = torch.zeros(len(steps), dtype=torch.long)
     ties = torch.zeros(len(steps), dtype=torch.long)
     silent = torch.zeros(len(steps), dtype=torch.long)
+    latency = model.input_code == "latency"
     try:
         for index in index_batches:
-            spikes = draw_batch_spikes(ids[index], table, steps[-1], generator, model.kernel_sizes)
-            counts = model.class_counts(model(spikes, full_length=ids.shape[1])).cumsum(dim=0)  # [T, B, C]
-            counts = counts[horizon.to(counts.device)].cpu()  # [S, B, C]
+            if latency:  # one run per T: the spike times depend on T
+                runs = []
+                for t in steps:
+                    spikes = draw_batch_spikes(ids[index], table, t, generator, model.kernel_sizes, code="latency")
+                    runs.append(model.class_counts(model(spikes, full_length=ids.shape[1])).sum(dim=0))
+                counts = torch.stack(runs).cpu()  # [S, B, C]
+            else:
+                spikes = draw_batch_spikes(ids[index], table, steps[-1], generator, model.kernel_sizes)
+                counts = model.class_counts(model(spikes, full_length=ids.shape[1])).cumsum(dim=0)  # [T, B, C]
+                counts = counts[horizon.to(counts.device)].cpu()  # [S, B, C]
             top = counts.max(dim=2, keepdim=True).values
             correct += (counts.argmax(dim=2) == labels[index].cpu()).sum(dim=1)
             ties += ((counts == top).sum(dim=2) > 1).sum(dim=1)

@@ -18,6 +18,11 @@ spike ever. A batch may therefore be cut to its longest sentence plus (max kerne
 positions (so every window touching a real token survives), provided the pooling still divides
 by the FULL L-k+1: pass `full_length`.
 
+Input code (`input_code`, snntext.coding.spike_codes): "rate" (Bernoulli input spikes, each a synaptic
+event on its step) or "latency" (at most one input spike per channel; the input synapses hold it as a
+persistent current, so the convolutions integrate synaptic_current(spikes)). Either way `forward` takes the
+input SPIKES, and the "input" count (firing_rates, energy) is those spikes: the synaptic events.
+
 Prediction: argmax over classes of the output population's spike count summed over T.
 torch.argmax takes the first maximum, so ties (and silence: all counts 0) go to the lowest
 class index, as in the authors' code; `SpikeStats` counts how often that happens.
@@ -34,6 +39,8 @@ from spikingjelly.activation_based import functional
 from torch import nn
 from torch.nn import functional as F
 
+from snntext.coding.latency import synaptic_current
+from snntext.core.config import SPIKE_CODES
 from snntext.models.checkpoint import register_model_kind
 from snntext.models.neurons import LeakyNode
 from snntext.models.textcnn import TailoredTextCNN, population_scores
@@ -71,8 +78,11 @@ class SpikingTextCNN(nn.Module):
         beta: float = 1.0,
         surrogate: str = "fast_sigmoid",
         surrogate_slope: float = 25.0,
+        input_code: str = "rate",
     ):
         super().__init__()
+        if input_code not in SPIKE_CODES:
+            raise ValueError(f"SpikingTextCNN: input_code must be one of {', '.join(SPIKE_CODES)}, got {input_code!r}")
         self.config = dict(
             embedding_dim=embedding_dim,
             num_classes=num_classes,
@@ -84,6 +94,9 @@ class SpikingTextCNN(nn.Module):
             surrogate=surrogate,
             surrogate_slope=float(surrogate_slope),
         )
+        if input_code != "rate":  # absent = rate, so the rate-coded checkpoints keep their bytes
+            self.config["input_code"] = input_code
+        self.input_code = input_code
         self.num_classes = num_classes
         self.neurons_per_class = neurons_per_class
         self.kernel_sizes = tuple(kernel_sizes)
@@ -133,7 +146,9 @@ class SpikingTextCNN(nn.Module):
         if max(self.kernel_sizes) > L:
             raise ValueError(f"input of {L} positions is shorter than the largest kernel {max(self.kernel_sizes)}")
         if self.record_rates:
-            self._count("input", spikes, T * B * full * D)
+            self._count("input", spikes, T * B * full * D)  # the spikes: synaptic events, under either code
+        if self.input_code == "latency":
+            spikes = synaptic_current(spikes)  # each channel on from its spike to the end of the sentence
         flat, weights = spikes.reshape(T * B, L, D), [conv.weight for conv in self.convs]
         if self.conv_dtype is None or self.conv_dtype == spikes.dtype:
             currents = full_width_convs(flat, weights)
@@ -239,15 +254,17 @@ def draw_batch_spikes(
     generator: torch.Generator,
     kernel_sizes: tuple[int, ...],
     trim: bool = True,
+    code: str = "rate",
 ) -> torch.Tensor:
-    """Input spikes [T, B, L', D] for token ids [B, L]: rates table[ids] (padding = 0), cut to the
-    trimmed length when `trim`, then one Bernoulli draw per input per step from `generator`."""
-    from snntext.coding.rate import rate_spikes
+    """Input spikes [T, B, L', D] for token ids [B, L]: values table[ids] (padding = 0), cut to the
+    trimmed length when `trim`, then spikes under `code` (the model's input_code): one Bernoulli draw per
+    input per step from `generator` (rate), or one spike per channel at its latency (latency, no draw)."""
+    from snntext.coding.spike_codes import input_spikes
 
     if trim:
         ids = ids[:, : trimmed_length(ids, kernel_sizes)]
     rates = table[ids.to(table.device)]
-    return rate_spikes(rates, timesteps, generator)
+    return input_spikes(rates, timesteps, generator, code)
 
 
 @torch.no_grad()
@@ -282,7 +299,7 @@ def evaluate_spiking(
     try:
         for index in index_batches:
             batch = ids[index]
-            spikes = draw_batch_spikes(batch, table, timesteps, generator, model.kernel_sizes, trim)
+            spikes = draw_batch_spikes(batch, table, timesteps, generator, model.kernel_sizes, trim, model.input_code)
             counts = model.class_counts(model(spikes, full_length=ids.shape[1])).sum(dim=0)
             top = counts.max(dim=1, keepdim=True).values
             ties += int(((counts == top).sum(dim=1) > 1).sum())

@@ -764,7 +764,10 @@ def overhead_ratios(points: list[dict], name: str, dataset: str, params: dict) -
     p = next((p for p in points if p["setting"] == name and p["dataset"] == dataset), None)
     if p is None:
         return None
-    o = overheads(p["energy"], p["firing_rates"], filters=filters, beta=beta)
+    overrides = next((s.overrides for s in SETTINGS if s.name == name), {})
+    code = overrides.get("embed.code", params.get("embed", {}).get("code", "shift"))
+    input_code = "latency" if code == "latency" else "rate"  # snntext.coding.input_codes.spike_code
+    o = overheads(p["energy"], p["firing_rates"], filters=filters, beta=beta, input_code=input_code)
     base = baseline_name(points)
     ref = next((q for q in points if q["setting"] == base and q["dataset"] == dataset), p)  # the reference DNN
     dnn_terms = overheads(ref["energy"], ref["firing_rates"], filters=filters, beta=beta)["dnn_uj"]

@@ -44,14 +44,15 @@ def layer_lambdas(normalisation: str, activation_stats: dict[str, float]) -> tup
 @torch.no_grad()
 def rate_coded_dnn_accuracy(
     dnn: nn.Module, ids: torch.Tensor, labels: torch.Tensor, table: torch.Tensor, *,
-    timesteps: int, seed: int, batch_size: int = 256, device: torch.device | str = "cpu",
+    timesteps: int, seed: int, batch_size: int = 256, device: torch.device | str = "cpu", code: str = "rate",
 ) -> float:
-    """Accuracy of the DNN fed what the SNN's input layer delivers over `timesteps` steps: each rate
-    replaced by the mean of that many Bernoulli draws (Binomial(T, x) / T), seeded.
+    """Accuracy of the DNN fed what the SNN's input layer delivers over `timesteps` steps under the spike
+    `code` (snntext.coding.spike_codes.coded_mean): each rate replaced by the mean of that many Bernoulli
+    draws (Binomial(T, x) / T, seeded), or each value by its latency quantisation (T - t(x)) / T.
 
     A conversion that reproduced the DNN exactly on its spike-count input would score this, so
-    the gap between it and the DNN is the rate code's own loss at this T, not the conversion's."""
-    from snntext.coding.rate import rate_code_mean
+    the gap between it and the DNN is the input code's own loss at this T, not the conversion's."""
+    from snntext.coding.spike_codes import coded_mean
     from snntext.data.batching import embed
 
     device = torch.device(device)
@@ -61,7 +62,7 @@ def rate_coded_dnn_accuracy(
     generator = torch.Generator(device=device).manual_seed(seed)
     correct = 0
     for start in range(0, len(labels), batch_size):
-        scores = dnn(rate_code_mean(embed(ids[start : start + batch_size], table), timesteps, generator))
+        scores = dnn(coded_mean(embed(ids[start : start + batch_size], table), timesteps, generator, code))
         correct += int((scores.argmax(dim=1).cpu() == labels[start : start + batch_size]).sum())
     dnn.train(was_training)
     return correct / len(labels)
@@ -78,8 +79,10 @@ def convert(
     beta: float = 1.0,
     surrogate: str = "fast_sigmoid",
     surrogate_slope: float = 25.0,
+    input_code: str = "rate",
 ) -> SpikingTextCNN:
-    """A SpikingTextCNN of the DNN's shape with its (normalised) weights."""
+    """A SpikingTextCNN of the DNN's shape with its (normalised) weights, reading input spikes under
+    `input_code` (rate, or latency: the weights stay as they are, the input synapses hold the current)."""
     if normalisation not in NORMALISATIONS:
         raise ValueError(f"unknown normalisation {normalisation!r}; choose one of {', '.join(NORMALISATIONS)}")
     conv0 = cast(nn.Conv2d, dnn.convs[0])
@@ -87,7 +90,7 @@ def convert(
     snn = SpikingTextCNN(
         embedding_dim=conv0.kernel_size[1], num_classes=dnn.num_classes, neurons_per_class=dnn.neurons_per_class,
         kernel_sizes=dnn.kernel_sizes, filters=conv0.out_channels, threshold=threshold, beta=beta,
-        surrogate=surrogate, surrogate_slope=surrogate_slope,
+        surrogate=surrogate, surrogate_slope=surrogate_slope, input_code=input_code,
     )
     # fmt: on
     missing, unexpected = snn.load_state_dict(dnn.state_dict(), strict=False)

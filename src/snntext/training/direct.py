@@ -11,6 +11,7 @@ seconds it took, so the row says what it cost.
 
 from __future__ import annotations
 
+from snntext.coding.input_codes import spike_code
 from snntext.core.config import Config, FinetuneConfig
 from snntext.data.embedded import EmbeddedData
 from snntext.models.spiking import SpikingTextCNN
@@ -29,7 +30,8 @@ def direct_finetune_config(config: Config) -> FinetuneConfig:
 
 
 def build_direct_snn(data: EmbeddedData, config: Config, seed: int) -> SpikingTextCNN:
-    """A randomly initialised SpikingTextCNN of the tailored DNN's shape (train_dnn's kernels and filters)."""
+    """A randomly initialised SpikingTextCNN of the tailored DNN's shape (train_dnn's kernels and filters),
+    reading spikes under the table's input code (rate, or latency for embed.code latency)."""
     from snntext.core.device import seed_everything
 
     seed_everything(seed)
@@ -44,6 +46,7 @@ def build_direct_snn(data: EmbeddedData, config: Config, seed: int) -> SpikingTe
         beta=config.direct.beta,
         surrogate=neuron.surrogate,
         surrogate_slope=neuron.surrogate_slope,
+        input_code=spike_code(data.meta.get("code", "shift")),
     )
 
 

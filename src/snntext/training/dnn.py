@@ -23,7 +23,9 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm import tqdm
 
-from snntext.coding.rate import rate_code_mean
+from snntext.coding.input_codes import spike_code
+from snntext.coding.latency import latency_code_mean
+from snntext.coding.spike_codes import coded_mean
 from snntext.core.atomic import write_text_atomic
 from snntext.core.config import TrainConfig
 from snntext.core.device import seed_everything
@@ -63,15 +65,18 @@ def train_classifier(
     device: torch.device,
     after_step: Callable[[], None] | None = None,
     rate_code_steps: int = 0,
+    code: str = "rate",
     progress: bool = True,
     desc: str = "train",
 ) -> TrainResult:
     """AdamW on cross-entropy of the class scores; keeps the best-dev state and loads it back.
 
     after_step runs after every optimiser step (the tailored net's project_filters).
-    rate_code_steps > 0 trains on what T = rate_code_steps steps of rate coding deliver (the mean of
-    that many Bernoulli draws of every input, fresh each batch from a generator seeded with `seed`),
-    so that the net learns weights that tolerate the SNN's input noise; dev is scored on exact rates.
+    rate_code_steps > 0 trains on what T = rate_code_steps steps of the SNN's input code deliver
+    (snntext.coding.spike_codes.coded_mean): under `code` rate the mean of that many Bernoulli draws of
+    every input, fresh each batch from a generator seeded with `seed`, so that the net learns weights that
+    tolerate the SNN's input noise; under latency each value quantised to its latency's (T - t(x)) / T,
+    what the SNN's first layer integrates. Dev is scored on exact rates.
     patience = 0 disables early stopping. Seeds torch here (dropout), shuffles with seed+epoch.
     """
     torch.manual_seed(seed)
@@ -92,7 +97,7 @@ def train_classifier(
             labels = labels.to(device)
             inputs = embed(ids, table)
             if noise is not None:
-                inputs = rate_code_mean(inputs, rate_code_steps, noise)
+                inputs = coded_mean(inputs, rate_code_steps, noise, code)
             loss = F.cross_entropy(model(inputs), labels)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
@@ -167,7 +172,8 @@ def train_model(
     kind: str, data: EmbeddedData, cfg: TrainConfig, *, seed: int, device: torch.device, progress: bool = True
 ) -> tuple[nn.Module, dict[str, Any], TrainResult]:
     """Build a network of `kind` from the seed, train it; returns (best model, its config, result).
-    cfg.lr must be resolved for the dataset (TrainConfig.for_dataset)."""
+    cfg.lr must be resolved for the dataset (TrainConfig.for_dataset). The tailored net trains on the
+    input code of the table (data.meta "code": rate, or latency for embed.code latency)."""
     config = model_config(kind, cfg, data.embedding_dim, data.num_classes)
     seed_everything(seed)
     model = build_model(kind, config).to(device)
@@ -184,10 +190,21 @@ def train_model(
         device=device,
         after_step=after_step,
         rate_code_steps=cfg.rate_code_steps if kind == "tailored" else 0,
+        code=spike_code(data.meta.get("code", "shift")),
         progress=progress,
         desc=kind,
     )
     return model, config, result
+
+
+def activation_table(data: EmbeddedData, steps: int) -> torch.Tensor:
+    """The table the tailored net's activation statistics (for conversion) are measured on: what the SNN's first
+    layer integrates per step on average. The table itself under the rate codes (Binomial(T, x) / T has mean x)
+    or steps = 0; under embed.code latency its quantisation (T - t(x)) / T at T = steps, which is biased (up to
+    1 / T above x) and is what the net was trained on."""
+    if spike_code(data.meta.get("code", "shift")) == "rate" or steps == 0:
+        return data.table
+    return latency_code_mean(data.table, steps)
 
 
 class _UpperQuantile:

@@ -174,7 +174,9 @@ def finetune(
                 leave=False,
                 mininterval=10,
             ):
-                spikes = draw_batch_spikes(train_ids[index], table, config.timesteps, spike_gen, model.kernel_sizes)
+                spikes = draw_batch_spikes(
+                    train_ids[index], table, config.timesteps, spike_gen, model.kernel_sizes, code=model.input_code
+                )
                 labels = train_labels[index].to(device)
                 counts = model.class_counts(model(spikes, full_length=full_length))
                 teacher = None if teacher_scores is None else teacher_scores[index].to(device)

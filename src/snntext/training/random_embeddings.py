@@ -3,8 +3,9 @@
 The paper claims pre-trained embeddings "clearly improve" the SNN over randomly initialised ones; the authors'
 scripts for that mode are missing. Here every word of the dataset's vocabulary gets an i.i.d. N(0, 1) vector
 of the same dimension (what `nn.Embedding` starts from), shifted into [0, 1] exactly as the pre-trained
-table is (global mean 0 and std 1, clipped at +- embed.clip_sigma; the unknown-word row per embed.oov). The
-vectors stay fixed, like the pre-trained ones: everything else (the tailored DNN, conversion, fine-tuning,
+table is (global mean 0 and std 1, clipped at +- embed.clip_sigma; the unknown-word row per embed.oov), then put
+in the embedded table's input code (meta.json "code" and "dead_zone": the signed and latency codes have two
+columns per dimension, so the random vectors have half the table's columns). The vectors stay fixed, like the pre-trained ones: everything else (the tailored DNN, conversion, fine-tuning,
 the test draws) is the committed pipeline's, so the row measures what pre-training buys and nothing else.
 """
 
@@ -16,6 +17,7 @@ import time
 import numpy as np
 import torch
 
+from snntext.coding.input_codes import apply_input_code, spike_code
 from snntext.coding.shift import shift_to_unit_interval
 from snntext.core.config import Config
 from snntext.data.embedded import EmbeddedData
@@ -39,9 +41,13 @@ def random_rate_table(rows: int, dim: int, *, clip_sigma: float, oov: str, seed:
 
 
 def with_random_table(data: EmbeddedData, *, clip_sigma: float, oov: str, seed: int) -> EmbeddedData:
-    """The same ids and labels over a random table of the same shape (the vocabulary is unchanged)."""
-    rows, dim = data.table.shape
-    table = torch.from_numpy(random_rate_table(rows, dim, clip_sigma=clip_sigma, oov=oov, seed=seed))
+    """The same ids and labels over a random table of the same shape (the vocabulary is unchanged), in the
+    data's input code (meta "code", "dead_zone")."""
+    code, dead_zone = data.meta.get("code", "shift"), float(data.meta.get("dead_zone", 0.0))
+    rows, columns = data.table.shape
+    dim = columns if code == "shift" else columns // 2  # the signed codes: a positive and a negative part
+    shifted = random_rate_table(rows, dim, clip_sigma=clip_sigma, oov=oov, seed=seed)
+    table = torch.from_numpy(apply_input_code(shifted, code, dead_zone=dead_zone, clip_sigma=clip_sigma))
     return dataclasses.replace(data, table=table, meta={**data.meta, "vectors": f"random-normal-{dim}d"})
 
 
@@ -51,7 +57,13 @@ def run_random_embeddings(dataset: str, data: EmbeddedData, config: Config, devi
     from snntext.evaluation.paired_gap import gap_to_dnn_over_draws
     from snntext.evaluation.spiking import spiking_report
     from snntext.training.conversion import convert
-    from snntext.training.dnn import EVAL_BATCH_SIZE, activation_statistics, result_metrics, train_model
+    from snntext.training.dnn import (
+        EVAL_BATCH_SIZE,
+        activation_statistics,
+        activation_table,
+        result_metrics,
+        train_model,
+    )
     from snntext.training.finetuning import finetune_over_seeds
 
     seed, timesteps = config.run.seed, config.encoding.timesteps
@@ -68,12 +80,14 @@ def run_random_embeddings(dataset: str, data: EmbeddedData, config: Config, devi
     start = time.perf_counter()
     dnn, _, result = train_model("tailored", random, config.train_dnn.for_dataset(dataset), seed=seed, device=device)
     metrics.update(result_metrics("dnn", dnn, result, random, device))
-    stats = activation_statistics(dnn, random.train.ids, table, EVAL_BATCH_SIZE, device)
+    steps = config.train_dnn.rate_code_steps
+    stats = activation_statistics(dnn, random.train.ids, activation_table(random, steps), EVAL_BATCH_SIZE, device)
     seconds["train_dnn"] = time.perf_counter() - start
     log(f"random embeddings {dataset}: DNN dev {metrics['dnn_dev_acc']:.4f} test {metrics['dnn_test_acc']:.4f}")
 
     start = time.perf_counter()
-    converted = convert(dnn, config.convert.normalisation, stats, **dataclasses.asdict(config.neuron))
+    code = spike_code(random.meta.get("code", "shift"))
+    converted = convert(dnn, config.convert.normalisation, stats, **dataclasses.asdict(config.neuron), input_code=code)
     report = spiking_report(
         converted, random, timesteps=timesteps, seed=seed, device=device, batch_size=config.convert.eval_batch_size
     )
