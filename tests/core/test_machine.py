@@ -36,3 +36,13 @@ def test_commit_is_marked_dirty_only_when_code_differs(tmp_path):
     assert code_commit(tmp_path) == clean
     (tmp_path / "src" / "a.py").write_text("x = 2\n")
     assert code_commit(tmp_path) == clean + "+dirty"
+
+
+def test_record_keeps_the_commit_of_the_stage_start(tmp_path, monkeypatch):
+    from snntext.core import machine
+
+    monkeypatch.setattr(machine, "_started_at", {})
+    monkeypatch.setattr(machine, "code_commit", lambda root=None: "first")
+    machine.remember_start()
+    monkeypatch.setattr(machine, "code_commit", lambda root=None: "second")
+    assert machine.machine_record()["commit"] == "first"

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 CODE_DIRS = ("src", "stages")  # what a stage runs: a change here outside a commit marks the record "+dirty"
+_started_at: dict[str, str] = {}  # the commit when the stage started (remember_start), if it was called
 
 
 def cpu_kind() -> dict[str, str]:
@@ -52,8 +53,15 @@ def code_commit(root: Path | None = None) -> str:
     return head + ("+dirty" if changed else "")
 
 
+def remember_start() -> None:
+    """Note the code commit now, at the stage's start: a commit made while a long stage runs must not be
+    recorded as the code it ran (snntext.core.stage_script.run_stage calls this first)."""
+    _started_at["commit"] = code_commit()
+
+
 def machine_record() -> dict[str, Any]:
-    """This process's machine, as a stage's detail metrics keep it (key `ran_on`)."""
+    """This process's machine, as a stage's detail metrics keep it (key `ran_on`); the commit is the one
+    remembered at the stage's start when there is one."""
     import torch
 
     return {
@@ -63,5 +71,5 @@ def machine_record() -> dict[str, Any]:
         "torch": torch.__version__,
         "device": "cuda" if torch.cuda.is_available() else "cpu",
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": code_commit(),
+        "commit": _started_at.get("commit") or code_commit(),
     }

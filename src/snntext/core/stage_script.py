@@ -54,6 +54,9 @@ def run_stage(main: Callable[[], None], uses_torch: bool = True) -> None:
     computes what an AVX2 machine does (docs/reproducibility.md). uses_torch=False (check_params)
     skips that and torch's import, so a bad params.yaml is refused in a fraction of a second."""
     os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+    from snntext.core.machine import remember_start
+
+    remember_start()
     try:
         if uses_torch:
             from snntext.core.cpu_kernels import pin_portable_cpu_kernels
