@@ -62,3 +62,54 @@ def test_recipe_caches_survive_an_attack_but_not_clear(offline_resources, tiny_p
     assert len(attack.goal_function._call_model_cache) == 0  # the model's own cache is still emptied
     caches.clear()
     assert len(caches.constraints) == 0 and len(caches.transformations) == 0
+
+
+WORD_SPLIT_SAMPLES = [
+    "it 's a charming , if uneven , film",
+    "'quoted' words-with-hyphens and e-mail@x.com",
+    "a  spaced   out\ttext",
+    "这家 外卖 送得 很快，味道 也 不错!! 就是 有点贵",
+    "没有空格的中文句子也会被结巴分成词",
+    "",
+]
+
+
+def test_memoised_word_split_gives_textattacks_words_and_a_fresh_list(offline_resources):
+    from textattack.shared import attacked_text
+    from textattack.shared.utils import strings
+
+    from snntext.attack.caching import memoise_word_splitting
+
+    memoise_word_splitting(False)
+    original = strings.words_from_text
+    expected = [original(s) for s in WORD_SPLIT_SAMPLES]
+    ignoring = original(WORD_SPLIT_SAMPLES[0], ["film"])
+    try:
+        memoise_word_splitting(True)
+        assert attacked_text.words_from_text is not original
+        for _ in range(2):  # a miss, then a hit
+            assert [attacked_text.words_from_text(s) for s in WORD_SPLIT_SAMPLES] == expected
+        words = strings.words_from_text(WORD_SPLIT_SAMPLES[0])
+        words.append("mutated")  # a caller's edit must not reach the memo
+        assert strings.words_from_text(WORD_SPLIT_SAMPLES[0]) == expected[0]
+        assert strings.words_from_text(WORD_SPLIT_SAMPLES[0], ["film"]) == ignoring
+        assert attacked_text.AttackedText(WORD_SPLIT_SAMPLES[3]).words == expected[3]
+    finally:
+        memoise_word_splitting(False)
+    assert attacked_text.words_from_text is original and strings.words_from_text is original
+
+
+def test_memoised_jieba_blocks_segment_as_jieba_does(offline_resources):
+    import jieba
+
+    from snntext.attack.caching import memoise_word_splitting
+
+    memoise_word_splitting(False)
+    expected = [jieba.lcut(s) for s in WORD_SPLIT_SAMPLES]
+    try:
+        memoise_word_splitting(True)
+        for _ in range(2):
+            assert [jieba.lcut(s) for s in WORD_SPLIT_SAMPLES] == expected
+    finally:
+        memoise_word_splitting(False)
+    assert "_Tokenizer__cut_DAG" not in vars(jieba.dt) or jieba.dt._Tokenizer__cut_DAG.__name__ == "__cut_DAG"

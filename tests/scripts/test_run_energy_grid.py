@@ -4,7 +4,6 @@ experiment has them (dvc and git answered by fakes: nothing is run)."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -14,17 +13,13 @@ import yaml
 from snntext.core import paths
 from snntext.report.frontier import GRID_FILE, has_dev, load_grid
 from tests.report.fake_metrics import FINETUNE_HISTORY, dataset_metrics, sentence_energy_metrics
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.scripts import load_script
 
 
 @pytest.fixture
 def script(monkeypatch, tmp_path):
     """The script as a module, in an empty project at tmp_path whose params list mr and chnsenti."""
-    spec = importlib.util.spec_from_file_location("run_energy_grid", ROOT / "scripts" / "run_energy_grid.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("run_energy_grid")
     (tmp_path / "metrics").mkdir()
     (tmp_path / "params.yaml").write_text(yaml.safe_dump({"datasets": ["mr", "chnsenti"]}))
     monkeypatch.setattr(paths, "PROJECT_ROOT", tmp_path)

@@ -3,10 +3,8 @@ finished experiments into metrics/seed_study.json (dvc and git answered by fakes
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
@@ -14,17 +12,13 @@ import yaml
 from snntext.core import paths
 from snntext.report.seeds import STUDY_FILE, load_study
 from tests.report.fake_metrics import dataset_metrics, write_fake_run
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.scripts import load_script
 
 
 @pytest.fixture
 def script(monkeypatch, tmp_path):
     """The script as a module, in a project at tmp_path with the fake run's metrics (seed 0, mr and chnsenti)."""
-    spec = importlib.util.spec_from_file_location("run_seed_study", ROOT / "scripts" / "run_seed_study.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("run_seed_study")
     datasets = write_fake_run(tmp_path / "metrics")
     params = {"seed": 0, "datasets": datasets}
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))

@@ -17,7 +17,7 @@ import torch
 from textattack import Attack
 from textattack.attack_results import FailedAttackResult, SkippedAttackResult, SuccessfulAttackResult
 
-from snntext.attack.caching import CachedSentenceModel, RecipeCaches
+from snntext.attack.caching import CachedSentenceModel, RecipeCaches, memoise_word_splitting
 from snntext.attack.recipes import RecipeContext, RecipeUnavailable, build_attack
 
 SPIKING_MODELS = ("snn", "snn_stochastic", "snn_eot")  # the fine-tuned SNN (snn.pt), wrapped three ways
@@ -74,6 +74,7 @@ class AttackSession:
         self.skipped: dict[str, str] = {}
         self.attacks: dict[tuple[str, str], Attack] = {}
         self.caches: list[RecipeCaches] = []
+        memoise_word_splitting(share_caches)
         if share_caches and ctx.sentence_model is not None and not isinstance(ctx.sentence_model, CachedSentenceModel):
             ctx.sentence_model = CachedSentenceModel(ctx.sentence_model)
         for recipe in recipes:

@@ -27,6 +27,7 @@ expectation over transformation (snn_eot, attack.eot_draws).
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol, TypeGuard, cast
@@ -52,6 +53,12 @@ if TYPE_CHECKING:
         kernel_sizes: tuple[int, ...]
 
         def __call__(self, spikes: torch.Tensor, full_length: int | None = None) -> torch.Tensor: ...
+
+
+@functools.lru_cache(maxsize=2**16)
+def _tokens(text: str, language: str) -> tuple[str, ...]:
+    """The pipeline's tokens of a text, memoised: an attack scores the same text on several models."""
+    return tuple(tokenise(text, language))
 
 
 class TextEncoder:
@@ -123,7 +130,7 @@ class TextEncoder:
 
     def encode(self, texts: Sequence[str]) -> torch.Tensor:
         """int64 ids [N, max_len] (0 padding, 1 unknown) into `self.table`."""
-        token_lists = [tokenise(text, self.language) for text in texts]
+        token_lists = [list(_tokens(text, self.language)) for text in texts]
         self._extend(token_lists)
         return torch.from_numpy(encode_ids(token_lists, self.index, self.max_len).astype(np.int64))
 

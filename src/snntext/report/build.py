@@ -13,6 +13,7 @@ from typing import Any
 from snntext.core.atomic import write_text_atomic
 from snntext.core.cpu_kernels import SWITCH as PORTABLE_CPU_SWITCH
 from snntext.core.errors import SnntextError
+from snntext.core.machine import cpu_kind
 from snntext.report import frontier, seeds
 from snntext.report.accuracy import accuracy_markdown
 from snntext.report.doc_blocks import generated_blocks, updated_files
@@ -81,7 +82,8 @@ def environment_info() -> dict[str, str]:
             info[package] = "not installed"
     info["date (UTC)"] = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d")
     info["OS"] = platform.platform()
-    info["CPU"] = f"{_cpu_model()} ({os.cpu_count()} logical cores)"
+    model = cpu_kind()["model"]
+    info["CPU"] = f"{model if model != 'unknown' else platform.machine()} ({os.cpu_count()} logical cores)"
     try:
         import torch
 
@@ -95,16 +97,6 @@ def environment_info() -> dict[str, str]:
     except ImportError:
         info["GPU"] = "unknown (torch not importable)"
     return info
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def embedding_dims(run) -> dict[str, int | None]:
