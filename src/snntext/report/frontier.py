@@ -81,6 +81,50 @@ SETTINGS = (
         {"timesteps": 16, "embed.code": "signed", "embed.clip_sigma": 3.0, "kim.epochs": 1},
         "T = 16, signed two-channel input code at clip 3 sigma (DNN retrained on it)",
     ),
+    Setting(
+        "T16-dz05",
+        {"timesteps": 16, "embed.code": "signed", "embed.clip_sigma": 3.0, "embed.dead_zone": 0.5, "kim.epochs": 1},
+        "T = 16, signed code at clip 3 sigma, values within 0.5 sigma of the mean silent (DNN retrained on it)",
+    ),
+    Setting(
+        "T16-dz1",
+        {"timesteps": 16, "embed.code": "signed", "embed.clip_sigma": 3.0, "embed.dead_zone": 1.0, "kim.epochs": 1},
+        "T = 16, signed code at clip 3 sigma, values within 1 sigma of the mean silent (DNN retrained on it)",
+    ),
+    Setting(
+        "T16-latency",
+        {
+            "timesteps": 16,
+            "embed.code": "latency",
+            "embed.clip_sigma": 3.0,
+            "train_dnn.rate_code_steps": 16,
+            "kim.epochs": 1,
+        },
+        "T = 16, latency code (one spike per signed channel, held as a current; DNN trained on its T levels)",
+    ),
+    Setting(
+        "T8-latency",
+        {
+            "timesteps": 8,
+            "embed.code": "latency",
+            "embed.clip_sigma": 3.0,
+            "train_dnn.rate_code_steps": 8,
+            "kim.epochs": 1,
+        },
+        "T = 8, latency code (one spike per signed channel, held as a current; DNN trained on its T levels)",
+    ),
+    Setting(
+        "T16-latency-dz05",
+        {
+            "timesteps": 16,
+            "embed.code": "latency",
+            "embed.clip_sigma": 3.0,
+            "embed.dead_zone": 0.5,
+            "train_dnn.rate_code_steps": 16,
+            "kim.epochs": 1,
+        },
+        "T = 16, latency code with values within 0.5 sigma of the mean silent (DNN trained on its levels)",
+    ),
 )
 GRIDS = {"energy": [s.name for s in SETTINGS], "small-t": ["T50", "T4", "T8", "T16"]}
 GRID_DEFAULT = "T50"  # the grid's own run of the committed params: its DNN is every grid point's reference
