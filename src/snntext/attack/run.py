@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -169,15 +170,26 @@ def throughput(models: dict) -> dict:
     return out
 
 
-def code_digest() -> str:
-    """sha256 over the package's Python sources: a shard made by other code is not reused."""
+def code_digest(exclude: Collection[str] = ()) -> str:
+    """sha256 over the package's Python sources: a shard made by other code is not reused. `exclude`:
+    files or folders relative to the package ("report", "attack/study.py") an attack's outcomes do not
+    depend on, left out so that editing them keeps the shards of a long study (the stage excludes none)."""
     from snntext.attack.shards import file_digest
 
-    return file_digest(sorted(Path(__file__).resolve().parents[1].rglob("*.py")))
+    package = Path(__file__).resolve().parents[1]
+    sources = (p for p in package.rglob("*.py") if not _excluded(p.relative_to(package).as_posix(), exclude))
+    return file_digest(sorted(sources))
 
 
-def build_job(dataset: str, settings: AttackConfig, resources, *, share_caches: bool = True, log=print):
-    """Load what the attack of `dataset` needs (models, data, vectors, neighbour table) into an AttackJob."""
+def _excluded(relative: str, exclude: Collection[str]) -> bool:
+    return any(relative == e or relative.startswith(e.rstrip("/") + "/") for e in exclude)
+
+
+def build_job(
+    dataset: str, settings: AttackConfig, resources, *, share_caches: bool = True, code: str | None = None, log=print
+):
+    """Load what the attack of `dataset` needs (models, data, vectors, neighbour table) into an AttackJob.
+    `code`: the source digest its key holds (default code_digest(): every module of the package)."""
     from snntext.attack.job import AttackJob
     from snntext.attack.recipes import (
         NEEDS_EMBEDDING,
@@ -238,7 +250,7 @@ def build_job(dataset: str, settings: AttackConfig, resources, *, share_caches: 
             "inputs": file_digest(
                 checkpoints + sorted(p for p in paths.embedded_dir(dataset).iterdir() if p.is_file())
             ),
-            "code": code_digest(),
+            "code": code_digest() if code is None else code,
         }
     )
     return AttackJob(
@@ -259,10 +271,48 @@ def build_job(dataset: str, settings: AttackConfig, resources, *, share_caches: 
     )
 
 
+def attack_results(
+    dataset: str, language: str, settings: AttackConfig, records: list[dict], indices: list[int], log=print
+) -> tuple[dict, dict[str, list[dict]]]:
+    """The attack metrics of `records` (AttackSession.attack_example's, in position order; test rows
+    `indices`): settings, per model and recipe, skipped recipes, throughput, paired statistics, outcomes
+    and rows, with one log line per cell; and the successful adversarial examples per "<model>__<recipe>".
+    What the stage and the paper-scale study (snntext.attack.study) both report."""
+    from snntext.attack.statistics import recipe_statistics
+
+    models, outcomes, tables = summarise(records)
+    for name, per_recipe in models.items():
+        for recipe, m in per_recipe.items():
+            log(
+                f"  {name:15s} {recipe:12s} clean {m['clean_accuracy']:.3f} under attack {m['accuracy_under_attack']:.3f} "
+                f"queries {m['queries']} in {m['wall_s']:.1f}s"
+            )
+    skipped = records[0]["skipped"] if records else {}
+    results = {
+        "dataset": dataset,
+        "language": language,
+        "examples": len(records),
+        "timesteps": settings.timesteps,
+        "spike_samples": settings.spike_samples,
+        "eot_draws": settings.eot_draws,
+        "similarity": settings.similarity,
+        "models": models,
+        "skipped_recipes": skipped,
+        "throughput_queries_per_s": throughput(models),
+        "statistics": recipe_statistics(
+            outcomes, reference="dnn" if "dnn" in outcomes else next(iter(outcomes)), seed=settings.seed
+        )
+        if len(outcomes) > 1
+        else {},
+        "outcomes": outcomes,
+        "indices": indices,
+    }
+    return results, tables
+
+
 def run_attack_stage(dataset: str, settings: AttackConfig, resources, log=print) -> dict:
     """The attack stage for one dataset: attack in shards (resuming any kept), write metrics + CSVs."""
     from snntext.attack.shards import ShardStore, plan_shards, run_shards
-    from snntext.attack.statistics import recipe_statistics
     from snntext.core import paths
     from snntext.core.device import seed_everything
     from snntext.core.stage_metrics import write_stage_metrics
@@ -284,45 +334,19 @@ def run_attack_stage(dataset: str, settings: AttackConfig, resources, log=print)
     run = run_shards(
         job, shards, store, backend=settings.backend, workers=settings.workers, retries=settings.retries, log=log
     )
-    models, outcomes, tables = summarise(run.records)
-    for name, per_recipe in models.items():
-        for recipe, m in per_recipe.items():
-            log(
-                f"  {name:15s} {recipe:12s} clean {m['clean_accuracy']:.3f} under attack {m['accuracy_under_attack']:.3f} "
-                f"queries {m['queries']} in {m['wall_s']:.1f}s"
-            )
-    skipped = run.records[0]["skipped"] if run.records else {}
-    results = {
-        "dataset": dataset,
-        "language": job.language,
-        "examples": len(job.examples),
-        "timesteps": settings.timesteps,
-        "spike_samples": settings.spike_samples,
-        "eot_draws": settings.eot_draws,
-        "similarity": settings.similarity,
-        "models": models,
-        "skipped_recipes": skipped,
-        "throughput_queries_per_s": throughput(models),
-        "statistics": recipe_statistics(
-            outcomes, reference="dnn" if "dnn" in outcomes else next(iter(outcomes)), seed=settings.seed
-        )
-        if len(outcomes) > 1
-        else {},
-        "outcomes": outcomes,
-        "indices": job.indices,
-        "shards": {
-            "count": len(shards),
-            "size": settings.shard_size,
-            "reused": run.reused,
-            "attacked": run.attacked,
-            "retries": run.retries,
-            "backend": settings.backend,
-            "workers": settings.workers,
-        },
-        "attack_wall_s": run.wall_s,
-        "wall_s": round(time.perf_counter() - start, 1),
+    results, tables = attack_results(dataset, job.language, settings, run.records, job.indices, log=log)
+    results["shards"] = {
+        "count": len(shards),
+        "size": settings.shard_size,
+        "reused": run.reused,
+        "attacked": run.attacked,
+        "retries": run.retries,
+        "backend": settings.backend,
+        "workers": settings.workers,
     }
+    results["attack_wall_s"] = run.wall_s
+    results["wall_s"] = round(time.perf_counter() - start, 1)
     write_csv_files(paths.attack_dir(dataset), tables)
-    results["under_attack"] = under_attack_means(models)
+    results["under_attack"] = under_attack_means(results["models"])
     write_stage_metrics("attack", dataset, results)
     return results
