@@ -21,7 +21,7 @@ from snntext.report.energy import energy_markdown
 from snntext.report.markdown import FIGURES
 from snntext.report.metrics import load_run_metrics, lookup
 from snntext.report.paper import load_paper
-from snntext.report.robustness import robustness_markdown
+from snntext.report.robustness import STUDY_FOLDER, load_attack_study, robustness_markdown
 from snntext.report.run_readme import run_readme_markdown
 
 SETTINGS = (  # (label, params key) shown in reports/README.md
@@ -173,10 +173,16 @@ def frontier_section(run, params: dict, grid: dict | None) -> str:
 
 
 def render_markdown(
-    run, params: dict, environment: dict[str, str], grid: dict | None = None, study: dict | None = None
+    run,
+    params: dict,
+    environment: dict[str, str],
+    grid: dict | None = None,
+    study: dict | None = None,
+    attack_study: dict[str, dict] | None = None,
 ) -> dict[str, str]:
     """file name -> Markdown of every report document (nothing written); `grid`, `study`: the energy grid and
-    the seed study (metrics/energy_grid.json, metrics/seed_study.json), None when not run."""
+    the seed study (metrics/energy_grid.json, metrics/seed_study.json), None when not run; `attack_study`: the
+    paper-scale attack study by dataset (metrics/attack_study/), None or empty when not run."""
     from snntext.evaluation.energy import DNN_FORMULA, E_MAC_PJ
 
     paper = load_paper()
@@ -184,7 +190,7 @@ def render_markdown(
     return {
         "accuracy.md": accuracy_markdown(run, paper, embedding_dims(run), study),
         "energy.md": energy_markdown(run, DNN_FORMULA, E_MAC_PJ) + (f"\n{section}" if section else ""),
-        "robustness.md": robustness_markdown(run),
+        "robustness.md": robustness_markdown(run, attack_study),
         "README.md": run_readme_markdown(run, run_settings(params), environment),
     }
 
@@ -249,8 +255,9 @@ def write_reports(
     run = load_run_metrics(list(datasets), Path(metrics_dir))
     grid = frontier.load_grid(Path(metrics_dir) / frontier.GRID_FILE)
     study = seeds.load_study(Path(metrics_dir) / seeds.STUDY_FILE)
+    attack_study = load_attack_study(Path(metrics_dir) / STUDY_FOLDER)
     documents = render_markdown(
-        run, params, environment if environment is not None else environment_info(), grid, study
+        run, params, environment if environment is not None else environment_info(), grid, study, attack_study
     )
     quoting = ([Path(readme)] if readme is not None else []) + (sorted(Path(docs_dir).glob("*.md")) if docs_dir else [])
     updates = updated_files(quoting, generated_blocks(run, params, grid))

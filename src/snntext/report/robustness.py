@@ -5,18 +5,23 @@ SNN − DNN difference with its interval and the exact paired test's p-value, an
 beside the paper's claim; then each dataset and recipe, with p-values Holm-adjusted over the cells (and over
 the datasets for their means); then the recipes skipped and the attack runs. Intervals and p-values come
 from the per-example outcomes the attack stage keeps (snntext.attack.statistics); the verdicts do not
-depend on the bootstrap's seed. An older run without outcomes is shown with point estimates only.
+depend on the bootstrap's seed. An older run without outcomes is shown with point estimates only. Then the
+paper-scale study (scripts/run_attack_study.py, metrics/attack_study/), read the same way with its own Holm
+families, the EOT attack beside the plain one, and partial runs labelled; or how to run it.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from snntext.attack.statistics import LESS, MORE, RESAMPLES, correct_over_datasets, pooled_statistics, recipe_statistics
 from snntext.core.errors import SnntextError
 from snntext.core.stage_metrics import detail_file
 from snntext.report.markdown import MISSING, display, markdown_table, pct
-from snntext.report.metrics import DatasetMetrics
+from snntext.report.metrics import NUMBER, DatasetMetrics, check_keys
 
 REFERENCE = "dnn"
 MODEL_NAMES = {
@@ -155,13 +160,16 @@ def verdict_sentence(model: str, versus: dict, examples: str) -> str:
 
 
 def _statistics(
-    attacked: dict[str, dict], run: dict[str, DatasetMetrics], seed: int = 0, resamples: int = RESAMPLES
+    attacked: dict[str, dict],
+    refuse: Callable[[str, ValueError], SnntextError],
+    seed: int = 0,
+    resamples: int = RESAMPLES,
 ) -> tuple[dict, dict | None]:
     """Per dataset recipe_statistics (datasets with outcomes only; without differences where the
     tailored DNN was not attacked), Holm-adjusted over every dataset's cells and over the datasets'
     means (correct_over_datasets), and the pooled view over those with the DNN and a recipe every
-    model ran; a bad outcome string stops the report naming the detail file. `seed` and `resamples`
-    are the bootstrap's: they move the intervals' ends a little, never a p-value or a verdict."""
+    model ran; a bad outcome string stops the report with `refuse(dataset, error)` (naming the file). `seed`
+    and `resamples` are the bootstrap's: they move the intervals' ends a little, never a p-value or a verdict."""
     per_dataset = {}
     for ds, a in attacked.items():
         outcomes = a.get("outcomes")
@@ -172,8 +180,7 @@ def _statistics(
         try:
             stats = recipe_statistics(outcomes, reference=reference, dataset=ds, seed=seed, resamples=resamples)
         except ValueError as err:
-            path = detail_file("attack", ds, run[ds].files["attack"].parent.parent)
-            raise SnntextError(f"{path}: key 'outcomes': {err}; rerun the attack stage") from None
+            raise refuse(ds, err) from None
         if reference != REFERENCE:  # attack.models left the DNN out: nothing to pair with
             for entry in [*stats["recipes"].values(), stats["all_recipes"] or {"vs_reference": {}}]:
                 entry["vs_reference"] = {}
@@ -195,7 +202,17 @@ def attack_statistics(
     Holm-adjusted over all of them) and pooled over the datasets with the tailored DNN (None when there is
     nothing to pool). `seed`, `resamples`: the bootstrap's (the report's are 0 and RESAMPLES)."""
     attacked = {ds: m.stages["attack"] for ds, m in run.items() if "attack" in m.stages}
-    return _statistics(attacked, run, seed, resamples) if attacked else ({}, None)
+    return _statistics(attacked, _stage_refusal(run), seed, resamples) if attacked else ({}, None)
+
+
+def _stage_refusal(run: dict[str, DatasetMetrics]) -> Callable[[str, ValueError], SnntextError]:
+    """The error for a bad outcome string of the attack stage: its detail file and the remedy."""
+
+    def refuse(ds: str, err: ValueError) -> SnntextError:
+        path = detail_file("attack", ds, run[ds].files["attack"].parent.parent)
+        return SnntextError(f"{path}: key 'outcomes': {err}; rerun the attack stage")
+
+    return refuse
 
 
 def _overall_section(attacked: dict, per_dataset: dict, pooled: dict | None) -> list[str]:
@@ -209,19 +226,7 @@ def _overall_section(attacked: dict, per_dataset: dict, pooled: dict | None) -> 
         return parts + ["No intervals and no verdict: " + why, "", PAPER_CLAIM]
     pooled_sets = pooled["datasets"]
     examples = _examples_text([s["examples"] for s in pooled_sets.values()])
-    models = _model_order(pooled["models"])
-    rows = [
-        [
-            MODEL_NAMES.get(m, m),
-            *(
-                _with_interval(pooled["models"][m][k])
-                for k in ("clean_accuracy", "accuracy_under_attack", "success_rate")
-            ),
-            *_difference(pooled["vs_reference"], m, holm=False),
-        ]
-        for m in models
-    ]
-    sentences = [verdict_sentence(m, pooled["vs_reference"][m], examples) for m in models if m != REFERENCE]
+    rows, sentences = _pooled_rows(pooled, examples)
     cells = f"{pooled['cells']} (dataset, recipe) cell{'s' if pooled['cells'] > 1 else ''}"
     parts += [
         f"Mean over {cells} ({', '.join(display(ds) for ds in pooled_sets)}), {examples} examples per cell; "
@@ -250,6 +255,27 @@ def _overall_section(attacked: dict, per_dataset: dict, pooled: dict | None) -> 
             f"every model): {', '.join(unpaired)}.",
         ]
     return parts
+
+
+def _pooled_rows(pooled: dict, examples: str) -> tuple[list[list[str]], list[str]]:
+    """The overall table's rows (per model: rates with intervals, the difference against the tailored DNN,
+    p and verdict) and one verdict sentence per model compared."""
+    models = _model_order(pooled["models"])
+    rows = [
+        [
+            MODEL_NAMES.get(m, m),
+            *(
+                _with_interval(pooled["models"][m][k])
+                for k in ("clean_accuracy", "accuracy_under_attack", "success_rate")
+            ),
+            *_difference(pooled["vs_reference"], m, holm=False),
+        ]
+        for m in models
+    ]
+    sentences = [
+        verdict_sentence(m, pooled["vs_reference"][m], examples) for m in models if m in pooled["vs_reference"]
+    ]
+    return rows, sentences
 
 
 def _ours(pooled: dict) -> str:
@@ -321,10 +347,10 @@ def _measured_row(label: str, model: str, measured: dict, vs_reference: dict, ex
     ]
 
 
-def _dataset_section(ds: str, a: dict, stats: dict | None) -> list[str]:
+def _dataset_section(ds: str, a: dict, stats: dict | None, title: str | None = None) -> list[str]:
     examples = stats["examples"] if stats else int(a.get("examples", 0))
     parts = [
-        f"### {display(ds)}",
+        title or f"### {display(ds)}",
         "",
         f"**{examples} test examples per cell**" + ("" if stats else " (point estimates only). " + NO_OUTCOMES),
         "",
@@ -364,12 +390,16 @@ def _method(per_dataset: dict, pooled: dict) -> str:
     )
 
 
-def robustness_markdown(run: dict[str, DatasetMetrics]) -> str:
+def robustness_markdown(run: dict[str, DatasetMetrics], study: dict[str, dict] | None = None) -> str:
+    """The page: the attack stage's results, then the paper-scale study's (`study`: load_attack_study's,
+    None or empty when it has not run)."""
     attacked = {ds: m.stages["attack"] for ds, m in run.items() if "attack" in m.stages}
+    study = study or {}
+    study = {ds: study[ds] for ds in [*(ds for ds in run if ds in study), *(ds for ds in study if ds not in run)]}
     head = [
         "# Robustness to adversarial attacks",
         "",
-        "Generated by the `report` stage from `metrics/attack/` (do not edit).",
+        "Generated by the `report` stage from `metrics/attack/` and `metrics/attack_study/` (do not edit).",
     ]
     if not attacked:
         return "\n".join(
@@ -380,9 +410,10 @@ def robustness_markdown(run: dict[str, DatasetMetrics]) -> str:
                 f"run ({', '.join(display(d) for d in run)}; no `metrics/attack/<dataset>.json`). "
                 "Run `dvc repro attack` to fill this report.",
                 "",
+                *study_section(study),
             ]
         )
-    per_dataset, pooled = _statistics(attacked, run)
+    per_dataset, pooled = _statistics(attacked, _stage_refusal(run))
     settings = sorted(
         {
             (a.get("similarity", MISSING), a.get("timesteps", MISSING), a.get("spike_samples", MISSING))
@@ -425,6 +456,7 @@ def robustness_markdown(run: dict[str, DatasetMetrics]) -> str:
         parts += [_method(per_dataset, pooled), ""]
     for ds, a in attacked.items():
         parts += _dataset_section(ds, a, per_dataset.get(ds))
+    parts += study_section(study)
     parts += [
         "## How the attacks differ from the originals",
         "",
@@ -442,3 +474,222 @@ def robustness_markdown(run: dict[str, DatasetMetrics]) -> str:
     if not_run:
         parts += ["", f"Not attacked in this run (no metrics file): {', '.join(not_run)}."]
     return "\n".join(parts + [""])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The paper-scale study (scripts/run_attack_study.py, snntext.attack.study): metrics/attack_study/<dataset>.json
+
+STUDY_FOLDER = "attack_study"  # under metrics/ (and data/, its shards): written by scripts/run_attack_study.py
+STUDY_COMMAND = "PYTHONPATH=src python scripts/run_attack_study.py"
+_STUDY_KEYS = {
+    "examples": int,
+    "examples_planned": int,
+    "examples_done": int,
+    "partial": bool,
+    "models": dict,
+    "outcomes": dict,
+    "skipped_recipes": dict,
+    "wall_s": NUMBER,
+    "sittings": list,
+}
+STUDY_NOT_RUN = (
+    "The paper-scale study has not run: no `metrics/attack_study/<dataset>.json`. It attacks as many test "
+    "examples as the paper (1000 of MR and SST-2, 300 of the other datasets) with deepwordbug, pwws, textfooler, "
+    "textbugger and pso, on the tailored DNN and the deterministic, stochastic and EOT-attacked SNN, outside the "
+    f"pipeline (days of CPU; docs/attacks.md): `{STUDY_COMMAND}` (`--dry-run` prints the plan and its "
+    "estimated cost), then `dvc repro report`."
+)
+EOT_NOTE = (
+    "The stochastic SNN draws fresh spikes for every query. The plain attack scores each query on one draw; the "
+    "EOT attack (expectation over transformation) on the mean of several, the adaptive attack a randomised "
+    "defence has to survive. EOT − plain: the paired difference in accuracy under attack (mean over the recipes "
+    "both ran), with the exact paired test; p, Holm: over the datasets. Over the DNN: the stochastic SNN's "
+    "difference from the tailored DNN under each attack, and the share of the plain attack's advantage the EOT "
+    "attack leaves (– where there is no advantage to keep)."
+)
+
+
+def load_attack_study(folder: Path) -> dict[str, dict]:
+    """metrics/attack_study/<dataset>.json by dataset (file name order), each checked for the keys the report
+    reads; {} when the study has not run. A file that cannot be read stops the report naming it."""
+    folder = Path(folder)
+    study: dict[str, dict] = {}
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        fix = f"rewrite it (`{STUDY_COMMAND} --collect-only --datasets {path.stem}`)"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise SnntextError(f"{path}: not valid JSON ({err}); {fix}") from None
+        if not isinstance(data, dict):
+            raise SnntextError(f"{path}: expected a JSON object (the study's metrics of one dataset); {fix}")
+        check_keys(data, _STUDY_KEYS, path, fix=fix)
+        study[path.stem] = data
+    return study
+
+
+def _study_refusal(ds: str, err: ValueError) -> SnntextError:
+    return SnntextError(
+        f"metrics/{STUDY_FOLDER}/{ds}.json: key 'outcomes': {err}; rewrite it (`{STUDY_COMMAND} --collect-only`)"
+    )
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 3600 else f"{seconds / 3600:.1f} h"
+
+
+def _done_text(a: dict) -> str:
+    """'1000 of 1000 examples', '120 of 300 examples (partial run)'."""
+    text = f"{a['examples_done']} of {a['examples_planned']} examples"
+    return text + (" (partial run)" if a["partial"] else "")
+
+
+def _advantage_kept(plain: float | None, eot: float | None) -> str:
+    """The share of the plain attack's advantage over the DNN (points) that is left under EOT, in percent."""
+    if plain is None or eot is None or plain <= 0:
+        return MISSING
+    return f"{100 * eot / plain:.0f}%"
+
+
+def _eot_statistics(study: dict[str, dict], seed: int, resamples: int) -> tuple[dict, dict | None]:
+    """EOT − plain on the stochastic SNN, per dataset (Holm over the datasets' means) and pooled, from the
+    datasets where both ran a common recipe."""
+    pairs = {
+        ds: {m: a["outcomes"][m] for m in ("snn_stochastic", "snn_eot")}
+        for ds, a in study.items()
+        if "snn_stochastic" in a["outcomes"] and "snn_eot" in a["outcomes"] and a["examples"] > 0
+    }
+    per_dataset = {}
+    for ds, outcomes in pairs.items():
+        try:
+            stats = recipe_statistics(outcomes, reference="snn_stochastic", dataset=ds, seed=seed, resamples=resamples)
+        except ValueError as err:
+            raise _study_refusal(ds, err) from None
+        if stats["all_recipes"]:
+            per_dataset[ds] = stats
+    per_dataset = correct_over_datasets(per_dataset)
+    pooled = (
+        pooled_statistics(
+            {ds: pairs[ds] for ds in per_dataset}, reference="snn_stochastic", seed=seed, resamples=resamples
+        )
+        if per_dataset
+        else None
+    )
+    return per_dataset, pooled
+
+
+def _eot_row(label: str, eot: dict, main: dict | None, holm: bool) -> list[str]:
+    """One row of the EOT table: plain and EOT accuracy under attack, EOT − plain, and what is left of the
+    advantage over the DNN (`main`: the same cells' comparison with the DNN, when it was attacked)."""
+    under = {m: _with_interval(eot["models"][m]["accuracy_under_attack"]) for m in ("snn_stochastic", "snn_eot")}
+    versus = main["vs_reference"] if main else {}
+    over = {m: versus[m]["difference_points"]["value"] if m in versus else None for m in ("snn_stochastic", "snn_eot")}
+    return [
+        label,
+        under["snn_stochastic"],
+        under["snn_eot"],
+        *_difference(eot["vs_reference"], "snn_eot", holm=holm),
+        *(MISSING if v is None else _points(v) for v in over.values()),
+        _advantage_kept(over["snn_stochastic"], over["snn_eot"]),
+    ]
+
+
+def _eot_section(
+    study: dict[str, dict], per_dataset: dict, pooled: dict | None, seed: int, resamples: int
+) -> list[str]:
+    eot_per_dataset, eot_pooled = _eot_statistics(study, seed, resamples)
+    if not eot_per_dataset:
+        return []
+    header = [
+        "Dataset",
+        "SNN (stochastic), plain attack",
+        "SNN (stochastic), EOT attack",
+        "EOT − plain (points, paired)",
+        "p",
+        "p, Holm",
+        "Verdict (EOT vs plain)",
+        "Over the DNN, plain (points)",
+        "Over the DNN, EOT (points)",
+        "Advantage kept",
+    ]
+    rows = [
+        _eot_row(display(ds), stats["all_recipes"], (per_dataset.get(ds) or {}).get("all_recipes"), holm=True)
+        for ds, stats in eot_per_dataset.items()
+    ]
+    if eot_pooled is not None and len(eot_per_dataset) > 1:
+        row = _eot_row("**all datasets**", eot_pooled, pooled, holm=False)
+        rows.append([*row[:5], MISSING, *row[5:]])
+    return ["### The stochastic SNN under EOT", "", EOT_NOTE, "", markdown_table(header, rows, "lrrrrrlrrr"), ""]
+
+
+def study_section(study: dict[str, dict], *, seed: int = 0, resamples: int = RESAMPLES) -> list[str]:
+    """The "Paper-scale study" section of reports/robustness.md from load_attack_study's files: the overall
+    difference from the tailored DNN (the primary result), each dataset and recipe with p-values Holm-adjusted
+    over the study's cells, the stochastic SNN under EOT beside the plain attack, and the runs (examples done
+    of planned, partial runs labelled, wall time, machine and commit); or how to run it when it has not run."""
+    parts = ["## Paper-scale study", ""]
+    if not study:
+        return parts + [STUDY_NOT_RUN, ""]
+    per_dataset, pooled = _statistics(study, _study_refusal, seed, resamples)
+    done = ", ".join(f"{display(ds)} {_done_text(a)}" for ds, a in study.items())
+    parts += [
+        f"From `metrics/{STUDY_FOLDER}/` (`{STUDY_COMMAND}`, run outside the pipeline; docs/attacks.md): the "
+        "attacks of the stage on as many test examples as the paper, with the same statistics and their own Holm "
+        "families (every cell of the study; the datasets' means). "
+        f"**Examples done**: {done}.",
+        "",
+    ]
+    partial = [ds for ds, a in study.items() if a["partial"]]
+    if partial:
+        parts += [
+            "**Partial run**: "
+            + ", ".join(f"{display(ds)} ({_done_text(study[ds]).removesuffix(' (partial run)')})" for ds in partial)
+            + ". Its statistics cover the first examples of the seeded order that are done, a random sample of "
+            f"the test set; `{STUDY_COMMAND}` resumes where it stopped.",
+            "",
+        ]
+    parts += ["### Overall: all datasets and recipes of the study (its primary result)", ""]
+    if pooled is None:
+        parts += [
+            "No intervals and no verdict: no dataset of the study has the tailored DNN and a recipe that every model ran.",
+            "",
+        ]
+    else:
+        examples = _examples_text([s["examples"] for s in pooled["datasets"].values()])
+        rows, sentences = _pooled_rows(pooled, examples)
+        cells = f"{pooled['cells']} (dataset, recipe) cell{'s' if pooled['cells'] > 1 else ''}"
+        parts += [
+            f"Mean over {cells} ({', '.join(display(ds) for ds in pooled['datasets'])}), {examples} examples per "
+            f"cell; percent, {pooled['level']:.0%} intervals in brackets; p: exact paired test (stratified by "
+            "dataset; one test per model, not adjusted).",
+            "",
+            markdown_table(["Model", *OVERALL_COLUMNS], rows, "lrrrrrl"),
+            "",
+            *(f"- {s}" for s in sentences),
+            "",
+            PAPER_CLAIM + _ours(pooled),
+            "",
+        ]
+    parts += _eot_section(study, per_dataset, pooled, seed, resamples)
+    for ds, a in study.items():
+        parts += _dataset_section(ds, a, per_dataset.get(ds), title=f"### {display(ds)}, paper-scale: {_done_text(a)}")
+    parts += ["### Study runs", ""]
+    for ds, a in study.items():
+        sittings = a["sittings"]
+        last = sittings[-1] if sittings else {}
+        machine = a.get("ran_on", {}).get("cpu", {}).get("model") or last.get("cpu", MISSING)
+        parts.append(
+            f"- {display(ds)}: {_done_text(a)}; wall time {_duration(float(a['wall_s']))} over {len(sittings)} "
+            f"sitting{'' if len(sittings) == 1 else 's'}"
+            + (
+                f" (last {last.get('date', MISSING)}, {last.get('ended', MISSING)}, backend {last.get('backend', MISSING)})"
+                if last
+                else ""
+            )
+            + f"; machine {machine}; code {a.get('commit', MISSING)}"
+            + (
+                "; skipped: " + ", ".join(f"`{r}` ({why})" for r, why in a["skipped_recipes"].items())
+                if a["skipped_recipes"]
+                else ""
+            )
+        )
+    return parts + [""]
