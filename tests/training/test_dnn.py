@@ -36,6 +36,18 @@ def one_thread():
     torch.set_num_threads(before)
 
 
+def input_recorder(seen: list[torch.Tensor]) -> type[TailoredTextCNN]:
+    """A TailoredTextCNN that appends a copy of every input it trains on to `seen` (what the DNN was fed)."""
+
+    class Recorder(TailoredTextCNN):
+        def forward(self, x):
+            if self.training:
+                seen.append(x.detach().clone())
+            return super().forward(x)
+
+    return Recorder
+
+
 def separable_data(seed: int = 0, sizes=(160, 60, 60), max_len: int = 8) -> EmbeddedData:
     """Sentences of neutral words plus >= 1 word of their class; class words differ in which dims are high."""
     gen = torch.Generator().manual_seed(seed)
@@ -153,13 +165,8 @@ def test_rate_code_steps_train_on_seeded_binomial_means_of_the_inputs(monkeypatc
     import snntext.training.dnn as training
 
     data = separable_data(sizes=(40, 10, 10))
-    seen = []
-
-    class Recorder(TailoredTextCNN):
-        def forward(self, x):
-            if self.training:
-                seen.append(x.detach().clone())
-            return super().forward(x)
+    seen: list[torch.Tensor] = []
+    Recorder = input_recorder(seen)
 
     def run(steps, seed=0):
         seen.clear()
@@ -307,13 +314,8 @@ def test_a_latency_table_trains_the_dnn_on_what_the_snn_integrates(monkeypatch):
 
     data = separable_data(sizes=(40, 10, 10))
     data.meta["code"] = "latency"
-    seen = []
-
-    class Recorder(TailoredTextCNN):
-        def forward(self, x):
-            if self.training:
-                seen.append(x.detach().clone())
-            return super().forward(x)
+    seen: list[torch.Tensor] = []
+    Recorder = input_recorder(seen)
 
     monkeypatch.setattr("snntext.training.dnn.build_model", lambda kind, config: Recorder(**config))
     train_model("tailored", data, small_config(epochs=2, rate_code_steps=6), seed=0, device=CPU, progress=False)
