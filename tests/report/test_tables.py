@@ -415,3 +415,30 @@ def test_run_readme_names_where_each_stage_ran_and_warns_on_mixed_machines():
     notes = " ".join(provenance_warnings(rows))
     assert "more than one vendor" in notes and "predate" in notes
     assert provenance_warnings(provenance_rows({"mr": run["mr"]})) == []
+
+
+def test_same_code_compares_only_what_a_stage_runs(tmp_path):
+    from snntext.core.machine import code_commit
+    from snntext.report.run_readme import same_code
+
+    def git(cwd, *args):
+        subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+    def commit(message):
+        git(tmp_path, "add", ".")
+        git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", message)
+        return code_commit(tmp_path)
+
+    assert same_code(["abc", "def"], tmp_path) is None  # not a checkout
+    git(tmp_path, "init", "-q")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.py").write_text("x = 1\n")
+    first = commit("one")
+    (tmp_path / "notes.md").write_text("docs only\n")
+    docs = commit("docs")
+    (tmp_path / "src" / "a.py").write_text("x = 2\n")
+    code = commit("code")
+    assert same_code([first, docs], tmp_path) is True
+    assert same_code([first, docs, code], tmp_path) is False
+    assert same_code([first, docs + "+dirty"], tmp_path) is None
+    assert same_code([first, "0123456789"], tmp_path) is None  # unknown commit

@@ -7,8 +7,11 @@ software and machine of the report stage itself, and the wall time of each stage
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
 from typing import Any
 
+from snntext.core.machine import CODE_DIRS
 from snntext.core.stage_metrics import RAN_ON
 from snntext.report.markdown import MISSING, display, markdown_table
 from snntext.report.metrics import DatasetMetrics, missing_stages
@@ -76,6 +79,26 @@ def provenance_rows(run: dict[str, DatasetMetrics]) -> list[list[str]]:
     return rows
 
 
+def same_code(commits: list[str], root: Path | None = None) -> bool | None:
+    """Whether these commits hold the same src/ and stages/ (the code a stage runs), so that a run spread
+    over them is one code's; None where git cannot tell (no checkout, an unknown or dirty commit)."""
+    revs = [c.strip("`") for c in commits]
+    if any(not rev or "+dirty" in rev or rev == "unknown" for rev in revs):
+        return None
+    try:
+        for rev in revs[1:]:
+            diff = subprocess.run(
+                ["git", "diff", "--quiet", revs[0], rev, "--", *CODE_DIRS], cwd=root or Path.cwd(), capture_output=True
+            )
+            if diff.returncode not in (0, 1):
+                return None
+            if diff.returncode == 1:
+                return False
+    except OSError:
+        return None
+    return True
+
+
 def provenance_warnings(rows: list[list[str]]) -> list[str]:
     """What a reader must know before comparing these numbers with another run's."""
     notes = []
@@ -90,7 +113,15 @@ def provenance_warnings(rows: list[list[str]]) -> list[str]:
             "differ between vendors (docs/reproducibility.md), so this run is not one machine's."
         )
     if len(commits) > 1:
-        notes.append(f"The stages ran from more than one code commit ({', '.join(sorted(commits))}).")
+        same = same_code(sorted(commits))
+        tail = (
+            ": their src/ and stages/ are identical (git diff), so one code made every stage"
+            if same
+            else ": their src/ and stages/ differ"
+            if same is False
+            else ""
+        )
+        notes.append(f"The stages ran from more than one code commit ({', '.join(sorted(commits))}){tail}.")
     if any("+dirty" in commit for commit in commits):
         notes.append("`+dirty`: src/ or stages/ held uncommitted changes when that stage ran.")
     return notes
