@@ -31,6 +31,14 @@ from snntext.report.markdown import MISSING, display, markdown_table
 
 TARGET_RATIO = 0.5  # the SNN at most half its DNN's energy (fair accounting, neuron updates counted) ...
 TARGET_GAP_POINTS = 1.5  # ... within this many points of the DNN (5-draw mean), on every dataset, chosen on dev
+# Accuracies are stored as float32: 15 of 1000 sentences reads as -1.4999986 or -1.5000014 points. A gap this
+# close to the limit is at the limit, so that the verdict does not turn on rounding.
+GAP_TOLERANCE_POINTS = 1e-4
+
+
+def within_gap_target(gap: float) -> bool:
+    """Whether a gap in points (SNN minus DNN) is within the target's TARGET_GAP_POINTS, the limit included."""
+    return gap >= -TARGET_GAP_POINTS - GAP_TOLERANCE_POINTS
 SPLITS = ("dev", "test")  # the energy stage's splits the grid keeps
 DEFAULT = "default"
 GRID_FILE = "energy_grid.json"  # under metrics/: written by scripts/run_energy_grid.py, committed
@@ -377,7 +385,7 @@ def setting_summary(
             judged
             and worst_dev_gap is not None
             and worst_dev_fair is not None
-            and worst_dev_gap >= -TARGET_GAP_POINTS
+            and within_gap_target(worst_dev_gap)
             and worst_dev_fair <= TARGET_RATIO
         )
         summary[name] = {
@@ -395,11 +403,11 @@ def setting_summary(
             "confirmed": meets
             and worst_gap is not None
             and worst_fair is not None
-            and worst_gap >= -TARGET_GAP_POINTS
+            and within_gap_target(worst_gap)
             and worst_fair <= TARGET_RATIO,
             "meets_on_test_paper": complete
             and worst_gap is not None
-            and worst_gap >= -TARGET_GAP_POINTS
+            and within_gap_target(worst_gap)
             and worst_ratio is not None
             and worst_ratio <= TARGET_RATIO,
         }
@@ -485,7 +493,7 @@ def _verdict_lines(summary: dict, names: list[str], what: dict[str, str]) -> lis
     elif judged:
         lines.append("**The target is not met on dev by any judged setting.**")
         lines.append("")
-        within = [n for n in judged if summary[n]["worst_dev_gap"] >= -TARGET_GAP_POINTS]
+        within = [n for n in judged if within_gap_target(summary[n]["worst_dev_gap"])]
         cheap = [n for n in judged if summary[n]["worst_dev_fair_ratio"] <= TARGET_RATIO]
         if within:
             b = min(within, key=lambda n: summary[n]["worst_dev_fair_ratio"])
