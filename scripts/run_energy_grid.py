@@ -47,6 +47,7 @@ def collect(names: list[str] | None, wall_s: float | None, setting_wall_s: dict[
     grid_path = paths.METRICS_DIR / GRID_FILE
     grid = load_grid(grid_path) or {"settings": {}, "points": []}
     found = experiment_revs(exp_show())
+    previous_rev = {name: entry.get("rev") for name, entry in grid["settings"].items()}
     collected = 0
     for name, rev in found.items():
         if names and name not in names:
@@ -62,6 +63,7 @@ def collect(names: list[str] | None, wall_s: float | None, setting_wall_s: dict[
             energy = usable_energy(json_at_if_present(rev, energy_file))
             points.append(grid_point(name, ds, fine, dnn, epoch_seconds=epoch_seconds(history), energy=energy))
         grid["points"] = [p for p in grid["points"] if p["setting"] != name] + points
+        kept_wall = grid["settings"].get(name, {}).get("wall_s")  # a re-collection keeps the run's time
         grid["settings"][name] = {
             "what": chosen.what,
             "overrides": chosen.overrides,
@@ -71,12 +73,15 @@ def collect(names: list[str] | None, wall_s: float | None, setting_wall_s: dict[
         }
         if setting_wall_s and name in setting_wall_s:  # queue to collected, upstream stages included
             grid["settings"][name]["wall_s"] = round(setting_wall_s[name], 1)
+        elif kept_wall is not None and grid["settings"][name]["rev"] == previous_rev.get(name):
+            grid["settings"][name]["wall_s"] = kept_wall
         collected += 1
     if wall_s is not None:
         grid["wall_s"] = round(wall_s, 1)
     grid["collected"] = dt.date.today().isoformat()
-    grid["note"] = f"collected {grid['collected']}" + (
-        f", last grid run {grid['wall_s'] / 60:.0f} min of wall time" if grid.get("wall_s") else ""
+    timed = [entry["wall_s"] for entry in grid["settings"].values() if entry.get("wall_s")]
+    grid["note"] = f"collected {grid['collected']}" + (  # a re-run restored from DVC's cache takes seconds
+        f", {sum(timed) / 60:.0f} min of wall time over the {len(timed)} settings timed" if timed else ""
     )
     order = [s.name for s in SETTINGS]
     grid["points"].sort(

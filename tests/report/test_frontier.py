@@ -304,6 +304,14 @@ def test_recorded_wall_times_are_stated():
         grid["points"], REFERENCE, ["mr", "chnsenti"], settings=settings, figure=None, grid_info={}, params=PARAMS
     )
     assert "`T4` 25 min; not recorded for the others (run before per-setting times were kept)." in text
+    cached = {
+        "T4": {"what": "T = 4", "wall_s": 27.0, "finetune_seconds": 1060.0},
+        "T8": {"what": "T = 8", "wall_s": 1500.0},
+    }
+    text = frontier_markdown(
+        grid["points"], REFERENCE, ["mr", "chnsenti"], settings=cached, figure=None, grid_info={}, params=PARAMS
+    )
+    assert "`T4` 0 min (restored from DVC's cache), `T8` 25 min." in text  # faster than its own fine-tuning
 
 
 def test_what_stands_in_the_way_shows_the_dnn_the_rate_code_losses_were_measured_against():

@@ -71,3 +71,8 @@ def test_collect_reads_the_energy_stage_where_the_experiment_ran_it(script, monk
     assert all(has_dev(by["T8", ds]) for ds in bases) and not any(has_dev(by["T4", ds]) for ds in bases)
     assert by["T8", "mr"]["snn_dev_acc_mean"] == pytest.approx(0.76) and by["T8", "mr"]["dnn_dev_acc"] == 0.77
     assert by["T8", "mr"]["sentence_energy"]["test"]["fair"]["ratio"]["value"] == pytest.approx(0.2)
+    script.collect(["T8"], 60.0, {"T8": 1500.0})  # a timed run of T8
+    script.collect(None, None)  # then a re-collection of everything: T8's time stays, T4 had none
+    grid = load_grid(paths.METRICS_DIR / GRID_FILE)
+    assert grid["settings"]["T8"]["wall_s"] == 1500.0 and "wall_s" not in grid["settings"]["T4"]
+    assert grid["note"].endswith("25 min of wall time over the 1 settings timed")

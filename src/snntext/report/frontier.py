@@ -39,6 +39,8 @@ GAP_TOLERANCE_POINTS = 1e-4
 def within_gap_target(gap: float) -> bool:
     """Whether a gap in points (SNN minus DNN) is within the target's TARGET_GAP_POINTS, the limit included."""
     return gap >= -TARGET_GAP_POINTS - GAP_TOLERANCE_POINTS
+
+
 SPLITS = ("dev", "test")  # the energy stage's splits the grid keeps
 DEFAULT = "default"
 GRID_FILE = "energy_grid.json"  # under metrics/: written by scripts/run_energy_grid.py, committed
@@ -516,8 +518,12 @@ def _verdict_lines(summary: dict, names: list[str], what: dict[str, str]) -> lis
             "",
             f"{', '.join(f'`{n}`' for n in unjudged)} {'lacks' if len(unjudged) == 1 else 'lack'} the dev accuracy "
             "or the per-sentence accounting (collected before the grid recorded them, on a dataset subset, or, for "
-            "a retrained DNN of another shape, beside a reference run without them): shown, never selected. The "
-            "grid must be re-run (`scripts/run_energy_grid.py`) for a dev-selected verdict.",
+            "a retrained DNN of another shape, beside a reference run without them): shown, never selected. "
+            + (
+                "Re-run them (`scripts/run_energy_grid.py --settings ...`) for them to compete on dev."
+                if judged
+                else "The grid must be re-run (`scripts/run_energy_grid.py`) for a dev-selected verdict."
+            ),
         ]
     if not judged:
         old = picked_on_test(summary)
@@ -638,7 +644,16 @@ def frontier_markdown(
         lines += [
             "Wall time of a setting on all its datasets, queued to finished (upstream stages of the fresh "
             "experiment included): "
-            + ", ".join(f"`{n}` {settings[n]['wall_s'] / 60:.0f} min" for n in timed)
+            + ", ".join(
+                f"`{n}` {settings[n]['wall_s'] / 60:.0f} min"
+                # faster than its own fine-tuning: its stages were restored from DVC's run cache, not run
+                + (
+                    " (restored from DVC's cache)"
+                    if settings[n]["wall_s"] < settings[n].get("finetune_seconds", 0)
+                    else ""
+                )
+                for n in timed
+            )
             + (
                 "; not recorded for the others (run before per-setting times were kept)."
                 if len(timed) < len(names)
