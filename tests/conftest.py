@@ -67,3 +67,15 @@ def http_server(monkeypatch):
     yield srv
     srv.httpd.shutdown()
     srv.httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def offline_resources(tmp_path_factory):
+    """TextAttack prepared offline once per session, for every test folder that imports it (a second
+    preparation after `import textattack` is refused, so the fixture lives here, not in one folder's conftest)."""
+    from snntext.attack import offline
+    from tests.attack.conftest import write_resources
+
+    folder = tmp_path_factory.mktemp("offline")
+    stopwords, lexnames = write_resources(folder / "resources")
+    return offline.prepare_offline(folder / "cache", stopwords_zip=stopwords, lexnames=lexnames)

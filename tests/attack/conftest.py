@@ -15,8 +15,6 @@ import pytest
 import torch
 from gensim.models import KeyedVectors
 
-from snntext.attack import offline
-
 # WordNet's fixed lexicographer-file table (lexnames(5WN)); Debian does not ship the file.
 LEXNAMES = [
     "adj.all",
@@ -117,13 +115,6 @@ def write_resources(folder: Path) -> tuple[Path, Path]:
         encoding="utf-8",
     )
     return stopwords, lexnames
-
-
-@pytest.fixture(scope="session")
-def offline_resources(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("offline")
-    stopwords, lexnames = write_resources(folder / "resources")
-    return offline.prepare_offline(folder / "cache", stopwords_zip=stopwords, lexnames=lexnames)
 
 
 @pytest.fixture

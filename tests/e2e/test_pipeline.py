@@ -109,7 +109,9 @@ def _copy_project(dest: Path) -> None:
     for name in filter(None, files):
         src = ROOT / name
         # the report's committed inputs, written by scripts/run_energy_grid.py and scripts/run_seed_study.py
-        committed_input = name in ("metrics/energy_grid.json", "metrics/seed_study.json")
+        committed_input = name in ("metrics/energy_grid.json", "metrics/seed_study.json") or name.startswith(
+            "metrics/attack_study/"  # the paper-scale study's records (scripts/run_attack_study.py)
+        )
         if (
             not src.is_file()
             or (name.startswith(("metrics/", "reports/")) and not committed_input)

@@ -27,7 +27,6 @@ from snntext.attack.study import (
 from snntext.core import paths
 from snntext.core.config import ATTACK_MODELS, RECIPES, AttackConfig
 from snntext.core.errors import SnntextError
-from tests.attack.conftest import offline_resources  # noqa: F401 (a fixture: textattack prepared, then imported)
 from tests.scripts import load_script
 
 BASE = AttackConfig(
