@@ -11,6 +11,7 @@ returns the mean and standard deviation over the seeds, else the single value.
 from __future__ import annotations
 
 import csv
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,6 +141,17 @@ def lookup(data: Any, dotted: str | tuple[str, ...]) -> Any:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def read_json_object(path: Path, expected: str, fix: str) -> dict:
+    """A committed JSON file holding one object; SnntextError naming the file, what was expected and `fix`."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise SnntextError(f"{path}: not valid JSON ({err}); {fix}") from None
+    if not isinstance(data, dict):
+        raise SnntextError(f"{path}: expected {expected}; {fix}")
+    return data
 
 
 def check_keys(data: Any, keys: dict, path: Path | str, prefix: str = "", fix: str | None = None) -> None:

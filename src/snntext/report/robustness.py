@@ -12,7 +12,6 @@ families, the EOT attack beside the plain one, and partial runs labelled; or how
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from snntext.attack.statistics import LESS, MORE, RESAMPLES, correct_over_datase
 from snntext.core.errors import SnntextError
 from snntext.core.stage_metrics import detail_file
 from snntext.report.markdown import MISSING, display, markdown_table, pct
-from snntext.report.metrics import NUMBER, DatasetMetrics, check_keys
+from snntext.report.metrics import NUMBER, DatasetMetrics, check_keys, read_json_object
 
 REFERENCE = "dnn"
 MODEL_NAMES = {
@@ -516,12 +515,7 @@ def load_attack_study(folder: Path) -> dict[str, dict]:
     study: dict[str, dict] = {}
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         fix = f"rewrite it (`{STUDY_COMMAND} --collect-only --datasets {path.stem}`)"
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise SnntextError(f"{path}: not valid JSON ({err}); {fix}") from None
-        if not isinstance(data, dict):
-            raise SnntextError(f"{path}: expected a JSON object (the study's metrics of one dataset); {fix}")
+        data = read_json_object(path, "a JSON object (the study's metrics of one dataset)", fix)
         check_keys(data, _STUDY_KEYS, path, fix=fix)
         study[path.stem] = data
     return study

@@ -22,7 +22,6 @@ as S independent test sets would allow, and it is partly counted again inside s.
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 from collections.abc import Callable, Iterable
@@ -31,7 +30,7 @@ from typing import Any
 
 from snntext.core.errors import SnntextError
 from snntext.report.markdown import MISSING, display, markdown_table, pct, signed_points
-from snntext.report.metrics import NUMBER, DatasetMetrics, Measured, check_keys
+from snntext.report.metrics import NUMBER, DatasetMetrics, Measured, check_keys, read_json_object
 
 STUDY_FILE = "seed_study.json"  # under metrics/: written by scripts/run_seed_study.py, committed
 PREFIX = "seed"  # experiment names: seed-<S>
@@ -130,12 +129,7 @@ def load_study(path: Path) -> dict | None:
     if not path.is_file():
         return None
     fix = f"re-collect it ({COMMAND} --collect-only)"
-    try:
-        study = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise SnntextError(f"{path}: not valid JSON ({err}); {fix}") from None
-    if not isinstance(study, dict):
-        raise SnntextError(f"{path}: expected an object with 'seeds' and 'points'; {fix}")
+    study = read_json_object(path, "an object with 'seeds' and 'points'", fix)
     check_keys(study, {"seeds": dict, "points": list}, path, fix=fix)
     for i, point in enumerate(study["points"]):
         check_keys(point, _POINT_KEYS, path, f"points[{i}].", fix=fix)
