@@ -21,6 +21,7 @@ from snntext.report.doc_blocks import (
 )
 from snntext.report.frontier import GRID_FILE, load_grid
 from snntext.report.metrics import load_run_metrics
+from snntext.report.seeds import STUDY_FILE, load_study
 from tests.report.fake_metrics import fake_grid, other_rows_metrics, write_fake_run, write_metrics
 from tests.report.test_tables import ENVIRONMENT, PARAMS
 
@@ -33,7 +34,8 @@ def committed_blocks() -> dict[str, str]:
     """Every block regenerated from the committed metrics, with the report's own reading code."""
     params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
     run = load_run_metrics(list(params["datasets"]), ROOT / "metrics")
-    return generated_blocks(run, params, load_grid(ROOT / "metrics" / GRID_FILE))
+    study = load_study(ROOT / "metrics" / STUDY_FILE)
+    return generated_blocks(run, params, load_grid(ROOT / "metrics" / GRID_FILE), study)
 
 
 def _stale(text: str, blocks: dict[str, str], where: str) -> list[str]:

@@ -51,8 +51,12 @@ def fake_study(gaps: dict[int, dict[str, float]], half: float = 1.0) -> dict:
     return study
 
 
-def accuracy_with(tmp_path, study: dict | str | None) -> str:
+def accuracy_with(tmp_path, study: dict | str | None, drawn: tuple[str, ...] = ()) -> str:
+    """The "Over training seeds" section; `drawn`: datasets whose prepare metrics say their split is drawn per seed."""
     datasets = write_fake_run(tmp_path / "metrics")
+    for ds in drawn:
+        prepare = tmp_path / "metrics" / "prepare" / f"{ds}.json"
+        prepare.write_text(json.dumps(json.loads(prepare.read_text()) | {"split_source": "stratified"}))
     if study is not None:
         (tmp_path / "metrics" / STUDY_FILE).write_text(study if isinstance(study, str) else json.dumps(study))
     write_reports(
@@ -66,12 +70,28 @@ def test_interval_over_seeds_and_sentences_on_hand_made_numbers():
     gaps = [-1.0, 0.0, -0.5]  # mean -0.5, sample variance 0.25
     errors = [standard_error(g - Z95 * 0.5, g + Z95 * 0.5) for g in gaps]  # each seed's SE: 0.5
     assert errors == pytest.approx([0.5] * 3)
+    # one shared test set: sqrt(s^2/S + mean SE^2) = sqrt(1/3); Welch-Satterthwaite df 2 * (1 + 0.25 / (0.25/3))^2 = 32
     mean, low, high = gap_interval(gaps, errors)
-    half = 4.3027 * math.sqrt(0.25 / 3 + 0.25)  # t(0.975, 2) * sqrt(s^2/S + mean SE^2) = 2.4842
+    half = 2.0369 * math.sqrt(0.25 / 3 + 0.25)  # t(0.975, 32) = 2.0369
     assert mean == pytest.approx(-0.5)
-    assert (low, high) == (pytest.approx(-0.5 - half), pytest.approx(-0.5 + half))
-    assert half == pytest.approx(2.4842, abs=1e-4)
+    assert (low, high) == (pytest.approx(-0.5 - half, abs=1e-4), pytest.approx(-0.5 + half, abs=1e-4))
+    # each seed its own test sentences: t(0.975, 2) * sqrt(max(s^2, mean SE^2) / S)
+    mean, low, high = gap_interval(gaps, errors, shared_test_set=False)
+    assert (low, high) == (
+        pytest.approx(-0.5 - 4.3027 * 0.5 / math.sqrt(3)),
+        pytest.approx(-0.5 + 4.3027 * 0.5 / math.sqrt(3)),
+    )
+    _, low_floor, _ = gap_interval([-0.5, -0.5, -0.5], [0.5] * 3, shared_test_set=False)  # s = 0: floor at the SE
+    assert low_floor == pytest.approx(low)
     assert gap_interval([-0.5], [0.5]) is None  # one seed: no interval over seeds
+
+
+def test_interval_on_a_shared_test_set_never_narrower_than_the_sentence_noise():
+    for gaps in ([-0.5, -0.5, -0.5], [-2.0, 0.0, 1.0], [-0.6, -0.5, -0.4]):
+        mean, low, _ = gap_interval(gaps, [0.5] * 3)
+        assert mean - low >= Z95 * 0.5 - 1e-9  # the sentence noise's own 95% half-width
+    _, low, _ = gap_interval([-0.5, -0.5, -0.5], [0.5] * 3)
+    assert low == pytest.approx(-0.5 - Z95 * 0.5)  # no spread over seeds: the normal interval of the sentences
 
 
 def test_t_quantiles_match_scipy():
@@ -100,14 +120,29 @@ def test_section_over_three_seeds_with_verdicts(tmp_path):
     assert f"| MR | 3 | 77.50 ± 0.00 | 76.00 ± 0.00 | 75.00 ± 0.00 | 76.00 ± 0.20 | {cell} | holds |" in section
     assert "| ChnSenti | 3 |" in section and section.split("| ChnSenti |")[1].split("\n")[0].endswith("| fails |")
     assert "**Over seeds, the accuracy claim holds on 1 of 2 datasets**: holds on MR; fails on ChnSenti." in section
-    assert mr[1] == pytest.approx(-0.663, abs=1e-3)  # 4.3027 * sqrt(0.04 / 3 + 0.102^2)
-    wide = fake_study({0: {"mr": -0.2}, 1: {"mr": 0.0}, 2: {"mr": 0.2}})  # paired intervals of ± 1 point, as measured
-    assert "| not decided |" in accuracy_with(tmp_path / "wide", wide)  # t(0.975, 2) = 4.30: wider than ± 1.5
-    assert "conservative" in section and "t(0.975, S − 1)" in section
+    assert mr[1] == pytest.approx(-0.377, abs=1e-3)  # t(0.975, 6) * sqrt(0.04 / 3 + 0.102^2), Welch df 6.3
+    # paired intervals of ± 1 point, as measured: a gap of -1 is not decided, one of 0 holds
+    wide = fake_study({0: {"mr": -1.2}, 1: {"mr": -1.0}, 2: {"mr": -0.8}})
+    assert "| not decided |" in accuracy_with(tmp_path / "wide", wide)
+    near = fake_study({0: {"mr": -0.2}, 1: {"mr": 0.0}, 2: {"mr": 0.2}})
+    assert "| holds |" in accuracy_with(tmp_path / "near", near)
+    assert "Welch-Satterthwaite" in section and "t(0.975, S − 1)" in section
     # wall time: per dataset and seed 420 s train_dnn + 46 s convert + 1234.5 s finetune
     assert "add to 2.8 h over every seed and dataset" in section and "took 2.0 h from queueing to collection" in section
     assert "| 1 | `seed-1` (aaaaaaa) | 57 min | – | test CPU, 2 threads | `0123456789` | 2000-01-01 |" in section
     assert "Warning" not in section  # seed 0 is the fake run
+
+
+def test_section_uses_the_split_each_dataset_has(tmp_path):
+    # MR's seeds each hold out their own test sentences: t over seeds; ChnSenti shares one test set
+    gaps = {0: {"mr": -0.9, "chnsenti": -0.9}, 1: {"mr": -0.3, "chnsenti": -0.3}, 2: {"mr": 0.0, "chnsenti": 0.0}}
+    section = accuracy_with(tmp_path, fake_study(gaps), drawn=("mr",))
+    errors = [1.0 / Z95] * 3
+    for ds, shared in (("mr", False), ("chnsenti", True)):
+        mean, low, high = gap_interval([-0.9, -0.3, 0.0], errors, shared_test_set=shared)
+        cell = f"{mean:+.2f} [{low:+.2f}, {high:+.2f}]".replace("-", "−")
+        assert cell in section.split(f"| {'MR' if ds == 'mr' else 'ChnSenti'} |")[1].split("\n")[0], ds
+    assert gap_interval([-0.9, -0.3, 0.0], errors, False) != gap_interval([-0.9, -0.3, 0.0], errors, True)
 
 
 def test_section_over_one_seed_says_there_is_no_interval(tmp_path):
@@ -216,3 +251,24 @@ def test_a_study_over_other_datasets_counts_as_not_run(tmp_path):
         point["dataset"] = "sst2"  # a dataset the fake run does not have
     section = accuracy_with(tmp_path, study)
     assert "The seed study has not run on these metrics" in section
+
+
+def test_summary_for_readme_and_docs(tmp_path):
+    from snntext.report.metrics import load_run_metrics
+    from snntext.report.seeds import summary_text
+
+    datasets = write_fake_run(tmp_path / "metrics")
+    run = load_run_metrics(datasets, tmp_path / "metrics")
+    study = fake_study(
+        {0: {"mr": -0.2, "chnsenti": -5.0}, 1: {"mr": 0.0, "chnsenti": -5.2}, 2: {"mr": 0.2, "chnsenti": -4.8}}, 0.2
+    )
+    assert (
+        summary_text(run, study, short=True) == "the SNN within 1.5 points of its DNN on 1 of 2 datasets over 3 seeds"
+    )
+    long = summary_text(run, study)
+    mr = gap_interval([-0.2, 0.0, 0.2], [0.2 / Z95] * 3)
+    assert mr is not None
+    assert f"MR +0.00 [{mr[1]:+.2f}, {mr[2]:+.2f}]".replace("-", "−") in long
+    assert long.endswith("holds on MR; fails on ChnSenti.") and "**" not in long
+    one_seed = fake_study({0: {"mr": -0.2, "chnsenti": -5.0}})
+    assert summary_text(run, one_seed).startswith("not run yet") and summary_text(run, None).startswith("not run yet")

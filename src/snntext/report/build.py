@@ -260,7 +260,7 @@ def write_reports(
         run, params, environment if environment is not None else environment_info(), grid, study, attack_study
     )
     quoting = ([Path(readme)] if readme is not None else []) + (sorted(Path(docs_dir).glob("*.md")) if docs_dir else [])
-    updates = updated_files(quoting, generated_blocks(run, params, grid))
+    updates = updated_files(quoting, generated_blocks(run, params, grid, study))
     reports_dir = Path(reports_dir)
     written = write_figures(run, reports_dir / "figures", grid)
     for stale in set((reports_dir / "figures").glob("*.png")) - set(written):  # a figure this run does not draw

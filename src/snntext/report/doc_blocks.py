@@ -28,7 +28,7 @@ from statistics import NormalDist
 from snntext.attack.statistics import LESS, MORE
 from snntext.core.errors import SnntextError
 from snntext.evaluation.energy_overheads import E_SRAM_READ_PJ
-from snntext.report import frontier
+from snntext.report import frontier, seeds
 from snntext.report.accuracy import results_table
 from snntext.report.markdown import LAYER_ORDER, display, markdown_table
 from snntext.report.metrics import DatasetMetrics, measured
@@ -136,6 +136,7 @@ class _Run:
     reference: dict[str, float]  # the reference DNN's test accuracy per dataset
     settings: dict[str, dict]  # the grid's settings
     dev_reference: dict[str, float]  # the reference DNN's dev accuracy per dataset (selection on dev)
+    study: dict | None = None  # metrics/seed_study.json (snntext.report.seeds), None when not collected
 
     @property
     def datasets(self) -> list[str]:
@@ -803,6 +804,16 @@ def robustness(r: _Run) -> str:
     return " ".join(lines)
 
 
+def seeds_long(r: _Run) -> str:
+    """The training-seed study: each dataset's gap over seeds with its interval, and the accuracy claim."""
+    return seeds.summary_text(r.run, r.study)
+
+
+def seeds_short(r: _Run) -> str:
+    """The training-seed study's verdict in a clause, for README's results line."""
+    return seeds.summary_text(r.run, r.study, short=True)
+
+
 BLOCKS: dict[str, Callable[[_Run], str]] = {
     RESULTS: results_block,
     "t50-ratio": t50_ratio,
@@ -821,11 +832,16 @@ BLOCKS: dict[str, Callable[[_Run], str]] = {
     "coverage-en": coverage_en,
     "coverage-zh": coverage_zh,
     "robustness": robustness,
+    "seeds": seeds_long,
+    "seeds-short": seeds_short,
 }
 
 
-def generated_blocks(run: dict[str, DatasetMetrics], params: dict, grid: dict | None) -> dict[str, str]:
-    """name -> Markdown of every generated block, from the run's metrics and the energy grid (None: not run)."""
+def generated_blocks(
+    run: dict[str, DatasetMetrics], params: dict, grid: dict | None, study: dict | None = None
+) -> dict[str, str]:
+    """name -> Markdown of every generated block, from the run's metrics, the energy grid and the training-seed
+    study (None: not run)."""
     points = [p for p in (grid or {}).get("points", []) if p["dataset"] in run and p["setting"] != frontier.DEFAULT]
     if points and not any(p["setting"] == frontier.GRID_DEFAULT for p in points):
         points = frontier.run_points(run) + points  # the committed run stands for the grid's own T = 50 run
@@ -835,5 +851,5 @@ def generated_blocks(run: dict[str, DatasetMetrics], params: dict, grid: dict | 
     )
     dev = {ds: m.stages["train_dnn"]["dnn_dev_acc"] for ds, m in run.items() if "dnn_dev_acc" in m.stages["train_dnn"]}
     dev_reference = frontier.reference_dev_accuracy(points, dev)
-    r = _Run(run, params, points, reference, dict((grid or {}).get("settings", {})), dev_reference)
+    r = _Run(run, params, points, reference, dict((grid or {}).get("settings", {})), dev_reference, study)
     return {name: make(r) for name, make in BLOCKS.items()}
