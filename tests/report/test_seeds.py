@@ -263,7 +263,9 @@ def test_summary_for_readme_and_docs(tmp_path):
         {0: {"mr": -0.2, "chnsenti": -5.0}, 1: {"mr": 0.0, "chnsenti": -5.2}, 2: {"mr": 0.2, "chnsenti": -4.8}}, 0.2
     )
     assert (
-        summary_text(run, study, short=True) == "the SNN within 1.5 points of its DNN on 1 of 2 datasets over 3 seeds"
+        summary_text(run, study, short=True)
+        == "mean gap to its DNN −5.00 to +0.00 points over 3 seeds; within 1.5 points, 95% interval included, "
+        "on 1 of 2 datasets (one failed)"
     )
     long = summary_text(run, study)
     mr = gap_interval([-0.2, 0.0, 0.2], [0.2 / Z95] * 3)

@@ -222,6 +222,11 @@ def _points_text(value: float) -> str:
     return signed_points(value / 100)
 
 
+def _span_points(values: list[float]) -> str:
+    low, high = min(values), max(values)
+    return _points_text(low) if math.isclose(low, high) else f"{_points_text(low)} to {_points_text(high)}"
+
+
 def _names(datasets: list[str]) -> str:
     names = [display(ds) for ds in datasets]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
@@ -429,7 +434,17 @@ def summary_text(run: dict[str, DatasetMetrics], study: dict | None, short: bool
     verdicts = {ds: s["verdict"] for ds, s in summaries.items()}
     held = sum(v == "holds" for v in verdicts.values())
     if short:
-        return f"the SNN within {CLAIM_GAP_POINTS:g} points of its DNN on {held} of {len(verdicts)} datasets over {seeds} seeds"
+        means = [s["interval"][0] for s in summaries.values() if s["interval"]]
+        failed = sum(v == "fails" for v in verdicts.values())
+        undecided = len(verdicts) - held - failed
+        rest = [
+            f"{_NUMBERS.get(n, str(n))} {label}" for n, label in ((undecided, "not decided"), (failed, "failed")) if n
+        ]
+        return (
+            f"mean gap to its DNN {_span_points(means)} points over {seeds} seeds; within {CLAIM_GAP_POINTS:g} "
+            f"points, 95% interval included, on {held} of {len(verdicts)} datasets"
+            + (f" ({', '.join(rest)})" if rest else "")
+        )
     gaps = "; ".join(
         f"{display(ds)} {_points_text(s['interval'][0])} [{_points_text(s['interval'][1])}, "
         f"{_points_text(s['interval'][2])}]"
