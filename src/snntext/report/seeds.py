@@ -178,7 +178,7 @@ def gap_interval(
     else:
         a = between / n
         dof = math.inf if a == 0 else (n - 1) * (1 + within / a) ** 2  # Welch-Satterthwaite, SE² on infinite df
-        quantile = statistics.NormalDist().inv_cdf(0.975) if dof > 1e6 else t_quantile(max(1, math.floor(dof)))
+        quantile = t_quantile(math.floor(dof)) if math.isfinite(dof) else statistics.NormalDist().inv_cdf(0.975)
         half = quantile * math.sqrt(a + within)
     return mean, mean - half, mean + half
 
@@ -248,8 +248,21 @@ def claim_sentence(verdicts: dict[str, str | None]) -> str:
     return f"**Over seeds, the accuracy claim holds on {held} of {n} datasets**: " + "; ".join(parts) + "."
 
 
+def _split_sources(run: dict[str, DatasetMetrics]) -> dict[str, str | None]:
+    """Dataset -> how prepare made its split; "stratified": drawn under the seed, so each seed has its own test set."""
+    return {ds: m.stages["prepare"].get("split_source") for ds, m in run.items()}
+
+
+def _points_by_dataset(run: dict[str, DatasetMetrics], study: dict | None) -> dict[str, list[dict]]:
+    """The study's points per dataset of the run, in the run's order; datasets the study lacks left out."""
+    if study is None:
+        return {}
+    by_ds = {ds: [p for p in study["points"] if p["dataset"] == ds] for ds in run}
+    return {ds: points for ds, points in by_ds.items() if points}
+
+
 def _split_note(run: dict[str, DatasetMetrics]) -> str:
-    source = {ds: m.stages["prepare"].get("split_source") for ds, m in run.items()}
+    source = _split_sources(run)
     drawn = [ds for ds, s in source.items() if s == "stratified"]
     dev = [ds for ds, s in source.items() if s == "dev_from_train"]
     kept = [ds for ds, s in source.items() if s == "standard"]
@@ -332,10 +345,9 @@ def not_run_section(run: dict[str, DatasetMetrics]) -> list[str]:
 def seeds_section(run: dict[str, DatasetMetrics], study: dict | None) -> str:
     """The section "Over training seeds" of reports/accuracy.md (its datasets: the run's)."""
     parts = ["## Over training seeds", ""]
-    datasets = [ds for ds in run if study is not None and any(p["dataset"] == ds for p in study["points"])]
-    if study is None or not datasets:  # no study, or one over other datasets than this run's
+    by_ds = _points_by_dataset(run, study)
+    if study is None or not by_ds:  # no study, or one over other datasets than this run's
         return "\n".join(parts + not_run_section(run))
-    by_ds = {ds: [p for p in study["points"] if p["dataset"] == ds] for ds in datasets}
     summaries = _summaries(run, study)
     most = max(len(s["seeds"]) for s in summaries.values())
     draws = "/".join(str(d) for d in sorted({d for s in summaries.values() for d in s["draws"]}))
@@ -411,17 +423,17 @@ def seeds_section(run: dict[str, DatasetMetrics], study: dict | None) -> str:
             f"{_names(stale)} (re-run since the study was collected): `{COMMAND} --collect-only` re-reads it.",
             "",
         ]
-    sentence, table = wall_time_text(study, [p for ds in datasets for p in by_ds[ds]])
+    sentence, table = wall_time_text(study, [p for points in by_ds.values() for p in points])
     return "\n".join(parts + [sentence, "", table, ""])
 
 
 def _summaries(run: dict[str, DatasetMetrics], study: dict | None) -> dict[str, dict[str, Any]]:
     """Dataset -> dataset_summary of the run's datasets the study covers, each with its split's interval rule."""
-    if study is None:
-        return {}
-    drawn = {ds for ds, m in run.items() if m.stages["prepare"].get("split_source") == "stratified"}
-    by_ds = {ds: [p for p in study["points"] if p["dataset"] == ds] for ds in run}
-    return {ds: dataset_summary(pts, shared_test_set=ds not in drawn) for ds, pts in by_ds.items() if pts}
+    sources = _split_sources(run)
+    return {
+        ds: dataset_summary(points, shared_test_set=sources[ds] != "stratified")
+        for ds, points in _points_by_dataset(run, study).items()
+    }
 
 
 def summary_text(run: dict[str, DatasetMetrics], study: dict | None, short: bool = False) -> str:
