@@ -348,7 +348,7 @@ def seeds_section(run: dict[str, DatasetMetrics], study: dict | None) -> str:
     by_ds = _points_by_dataset(run, study)
     if study is None or not by_ds:  # no study, or one over other datasets than this run's
         return "\n".join(parts + not_run_section(run))
-    summaries = _summaries(run, study)
+    summaries = _summarise(run, by_ds)
     most = max(len(s["seeds"]) for s in summaries.values())
     draws = "/".join(str(d) for d in sorted({d for s in summaries.values() for d in s["draws"]}))
     level = f"{100 * LEVEL:.0f}%"
@@ -429,11 +429,13 @@ def seeds_section(run: dict[str, DatasetMetrics], study: dict | None) -> str:
 
 def _summaries(run: dict[str, DatasetMetrics], study: dict | None) -> dict[str, dict[str, Any]]:
     """Dataset -> dataset_summary of the run's datasets the study covers, each with its split's interval rule."""
+    return _summarise(run, _points_by_dataset(run, study))
+
+
+def _summarise(run: dict[str, DatasetMetrics], by_ds: dict[str, list[dict]]) -> dict[str, dict[str, Any]]:
+    """_summaries of points already grouped by _points_by_dataset (seeds_section needs the grouping too)."""
     sources = _split_sources(run)
-    return {
-        ds: dataset_summary(points, shared_test_set=sources[ds] != "stratified")
-        for ds, points in _points_by_dataset(run, study).items()
-    }
+    return {ds: dataset_summary(points, shared_test_set=sources[ds] != "stratified") for ds, points in by_ds.items()}
 
 
 def summary_text(run: dict[str, DatasetMetrics], study: dict | None, short: bool = False) -> str:
